@@ -1,0 +1,206 @@
+"""The scikit-learn baseline: TF-IDF over MeCab words and character n-grams + logistic regression.
+
+It is a light fallback and the yardstick for the BERT model, behind the same interface
+(:meth:`BaselineModel.score`).  It is saved without pickle: vocabularies as JSON and weights as a
+NumPy ``.npz`` read with ``allow_pickle=False``.
+
+>>> m = BaselineModel().fit(["ありがとうございます", "殺すぞ"] * 4,
+...                         [[0, 0, 0, 0], [1, 0, 0, 0]] * 4, [0, 3] * 4)
+>>> cat, sev = m.score(["殺すぞ"])
+>>> bool(cat[0, 0] > 0.5), int(sev[0].argmax())
+(True, 3)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.multiclass import unique_labels
+from sklearn.utils.validation import check_is_fitted, validate_data
+from scipy import sparse
+
+from .config import BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME
+from .errors import ModelNotFoundError
+from .labels import CATEGORIES, SEVERITY_LEVELS
+from .normalize import normalize
+from .segmenter import words
+
+
+class MultiLabelLogistic(ClassifierMixin, BaseEstimator):
+    """One logistic regression per output column (multi-label), or one multiclass model for 1-d y.
+
+    Follows scikit-learn's estimator contract so that it can be checked with
+    ``parametrize_with_checks``.
+
+    >>> X = np.array([[0.0], [1.0], [0.1], [0.9]])
+    >>> MultiLabelLogistic().fit(X, [0, 1, 0, 1]).predict([[0.95]]).tolist()
+    [1]
+    """
+
+    def __init__(self, C: float = 4.0, class_weight: str | None = "balanced", max_iter: int = 2000):
+        self.C = C
+        self.class_weight = class_weight
+        self.max_iter = max_iter
+
+    def _new_lr(self) -> LogisticRegression:
+        return LogisticRegression(C=self.C, class_weight=self.class_weight, max_iter=self.max_iter)
+
+    def fit(self, X, y):
+        X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True)
+        y = np.asarray(y)
+        self.multilabel_ = y.ndim == 2
+        if self.multilabel_:
+            self.estimators_ = []
+            for j in range(y.shape[1]):
+                col = y[:, j]
+                if len(np.unique(col)) < 2:
+                    # A column with one value cannot train a model; remember the constant.
+                    self.estimators_.append(float(col[0]))
+                else:
+                    self.estimators_.append(self._new_lr().fit(X, col))
+            self.classes_ = [np.array([0, 1])] * y.shape[1]
+        else:
+            self.classes_ = unique_labels(y)
+            self.estimator_ = self._new_lr().fit(X, y)
+        return self
+
+    def predict_proba(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        if not self.multilabel_:
+            return self.estimator_.predict_proba(X)
+        cols = [
+            np.full(X.shape[0], est) if isinstance(est, float) else est.predict_proba(X)[:, 1]
+            for est in self.estimators_
+        ]
+        return np.column_stack(cols)
+
+    def predict(self, X):
+        proba = self.predict_proba(X)
+        if self.multilabel_:
+            return (proba >= 0.5).astype(int)
+        return self.classes_[np.argmax(proba, axis=1)]
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _analyzer_words(text: str) -> list[str]:
+    # Word unigrams and bigrams over MeCab surfaces of the NFKC text.
+    toks = words(text)
+    return toks + [a + " " + b for a, b in zip(toks, toks[1:])]
+
+
+class BaselineModel:
+    """TF-IDF (words + character 1-3 grams) with logistic-regression heads for categories and severity."""
+
+    def __init__(self, C: float = 4.0, max_word_features: int = 40000, max_char_features: int = 60000):
+        self.C = C
+        self.max_word_features = max_word_features
+        self.max_char_features = max_char_features
+        self._word = TfidfVectorizer(
+            analyzer=_analyzer_words, sublinear_tf=True, min_df=1, max_features=max_word_features
+        )
+        self._char = TfidfVectorizer(
+            analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=max_char_features
+        )
+        self.cat_coef: np.ndarray | None = None
+        self.cat_intercept: np.ndarray | None = None
+        self.sev_coef: np.ndarray | None = None
+        self.sev_intercept: np.ndarray | None = None
+
+    def _features(self, texts: list[str], fit: bool = False):
+        norm = [normalize(t).text for t in texts]
+        if fit:
+            return sparse.hstack([self._word.fit_transform(norm), self._char.fit_transform(norm)]).tocsr()
+        return sparse.hstack([self._word.transform(norm), self._char.transform(norm)]).tocsr()
+
+    def fit(self, texts: list[str], labels, severity) -> "BaselineModel":
+        """Train on texts, a (n, 4) 0/1 label matrix in CATEGORIES order, and severities 0-3."""
+        X = self._features(list(texts), fit=True)
+        Y = np.asarray(labels, dtype=int)
+        sev = np.asarray(severity, dtype=int)
+        head = MultiLabelLogistic(C=self.C).fit(X, Y)
+        self.cat_coef = np.vstack([_coef(e, X.shape[1]) for e in head.estimators_])
+        self.cat_intercept = np.array([_intercept(e) for e in head.estimators_])
+        sev_head = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(X, sev)
+        coef = np.zeros((len(SEVERITY_LEVELS), X.shape[1]))
+        intercept = np.full(len(SEVERITY_LEVELS), -30.0)  # levels never seen get ~0 probability
+        present = list(sev_head.classes_)
+        if len(present) == 2:
+            # Binary logistic regression stores one row: class 1 vs class 0.
+            coef[present[1]] = sev_head.coef_[0]
+            intercept[present[1]] = sev_head.intercept_[0]
+            intercept[present[0]] = 0.0
+        else:
+            for i, c in enumerate(present):
+                coef[c] = sev_head.coef_[i]
+                intercept[c] = sev_head.intercept_[i]
+        self.sev_coef, self.sev_intercept = coef, intercept
+        return self
+
+    def score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Return (category probabilities (n, 4), severity probabilities (n, 4))."""
+        if self.cat_coef is None:
+            raise ModelNotFoundError("the baseline is not trained; call fit() or load a saved folder")
+        X = self._features(list(texts))
+        cat_logits = X @ self.cat_coef.T + self.cat_intercept
+        sev_logits = X @ self.sev_coef.T + self.sev_intercept
+        sev_logits -= sev_logits.max(axis=1, keepdims=True)
+        sev = np.exp(sev_logits)
+        return 1.0 / (1.0 + np.exp(-cat_logits)), sev / sev.sum(axis=1, keepdims=True)
+
+    def save(self, folder: str | Path) -> None:
+        folder = Path(folder)
+        vocab = {
+            "word": {k: int(v) for k, v in self._word.vocabulary_.items()},
+            "char": {k: int(v) for k, v in self._char.vocabulary_.items()},
+            "C": self.C,
+        }
+        (folder / BASELINE_VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        np.savez_compressed(
+            folder / BASELINE_WEIGHTS_NAME,
+            word_idf=self._word.idf_, char_idf=self._char.idf_,
+            cat_coef=self.cat_coef.astype(np.float32), cat_intercept=self.cat_intercept,
+            sev_coef=self.sev_coef.astype(np.float32), sev_intercept=self.sev_intercept,
+        )
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "BaselineModel":
+        folder = Path(folder)
+        try:
+            vocab = json.loads((folder / BASELINE_VOCAB_NAME).read_text(encoding="utf-8"))
+            weights = np.load(folder / BASELINE_WEIGHTS_NAME, allow_pickle=False)
+        except FileNotFoundError as exc:
+            raise ModelNotFoundError(
+                f"{folder} is not a complete baseline model folder ({exc.filename} is missing); "
+                "retrain it with: kasuhara train --model baseline"
+            ) from None
+        model = cls(C=vocab.get("C", 4.0))
+        model._word = TfidfVectorizer(analyzer=_analyzer_words, sublinear_tf=True, vocabulary=vocab["word"])
+        model._char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
+                                      vocabulary=vocab["char"])
+        model._word.idf_ = weights["word_idf"]
+        model._char.idf_ = weights["char_idf"]
+        model.cat_coef = weights["cat_coef"].astype(np.float64)
+        model.cat_intercept = weights["cat_intercept"]
+        model.sev_coef = weights["sev_coef"].astype(np.float64)
+        model.sev_intercept = weights["sev_intercept"]
+        return model
+
+
+def _coef(est, n_features: int) -> np.ndarray:
+    return np.zeros(n_features) if isinstance(est, float) else est.coef_[0]
+
+
+def _intercept(est) -> float:
+    if isinstance(est, float):
+        return 30.0 if est >= 0.5 else -30.0  # a constant column: always / never
+    return float(est.intercept_[0])

@@ -1,0 +1,236 @@
+"""`KasuharaClassifier`: the one object users load, save and call.
+
+>>> clf = KasuharaClassifier.from_pretrained()          # the model bundled in models/
+>>> result = clf.predict("誠意を見せろ。土下座して謝れ。")  # doctest: +SKIP
+>>> result.labels, result.severity                      # doctest: +SKIP
+(['demand'], 2)
+
+A single string in gives a single :class:`Prediction` out; a list gives a list.  Scoring runs on
+ONNX Runtime (BERT) or scikit-learn (baseline); torch is never imported here.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, overload
+
+import numpy as np
+
+from .config import CONFIG_NAME, THRESHOLDS_NAME, ModelConfig, load_thresholds
+from .errors import ModelNotFoundError
+from .labels import CATEGORIES
+from .normalize import split_sentences
+from .records import Evidence
+from .segments import text_to_score
+
+#: Model folders under models/, in order of preference for the default.
+BUNDLED_MODELS = ("kasuhara-bert-ja", "kasuhara-baseline")
+MODEL_ENV = "KASUHARA_MODEL"
+MAX_EVIDENCE_PER_LABEL = 3
+
+
+@dataclass
+class Prediction:
+    """The result for one message.
+
+    ``text`` is the text that was scored (the customer's new words unless ``raw=True``), and the
+    evidence offsets point into it.
+    """
+
+    text: str
+    scores: dict[str, float]
+    labels: list[str]
+    severity: int
+    evidence: list[Evidence] = field(default_factory=list)
+    severity_scores: list[float] = field(default_factory=list)
+    model: str = ""
+    model_version: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.labels)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["flagged"] = self.flagged
+        return d
+
+
+def bundled_model_dir() -> Path:
+    """The folder ``from_pretrained()`` loads by default.
+
+    Order: ``$KASUHARA_MODEL``; models/ of this source checkout; models/ installed under
+    ``<prefix>/share/kasuhara-nlp``.
+    """
+    env = os.environ.get(MODEL_ENV)
+    if env:
+        return Path(env)
+    roots = [Path(__file__).resolve().parent.parent / "models", Path(sys.prefix) / "share" / "kasuhara-nlp" / "models"]
+    for root in roots:
+        for name in BUNDLED_MODELS:
+            if (root / name / CONFIG_NAME).exists():
+                return root / name
+    raise ModelNotFoundError(
+        "no bundled model found in " + ", ".join(str(r) for r in roots)
+        + f". Run from a clone of kasuhara-nlp (pip install -e .), set {MODEL_ENV}=/path/to/model, "
+        "or pass a folder to from_pretrained()."
+    )
+
+
+class KasuharaClassifier:
+    """Scores Japanese customer messages against the four harassment categories.
+
+    Args:
+        folder: the model folder it was loaded from.
+        config: the model's :class:`ModelConfig` (thresholds already overridden if asked).
+        scorer: an object with ``score(texts) -> (category probs, severity probs)``.
+    """
+
+    def __init__(self, folder: Path, config: ModelConfig, scorer: Any):
+        self.folder = folder
+        self.config = config
+        self.scorer = scorer
+
+    # -- persistence -------------------------------------------------------------------------
+    @classmethod
+    def from_pretrained(
+        cls, path: str | Path | None = None, *, thresholds: str | Path | dict[str, float] | None = None
+    ) -> "KasuharaClassifier":
+        """Load a model folder (None: the bundled model).
+
+        ``thresholds`` overrides some or all category thresholds, as a dict or a JSON file such as
+        the one the tuning notebook writes.  A ``thresholds.json`` inside the folder is applied too.
+        """
+        folder = Path(path) if path is not None else bundled_model_dir()
+        if not (folder / CONFIG_NAME).exists():
+            raise ModelNotFoundError(
+                f"{folder} is not a kasuhara model folder ({CONFIG_NAME} missing). "
+                "Pass a folder written by save_pretrained() or `kasuhara train`."
+            )
+        config = ModelConfig.load(folder)
+        overrides: dict[str, float] = {}
+        if (folder / THRESHOLDS_NAME).exists():
+            overrides.update(load_thresholds(folder / THRESHOLDS_NAME))
+        if isinstance(thresholds, dict):
+            overrides.update(thresholds)
+        elif thresholds is not None:
+            overrides.update(load_thresholds(thresholds))
+        if overrides:
+            config = replace(config, thresholds={**config.thresholds, **overrides})
+        return cls(folder, config, _load_scorer(folder, config))
+
+    def save_pretrained(self, path: str | Path) -> None:
+        """Write the model as loaded (weights, tokenizer, config with current thresholds) to ``path``."""
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        if out.resolve() != self.folder.resolve():
+            for item in self.folder.iterdir():
+                if item.name in (CONFIG_NAME, THRESHOLDS_NAME):
+                    continue  # rewritten below, with the thresholds in force
+                target = out / item.name
+                if item.is_dir():
+                    shutil.copytree(item, target, dirs_exist_ok=True)
+                else:
+                    shutil.copy2(item, target)
+        self.config.save(out)
+
+    # -- scoring -----------------------------------------------------------------------------
+    @property
+    def thresholds(self) -> dict[str, float]:
+        return dict(self.config.thresholds)
+
+    @overload
+    def predict(self, texts: str, *, raw: bool = False, evidence: bool = True) -> Prediction: ...
+    @overload
+    def predict(self, texts: list[str], *, raw: bool = False, evidence: bool = True) -> list[Prediction]: ...
+
+    def predict(self, texts, *, raw=False, evidence=True):
+        """Score one message (str) or many (list of str).
+
+        Args:
+            raw: score the text as given; by default quoted replies, signatures, forwards and agent
+                turns are left out and only the customer's new words are scored.
+            evidence: find the sentences that drove each flagged category.
+        """
+        single = isinstance(texts, str)
+        batch = [texts] if single else list(texts)
+        scored = [t if raw else text_to_score(t).text for t in batch]
+        results = self._predict_scored(scored, evidence=evidence)
+        return results[0] if single else results
+
+    __call__ = predict
+
+    def predict_proba(self, texts: str | list[str], *, raw: bool = False) -> np.ndarray:
+        """Category probabilities, shape (n, 4) in :data:`CATEGORIES` order."""
+        batch = [texts] if isinstance(texts, str) else list(texts)
+        scored = [t if raw else text_to_score(t).text for t in batch]
+        return self.scorer.score(scored)[0]
+
+    def _predict_scored(self, texts: list[str], evidence: bool) -> list[Prediction]:
+        if not texts:
+            return []
+        cat, sev = self.scorer.score(texts)
+        thr = np.array([self.config.thresholds[c] for c in CATEGORIES])
+        out = []
+        for i, text in enumerate(texts):
+            flags = cat[i] >= thr
+            labels = [c for c, f in zip(CATEGORIES, flags) if f]
+            # Severity >= 1 exactly when something is flagged: the most likely level among 1-3.
+            severity = int(1 + np.argmax(sev[i, 1:])) if labels else 0
+            out.append(Prediction(
+                text=text,
+                scores={c: round(float(p), 6) for c, p in zip(CATEGORIES, cat[i])},
+                labels=labels,
+                severity=severity,
+                severity_scores=[round(float(p), 6) for p in sev[i]],
+                model=self.config.name,
+                model_version=self.config.version,
+            ))
+        if evidence:
+            # Only flagged messages pay for sentence scoring: the common case stays fast.
+            for p in out:
+                if p.labels:
+                    p.evidence = self._evidence(p)
+        return out
+
+    def _evidence(self, pred: Prediction) -> list[Evidence]:
+        spans = split_sentences(pred.text)
+        if len(spans) <= 1:
+            s, e = spans[0] if spans else (0, len(pred.text))
+            return [Evidence(c, s, e, pred.text[s:e], pred.scores[c]) for c in pred.labels]
+        cat, _ = self.scorer.score([pred.text[s:e] for s, e in spans])
+        found = []
+        for c in pred.labels:
+            j = CATEGORIES.index(c)
+            ranked = sorted(range(len(spans)), key=lambda k: -cat[k, j])
+            chosen = [k for k in ranked if cat[k, j] >= self.config.thresholds[c]][:MAX_EVIDENCE_PER_LABEL]
+            for k in sorted(chosen or ranked[:1]):
+                s, e = spans[k]
+                found.append(Evidence(c, s, e, pred.text[s:e], round(float(cat[k, j]), 6)))
+        return found
+
+    def info(self) -> dict[str, Any]:
+        """Name, version, folder, backend and thresholds: what an issue report should contain."""
+        return {
+            "model": self.config.name,
+            "model_version": self.config.version,
+            "backend": self.config.backend,
+            "path": str(self.folder),
+            "base": self.config.base,
+            "thresholds": self.thresholds,
+            "max_length": self.config.max_length,
+        }
+
+
+def _load_scorer(folder: Path, config: ModelConfig):
+    if config.backend == "baseline":
+        from .baseline import BaselineModel
+
+        return BaselineModel.load(folder)
+    from .bert import BertScorer
+
+    return BertScorer(folder, config)
