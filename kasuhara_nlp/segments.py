@@ -1,0 +1,390 @@
+"""Split a message body into what the customer newly wrote and everything else.
+
+Mail bodies carry quoted history, forwarded mail and signatures; chat and call transcripts pasted
+into one cell carry the agent's turns.  Only the customer's new words should be scored, but nothing
+is ever deleted: :func:`text_to_score` labels every character of the original with a segment kind
+(``new``, ``quoted``, ``signature``, ``forward``, ``system``, ``agent``) and builds the text to
+score from the ``new`` segments, with a mapping back to the original offsets for evidence.
+
+The rules are one regex pass per line plus a short resolution pass, because this runs on every
+message.
+
+>>> st = text_to_score("まだ届きません。\\n\\n> ご確認ください。\\n")
+>>> st.text
+'まだ届きません。\\n\\n'
+>>> [(s.kind, s.start, s.end) for s in st.segments]
+[('new', 0, 10), ('quoted', 10, 21)]
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .records import Segment
+
+__all__ = ["ScoringText", "text_to_score"]
+
+# --- mail rules ------------------------------------------------------------------------------
+
+# Quote prefixes.  `>From ` (any number of `>`) is an mbox escape of the customer's own line, not a
+# quote, so it is excluded (mailbox does not undo the escaping on read).
+_QUOTE = re.compile(r"[ \t\u3000]*(?!>+From )(?:>|＞|\||｜)")
+
+# Attribution lines that open a quoted tail.
+_ATTRIBUTION = re.compile(
+    r"(?:"
+    # Gmail-ja: 2025年3月4日(火) 10:15 山田 太郎 <taro@example.com>:
+    r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*[(（][^)）]{1,4}[)）]\s*(?:\d{1,2}:\d{2}).*[:：]"
+    # Apple Mail-ja: 2025/03/04 10:15、山田 太郎 <taro@example.com>のメッセージ:
+    r"|.*のメッセージ\s*[:：]"
+    # Thunderbird-ja / Evolution-ja: … さんは書きました:
+    r"|.*(?:さん)?は書きました\s*[:：]"
+    # Gmail-en / Thunderbird-en / many: On … wrote:  (2025/03/04 10:15), Taro wrote:
+    r"|(?:On|Am|Le|El)\s.*(?:wrote|schrieb|a écrit|escribió)\s*:"
+    r"|.*\bwrote\s*:"
+    r")\s*$"
+)
+# The first half of an attribution that a mailer wrapped onto two lines.
+_ATTRIBUTION_START = re.compile(r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*[(（]|On\s.*\d)")
+
+# Separators after which everything is the quoted original (Outlook, older clients).
+_QUOTE_SEPARATOR = re.compile(
+    r"\s*(?:-{2,}\s*(?:Original Message|元のメッセージ|引用元メッセージ|オリジナルメッセージ)\s*-{2,}"
+    r"|_{32,})\s*$",
+    re.IGNORECASE,
+)
+_FORWARD_SEPARATOR = re.compile(
+    r"\s*(?:-{2,}\s*(?:Forwarded message|転送メッセージ|転送されたメッセージ)\s*-{2,}"
+    r"|Begin forwarded message\s*:|転送メッセージ\s*[:：]?)\s*$",
+    re.IGNORECASE,
+)
+_HEADER_FROM = re.compile(r"\s*(?:差出人|送信者|送信元|From)\s*[:：]", re.IGNORECASE)
+_HEADER_OTHER = re.compile(
+    r"\s*(?:送信日時|日時|日付|Sent|Date|宛先|To|CC|件名|Subject)\s*[:：]", re.IGNORECASE
+)
+
+# Signature delimiters.  `-- ` is the RFC 3676 delimiter; the rules are Japanese business styles.
+_SIG_DASHES = re.compile(r"--[ \t]?$")
+_SIG_RULE = re.compile(
+    r"[ \t\u3000]*(?:━{3,}|─{3,}|―{3,}|＝{3,}|={4,}|\*{4,}|(?:■□){2,}■?|(?:□■){2,}□?|＿{3,}|-{6,}|～{4,}|〜{4,})"
+    r".{0,40}$"
+)
+_CONTACT = re.compile(
+    r"〒|\bTEL\b|\bFAX\b|Tel|Fax|電話|携帯|@|＠|https?://|www\.|\bURL\b|株式会社|有限会社|（株）|\(株\)|㈱"
+    r"|\d{2,4}-\d{2,4}-\d{3,4}|部\s|課\s|担当",
+    re.IGNORECASE,
+)
+_MOBILE_FOOTER = re.compile(
+    r"\s*(?:(?:iPhone|iPad|Android|Galaxy|Xperia)\s?から送信"
+    r"|Sent from my \w+.*|Sent from (?:Mail|Outlook) for .*"
+    r"|Outlook for (?:iOS|Android)\s?を入手|Get Outlook for (?:iOS|Android)"
+    r"|(?:docomo|au|SoftBank|ソフトバンク)\s?(?:の)?(?:スマートフォン|携帯)?から送信)\s*$",
+    re.IGNORECASE,
+)
+# A signature delimiter counts only near the end of the new text it closes.
+_SIG_WINDOW = 15
+
+# --- transcript rules ------------------------------------------------------------------------
+
+_TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
+_DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
+_NAME = r"[^:：\t\n\]】]{1,24}?"
+_COLON = r"\s*[:：]"
+
+_TURN = re.compile(
+    "(?:"
+    # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
+    rf"[\[(（](?:{_DATE}\s*)?{_TIME}[\])）]\s*(?P<n1>{_NAME}){_COLON}"
+    # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: …
+    rf"|(?:{_DATE}\s+)?{_TIME}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
+    # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
+    rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
+    # 【担当】… / 【お客様】…
+    r"|【(?P<n4>[^】]{1,15})】[:：]?"
+    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者：
+    r"|(?P<n5>お客様|お客さま|顧客|客|オペレーター|オペレータ|OP|担当者?|エージェント|ボット|スタッフ"
+    r"|サポート|店員|窓口|係員|相談員|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?"
+    r"|Customer|Agent|Operator|User|Visitor|Bot)\s*[:：]"
+    r")[ \t\u3000]?",
+    re.IGNORECASE,
+)
+# Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
+_AGENT_NAME = re.compile(
+    r"オペレータ|^OP$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
+    r"|当社|弊社|センター|operator|agent|support|staff",
+    re.IGNORECASE,
+)
+_CUSTOMER_NAME = re.compile(r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$", re.IGNORECASE)
+# Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
+_TRANSCRIPT_SYSTEM = re.compile(
+    r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
+)
+# Words that show a "time name:" line is really a mail attribution, not a turn.
+_NOT_A_SPEAKER = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
+
+
+@dataclass(frozen=True)
+class ScoringText:
+    """The text to score, its segments, and a map from its offsets back to the original.
+
+    ``fallback`` is True when no new text was found (only quotes, say) and ``text`` is therefore
+    the whole original.  ``transcript`` is True when the body was read as a chat/call transcript.
+    """
+
+    original: str
+    text: str
+    segments: list[Segment]
+    fallback: bool = False
+    transcript: bool = False
+    # (start in text, start in original, length) for each piece of ``text``, in order.
+    _pieces: tuple[tuple[int, int, int], ...] = field(default=(), repr=False, compare=False)
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span ``[start, end)`` of ``text`` to the span of ``original`` it came from.
+
+        >>> st = text_to_score("> 引用\\nふざけるな\\n")
+        >>> st.text, st.to_original(0, 5)
+        ('ふざけるな\\n', (5, 10))
+        """
+        if not 0 <= start <= end <= len(self.text):
+            raise ValueError(
+                f"span ({start}, {end}) is outside the scored text of length {len(self.text)}"
+            )
+        if not self._pieces:
+            return start, end
+        return self._map(start, is_end=False), self._map(end, is_end=True)
+
+    def _map(self, pos: int, *, is_end: bool) -> int:
+        starts = [p[0] for p in self._pieces]
+        # An end offset belongs to the piece holding its last character.
+        probe = pos - 1 if is_end and pos > 0 else pos
+        i = max(bisect_right(starts, probe) - 1, 0)
+        t0, o0, length = self._pieces[i]
+        # Offsets inside an inserted separator map to the end of the piece before it.
+        return o0 + min(pos - t0, length)
+
+
+def _lines(text: str) -> list[tuple[int, str, int]]:
+    """(start offset, content without line ending, end offset incl. line ending) per line."""
+    out = []
+    pos = 0
+    for raw in text.splitlines(keepends=True):
+        content = raw.rstrip("\r\n")
+        out.append((pos, content, pos + len(raw)))
+        pos += len(raw)
+    return out
+
+
+def _is_header_block(lines: list[tuple[int, str, int]], i: int) -> bool:
+    """A `差出人:`/`From:` line opens a header block only if another header line follows soon.
+
+    A customer sentence such as "差出人：山田です" is therefore not a quote.
+    """
+    for j in range(i + 1, min(i + 4, len(lines))):
+        if _HEADER_OTHER.match(lines[j][1]):
+            return True
+    return False
+
+
+def _mail_kinds(lines: list[tuple[int, str, int]]) -> list[str]:
+    kinds = ["new"] * len(lines)
+    n = len(lines)
+    tail_from = n  # index where a quoted/forwarded tail starts
+    tail_kind = "quoted"
+    i = 0
+    while i < n:
+        content = lines[i][1]
+        if not content.strip():
+            i += 1
+            continue
+        if _FORWARD_SEPARATOR.match(content):
+            tail_from, tail_kind = i, "forward"
+            break
+        if _QUOTE_SEPARATOR.match(content):
+            tail_from = i
+            break
+        if _HEADER_FROM.match(content) and _is_header_block(lines, i):
+            tail_from = i
+            break
+        attribution = bool(_ATTRIBUTION.match(content))
+        span = 1
+        if not attribution and i + 1 < n and _ATTRIBUTION_START.match(content):
+            # Gmail wraps long attributions: "... 山田 <\ntaro@example.com>:".
+            attribution = bool(_ATTRIBUTION.match(content + " " + lines[i + 1][1].strip()))
+            span = 2
+        if attribution:
+            # Followed by prefixed quotes: later unprefixed lines are inline replies (new).
+            # Otherwise (top-posting without prefixes) the rest is the quoted original.
+            j = i + span
+            while j < n and not lines[j][1].strip():
+                j += 1
+            if j < n and _QUOTE.match(lines[j][1]):
+                for k in range(i, i + span):
+                    kinds[k] = "quoted"
+                i += span
+                continue
+            tail_from = i
+            break
+        if _QUOTE.match(content):
+            kinds[i] = "quoted"
+        elif _MOBILE_FOOTER.match(content):
+            kinds[i] = "signature"
+        i += 1
+    for k in range(tail_from, n):
+        kinds[k] = tail_kind
+    _mark_signatures(lines, kinds, tail_from)
+    _smooth_blank_lines(lines, kinds)
+    return kinds
+
+
+def _smooth_blank_lines(lines: list[tuple[int, str, int]], kinds: list[str]) -> None:
+    """Blank lines between two lines of one kind take that kind (fewer, longer segments)."""
+    prev_kind = None
+    run: list[int] = []
+    for k, (_s, content, _e) in enumerate(lines):
+        if not content.strip():
+            run.append(k)
+            continue
+        if run and prev_kind is not None and kinds[k] == prev_kind:
+            for m in run:
+                kinds[m] = prev_kind
+        run = []
+        prev_kind = kinds[k]
+
+
+def _mark_signatures(lines: list[tuple[int, str, int]], kinds: list[str], stop: int) -> None:
+    """Mark a signature block: a delimiter near the end of a new block, then contact lines."""
+    # Find the new lines before `stop`; the window is the last _SIG_WINDOW of them.
+    block_end = stop
+    # The signature closes the last run of new text before a quote/forward tail or the end.
+    new_idx = [k for k in range(block_end) if kinds[k] == "new" and lines[k][1].strip()]
+    if not new_idx:
+        return
+    window = new_idx[-_SIG_WINDOW:]
+    for k in window:
+        content = lines[k][1]
+        dashes = bool(_SIG_DASHES.match(content))
+        rule = not dashes and bool(_SIG_RULE.match(content))
+        if not (dashes or rule):
+            continue
+        after = [m for m in range(k + 1, block_end) if lines[m][1].strip()]
+        if not after:
+            continue
+        contacts = sum(1 for m in after[:8] if _CONTACT.search(lines[m][1]))
+        if dashes and contacts < 1 and len(after) > 6:
+            continue
+        if rule and contacts < 2:
+            continue
+        for m in range(k, block_end):
+            if kinds[m] == "new":
+                kinds[m] = "signature"
+        return
+
+
+def _speaker_kind(name: str) -> str:
+    name = name.strip()
+    if _AGENT_NAME.search(name):
+        return "agent"
+    if _CUSTOMER_NAME.search(name):
+        return "customer"
+    return "unknown"
+
+
+def _transcript_segments(
+    lines: list[tuple[int, str, int]],
+) -> list[tuple[str, int, int]] | None:
+    """Segments of a chat/call transcript, or None when the text is not one."""
+    turns: list[tuple[int, int, str]] = []  # (line index, end of prefix, speaker)
+    timed = 0
+    for i, (start, content, _end) in enumerate(lines):
+        m = _TURN.match(content)
+        if m is None:
+            continue
+        name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
+        if _NOT_A_SPEAKER.search(name):
+            continue
+        if m.group("n1") is not None or m.group("n2") is not None or m.group("n3") is not None:
+            timed += 1
+        turns.append((i, m.end(), name.strip()))
+    speakers = {t[2] for t in turns}
+    if len(turns) < 2 or not (timed >= 2 or len(speakers) >= 2):
+        return None
+    roles = {s: _speaker_kind(s) for s in speakers}
+    # Only when some speaker is recognisably our side can the others be told apart from it.
+    has_agent = any(r == "agent" for r in roles.values())
+    out: list[tuple[str, int, int]] = []
+    turn_at = {t[0]: t for t in turns}
+    body_kind = "new"
+    for i, (start, content, end) in enumerate(lines):
+        turn = turn_at.get(i)
+        if turn is not None:
+            _, prefix_end, name = turn
+            if name == "" and "\t" in content:
+                body_kind = "system"  # LINE system line (joins, unsent messages)
+            elif has_agent and roles[name] == "agent":
+                body_kind = "agent"
+            else:
+                body_kind = "new"
+            out.append(("system", start, start + prefix_end))
+            out.append((body_kind, start + prefix_end, end))
+        elif (_TRANSCRIPT_SYSTEM.match(content) and content.strip()) or (
+            not content.strip() and i < turns[0][0]
+        ):
+            out.append(("system", start, end))
+        else:
+            # A continuation line belongs to the turn above (text before any turn is new).
+            out.append((body_kind, start, end))
+    return out
+
+
+def _merge(spans: list[tuple[str, int, int]]) -> list[Segment]:
+    segments: list[Segment] = []
+    for kind, start, end in spans:
+        if end <= start:
+            continue
+        if segments and segments[-1].kind == kind and segments[-1].end == start:
+            segments[-1] = Segment(kind, segments[-1].start, end)
+        else:
+            segments.append(Segment(kind, start, end))
+    return segments
+
+
+def text_to_score(text: str) -> ScoringText:
+    """Segment ``text`` and join its ``new`` segments into the text to score.
+
+    Every character of ``text`` lies in exactly one segment.  When nothing new is left, ``text`` is the whole original and
+    ``fallback`` is True.
+
+    >>> st = text_to_score("返金しろ。\\n\\n-- \\n山田太郎\\nTEL 03-1234-5678\\n")
+    >>> st.text, [s.kind for s in st.segments]
+    ('返金しろ。\\n\\n', ['new', 'signature'])
+    >>> text_to_score("> 引用だけ").fallback
+    True
+    """
+    lines = _lines(text)
+    spans = _transcript_segments(lines)
+    transcript = spans is not None
+    if spans is None:
+        kinds = _mail_kinds(lines)
+        spans = [(kind, start, end) for kind, (start, _c, end) in zip(kinds, lines)]
+    segments = _merge(spans)
+    pieces: list[tuple[int, int, int]] = []
+    parts: list[str] = []
+    pos = 0
+    for seg in segments:
+        if seg.kind != "new":
+            continue
+        chunk = text[seg.start : seg.end]
+        if parts and not parts[-1].endswith(("\n", "\r")):
+            # Keep words of separate turns apart; the separator maps to the piece before it.
+            parts.append("\n")
+            pos += 1
+        pieces.append((pos, seg.start, len(chunk)))
+        parts.append(chunk)
+        pos += len(chunk)
+    joined = "".join(parts)
+    if not joined.strip():
+        return ScoringText(text, text, segments, fallback=bool(text.strip()), transcript=transcript)
+    return ScoringText(text, joined, segments, transcript=transcript, _pieces=tuple(pieces))

@@ -1,0 +1,333 @@
+"""Table-driven tests of kasuhara_nlp.segments: quotes, signatures, forwards, transcripts."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kasuhara_nlp.records import SEGMENT_KINDS
+from kasuhara_nlp.segments import text_to_score
+
+# (case id, original, expected scored text, kinds that must be present)
+SEGMENT_CASES = (
+    (
+        "gmail_ja",
+        "返金はまだですか。\n\n2025年3月4日(火) 10:15 山田 太郎 <taro@example.com>:\n"
+        "> ご連絡ありがとうございます。\n> 確認いたします。\n",
+        "返金はまだですか。\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "gmail_ja_fullwidth_weekday_wrapped",
+        "まだですか\n\n2025年3月4日（火） 10:15 サポート窓口 <\nsupport@example.jp>:\n> 確認します\n",
+        "まだですか\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "gmail_en",
+        "Still waiting.\n\nOn Tue, Mar 4, 2025 at 10:15 AM Support <support@example.jp> wrote:\n"
+        "> We are checking.\n",
+        "Still waiting.\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "apple_mail_ja",
+        "いつまで待たせるんだ。\n\n2025/03/04 10:15、山田 太郎 <taro@example.com>のメッセージ:\n\n"
+        "> 確認いたします\n",
+        "いつまで待たせるんだ。\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "thunderbird_ja",
+        "誠意を見せろ\n\n2025/03/04 10:15 に サポート さんは書きました:\n> 申し訳ございません\n",
+        "誠意を見せろ\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "evolution_ja",
+        "話にならない\n\n2025-03-04 (火) の 10:15 +0900 に サポート さんは書きました:\n> 承知しました\n",
+        "話にならない\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "outlook_ja_underscores",
+        "回答が遅い。\n\n________________________________\n差出人: サポート <support@example.jp>\n"
+        "送信日時: 2025年3月4日 10:15\n宛先: taro@example.com\n件名: Re: 返品\n\nご連絡ありがとうございます。\n",
+        "回答が遅い。\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "outlook_ja_bare_header_block",
+        "責任者を出せ\n\n差出人: サポート\n送信日時: 2025年3月4日 10:15\n件名: Re: 返品\n\n本文です\n",
+        "責任者を出せ\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "original_message",
+        "早く返事しろ\n-----Original Message-----\nFrom: support@example.jp\nSent: Tuesday\n確認します\n",
+        "早く返事しろ\n",
+        {"new", "quoted"},
+    ),
+    (
+        "moto_no_message",
+        "対応が遅い\n-----元のメッセージ-----\n差出人: サポート\n確認中です\n",
+        "対応が遅い\n",
+        {"new", "quoted"},
+    ),
+    (
+        "inyomoto_message",
+        "まだか\n----- 引用元メッセージ -----\nお待ちください\n",
+        "まだか\n",
+        {"new", "quoted"},
+    ),
+    (
+        "forward_gmail",
+        "これ見てください\n\n---------- Forwarded message ---------\nFrom: someone\n転送された本文\n",
+        "これ見てください\n\n",
+        {"new", "forward"},
+    ),
+    (
+        "forward_ja",
+        "転送します\n-------- 転送メッセージ --------\n件名: 注文\n本文\n",
+        "転送します\n",
+        {"new", "forward"},
+    ),
+    (
+        "forward_apple",
+        "参考まで\n\nBegin forwarded message:\n\nFrom: a@example.com\n",
+        "参考まで\n\n",
+        {"new", "forward"},
+    ),
+    (
+        "quote_prefixes_mixed",
+        "> 一\n>> 二\n＞ 三\n| 四\n｜ 五\nふざけるな\n",
+        "ふざけるな\n",
+        {"new", "quoted"},
+    ),
+    (
+        "inline_replies",
+        "> 確認いたします\n→いつ確認するんだ\n> 明日までに\n明日っていつだよ\n",
+        "→いつ確認するんだ\n明日っていつだよ\n",
+        {"new", "quoted"},
+    ),
+    (
+        "from_escape_is_not_a_quote",
+        ">From here on I want a refund.\n",
+        ">From here on I want a refund.\n",
+        {"new"},
+    ),
+    (
+        "sashidashinin_sentence_is_new",
+        "差出人：山田です。先日の件ですが、まだ返事がありません。\nどうなっていますか。\n",
+        "差出人：山田です。先日の件ですが、まだ返事がありません。\nどうなっていますか。\n",
+        {"new"},
+    ),
+    (
+        "signature_dashes",
+        "返金しろ。\n\n-- \n山田太郎\nTEL 03-1234-5678\n",
+        "返金しろ。\n\n",
+        {"new", "signature"},
+    ),
+    (
+        "signature_heavy_rule",
+        "返金しろ\n\n━━━━━━━━━━━━\n株式会社サンプル\n〒100-0001 東京都千代田区\nTEL 03-1234-5678\n━━━━━━━━━━━━\n",
+        "返金しろ\n\n",
+        {"new", "signature"},
+    ),
+    (
+        "signature_box_rule",
+        "対応が悪い\n■□■□■□■□■□\n有限会社テスト\nFAX 03-1234-5679\nURL https://example.jp\n",
+        "対応が悪い\n",
+        {"new", "signature"},
+    ),
+    (
+        "signature_fullwidth_equals",
+        "許さない\n＝＝＝＝＝＝＝＝\n山田商店\nmail: yamada@example.com\nTEL 090-1234-5678\n",
+        "許さない\n",
+        {"new", "signature"},
+    ),
+    (
+        "rule_without_contacts_is_new",
+        "一つ目の要望\n＝＝＝＝＝＝\n二つ目の要望\n",
+        "一つ目の要望\n＝＝＝＝＝＝\n二つ目の要望\n",
+        {"new"},
+    ),
+    (
+        "iphone_footer",
+        "早くしろ\n\niPhoneから送信\n",
+        "早くしろ\n\n",
+        {"new", "signature"},
+    ),
+    (
+        "sent_from_my_iphone",
+        "Hurry up\nSent from my iPhone\n",
+        "Hurry up\n",
+        {"new", "signature"},
+    ),
+    (
+        "android_footer",
+        "いい加減にしろ\nAndroid から送信\n",
+        "いい加減にしろ\n",
+        {"new", "signature"},
+    ),
+    (
+        "signature_then_quote",
+        "返事しろ\n-- \n山田\n\n2025/03/04 10:15 に サポート さんは書きました:\n> 確認中\n",
+        "返事しろ\n",
+        {"new", "signature", "quoted"},
+    ),
+    (
+        "chat_brackets_fullwidth_colon",
+        "[14:02] お客様：擦り傷がある\n[14:03] オペレーター：申し訳ございません。\n"
+        "[14:05] お客様：土下座しろ\n続きの行\n",
+        "擦り傷がある\n土下座しろ\n続きの行\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "call_transcript_seconds",
+        "00:03:12 顧客: 責任者出せ\n00:03:20 オペレーター: 少々お待ちください\n",
+        "責任者出せ\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "role_prefix_no_time",
+        "顧客: 新車に交換して\n担当: 保証の範囲外です\n顧客: 知らんし\n",
+        "新車に交換して\n知らんし\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "role_prefix_tanto_fullwidth",
+        "お客様：金返せ\n担当者：できかねます\n",
+        "金返せ\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "bracket_roles",
+        "【お客様】金返せ\n【担当】できかねます\n",
+        "金返せ\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "our_side_with_name",
+        "[14:02] 当社（佐藤）: ご説明します\n[14:03] 山田様: ふざけるな\n",
+        "ふざけるな\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "line_export",
+        "[LINE] 山田とのトーク履歴\n保存日時：2025/03/05 09:00\n\n2025/03/04(火)\n"
+        "10:15\t山田\tまだ届かないんですけど\n10:16\tサポート\t確認いたします\n"
+        '10:20\t山田\t"もういい。\n返金しろ"\n',
+        'まだ届かないんですけど\n"もういい。\n返金しろ"\n',
+        {"new", "agent", "system"},
+    ),
+    (
+        "speakers_indistinguishable_keep_all_new",
+        "[10:15] 山田: まだ？\n[10:16] 佐藤: 確認します\n",
+        "まだ？\n確認します\n",
+        {"new", "system"},
+    ),
+    (
+        "single_role_line_is_not_a_transcript",
+        "担当: 佐藤さんの対応がひどかった\n",
+        "担当: 佐藤さんの対応がひどかった\n",
+        {"new"},
+    ),
+    (
+        "crlf_mail",
+        "返金しろ\r\n\r\n> 確認します\r\n",
+        "返金しろ\r\n\r\n",
+        {"new", "quoted"},
+    ),
+    (
+        "no_trailing_newline",
+        "返金しろ",
+        "返金しろ",
+        {"new"},
+    ),
+)
+
+# (case id, original): no new text remains, so the whole original is scored.
+FALLBACK_CASES = (
+    ("only_quotes", "> 確認いたします\n> 少々お待ちください\n"),
+    ("only_outlook_history", "-----Original Message-----\nFrom: a\n本文\n"),
+    ("only_agent_turns", "オペレーター: 失礼します\n担当: 確認します\n"),
+)
+
+
+def _check_invariants(original: str) -> None:
+    st = text_to_score(original)
+    assert st.original == original
+    pos = 0
+    for seg in st.segments:
+        assert seg.kind in SEGMENT_KINDS
+        assert seg.start == pos and seg.end > seg.start
+        pos = seg.end
+    assert pos == len(original)
+    if not st.fallback:
+        for seg in st.segments:
+            if seg.kind == "new":
+                chunk = original[seg.start : seg.end]
+                at = st.text.index(chunk)
+                assert st.to_original(at, at + len(chunk)) == (seg.start, seg.end)
+
+
+@pytest.mark.parametrize(
+    "original,expected,kinds", [c[1:] for c in SEGMENT_CASES], ids=[c[0] for c in SEGMENT_CASES]
+)
+def test_segment_cases(original: str, expected: str, kinds: set[str]) -> None:
+    st = text_to_score(original)
+    assert st.text == expected
+    assert {s.kind for s in st.segments} == kinds
+    assert not st.fallback
+    _check_invariants(original)
+
+
+@pytest.mark.parametrize(
+    "original", [c[1] for c in FALLBACK_CASES], ids=[c[0] for c in FALLBACK_CASES]
+)
+def test_fallback_to_whole_text(original: str) -> None:
+    st = text_to_score(original)
+    assert st.fallback
+    assert st.text == original
+    assert st.to_original(0, len(original)) == (0, len(original))
+    _check_invariants(original)
+
+
+def test_empty_text_is_not_a_fallback() -> None:
+    st = text_to_score("")
+    assert st.text == "" and st.segments == [] and not st.fallback
+
+
+def test_transcript_flag() -> None:
+    assert text_to_score("顧客: a\n担当: b\n").transcript
+    assert not text_to_score("ただのメール\n").transcript
+
+
+def test_to_original_maps_evidence_across_gaps() -> None:
+    original = "> 確認いたします\n→いつ確認するんだ\n> 明日までに\n明日っていつだよ\n"
+    st = text_to_score(original)
+    start = st.text.index("明日っていつ")
+    a, b = st.to_original(start, start + 6)
+    assert original[a:b] == "明日っていつ"
+
+
+def test_transcript_turns_are_separated_when_joined() -> None:
+    st = text_to_score("[10:00] お客様：一\n[10:01] 担当：二\n[10:02] お客様：三")
+    assert st.text == "一\n三"
+    a, b = st.to_original(2, 3)
+    assert st.original[a:b] == "三"
+
+
+def test_to_original_rejects_out_of_range() -> None:
+    with pytest.raises(ValueError, match="outside the scored text"):
+        text_to_score("abc").to_original(0, 10)
+
+
+def test_segmentation_is_fast() -> None:
+    # A generous bound that only catches accidental quadratic behaviour on a long body.
+    body = ("お世話になっております。返金はまだですか。\n> 確認いたします\n" * 2000) + "-- \n山田\n"
+    t0 = time.perf_counter()
+    text_to_score(body)
+    assert time.perf_counter() - t0 < 2.0
