@@ -3,7 +3,9 @@
 In a real inbox only one or two messages in a hundred are harassment, so thresholds are chosen
 for a target false-positive rate on benign-heavy text, not for accuracy on a balanced set.
 
->>> import numpy as np
+>>> from typing import Sequence
+
+import numpy as np
 >>> y = np.array([0, 0, 1, 1]); logits = np.array([-8.0, -6.0, 6.0, 8.0])
 >>> 0.1 < fit_temperature(logits, y) < 10
 True
@@ -35,13 +37,15 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
 
 
 def choose_threshold(
-    probs: np.ndarray, y: np.ndarray, benign_probs: np.ndarray | None = None,
-    target_fpr: float = 0.01, floor: float = 0.3,
+    probs: np.ndarray, y: np.ndarray, target_fpr: float = 0.02,
+    extra: Sequence[tuple[np.ndarray, float]] = (), floor: float = 0.3,
 ) -> float:
-    """The threshold with the best F1 on (probs, y) whose false-positive rate stays within target.
+    """The threshold with the best F1 on (probs, y) whose false-positive rates stay within targets.
 
-    The false-positive rate is measured on the negatives of ``y`` together with ``benign_probs``
-    (scores of real benign customer text).  Thresholds below ``floor`` are never chosen.
+    ``target_fpr`` bounds the false-positive rate on the negatives of ``y`` (hard negatives and other
+    labelled benign text); each ``(scores, target)`` in ``extra`` bounds it on further benign text,
+    such as real customer requests.  Thresholds below ``floor`` are never chosen; ties go to the
+    higher (quieter) threshold.
 
     >>> p = np.array([0.1, 0.2, 0.6, 0.9]); y = np.array([0, 0, 1, 1])
     >>> choose_threshold(p, y)
@@ -49,24 +53,23 @@ def choose_threshold(
     """
     probs = np.asarray(probs, dtype=float)
     y = np.asarray(y, dtype=int)
-    negatives = probs[y == 0]
-    if benign_probs is not None and len(benign_probs):
-        negatives = np.concatenate([negatives, np.asarray(benign_probs, dtype=float)])
+    groups = [(probs[y == 0], target_fpr)] + [(np.asarray(s, dtype=float), t) for s, t in extra]
+    groups = [(s, t) for s, t in groups if len(s)]
     candidates = np.unique(np.concatenate([probs, [0.5]]))
     candidates = candidates[(candidates >= floor) & (candidates < 1.0)]
-    best_t, best_f1 = 0.5, -1.0
+    best_t, best_f1 = None, -1.0
     for t in candidates:
-        fpr = float(np.mean(negatives >= t)) if len(negatives) else 0.0
-        if fpr > target_fpr:
+        if any(float(np.mean(s >= t)) > target for s, target in groups):
             continue
         pred = probs >= t
         tp = int(np.sum(pred & (y == 1)))
         f1 = 2 * tp / max(1, int(pred.sum()) + int(y.sum()))
-        if f1 >= best_f1:  # ties go to the higher, quieter threshold
+        if f1 >= best_f1:
             best_t, best_f1 = float(t), f1
-    if best_f1 < 0:
-        # No candidate meets the target: take the smallest threshold above every benign score seen.
-        best_t = float(min(0.999, np.max(negatives) + 1e-6)) if len(negatives) else 0.5
+    if best_t is None:
+        # No candidate meets the targets: sit just above every negative score seen.
+        top = max((float(s.max()) for s, _ in groups), default=0.5)
+        best_t = min(0.999, top + 1e-6)
     return round(best_t, 6)
 
 

@@ -1,0 +1,273 @@
+"""Fine-tune a BERT-family encoder with one head (4 category + 4 severity logits), then calibrate,
+export to ONNX with dynamic int8 quantisation, and save a model folder.  Needs the ``train`` extra.
+
+The base can be the trimmed multilingual-e5-small built by :mod:`kasuhara_nlp.base_model`, or any
+Hugging Face BERT such as tohoku-nlp/bert-base-japanese-v3 (BertJapaneseTokenizer: MeCab +
+WordPiece), given as a local folder or a hub id.
+
+>>> TrainConfig(model="bert", base="path/to/base", out_dir="/tmp/m").epochs  # doctest: +SKIP
+6
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .calibration import fit_temperature
+from .config import ONNX_NAME, TOKENIZER_NAME, ModelConfig
+from .errors import MissingDependencyError
+from .labels import CATEGORIES
+from .train import TrainConfig, fit_thresholds, set_seed, split_messages
+
+log = logging.getLogger(__name__)
+N_OUT = 8  # 4 category logits + 4 severity logits
+ONNX_FP32_NAME = "model.fp32.onnx"
+
+
+def _imports():
+    try:
+        import torch
+        import transformers
+    except ImportError:
+        raise MissingDependencyError(
+            "BERT training needs torch and transformers: pip install -e '.[train]' "
+            "(it pins torch==2.13.0, the CPU build)"
+        ) from None
+    return torch, transformers
+
+
+def _device(config: TrainConfig, torch) -> str:
+    if config.device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return config.device
+
+
+def _batches(enc_ids: list[list[int]], order: list[int], size: int, pad_id: int, torch):
+    for b in range(0, len(order), size):
+        idx = order[b:b + size]
+        width = max(len(enc_ids[k]) for k in idx)
+        ids = torch.full((len(idx), width), pad_id, dtype=torch.long)
+        mask = torch.zeros((len(idx), width), dtype=torch.long)
+        for r, k in enumerate(idx):
+            ids[r, :len(enc_ids[k])] = torch.tensor(enc_ids[k])
+            mask[r, :len(enc_ids[k])] = 1
+        yield idx, ids, mask
+
+
+def predict_logits(model, tokenizer, texts: list[str], config: TrainConfig, device: str) -> np.ndarray:
+    """Raw logits (n, 8) of ``model`` on ``texts`` (first window only; used on dev for calibration)."""
+    torch, _ = _imports()
+    ids = tokenizer(texts, truncation=True, max_length=config.max_length)["input_ids"]
+    order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
+    out = np.zeros((len(ids), N_OUT), dtype=np.float32)
+    model.eval()
+    with torch.no_grad():
+        for idx, b_ids, b_mask in _batches(ids, order, 64, tokenizer.pad_token_id, torch):
+            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
+                logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits
+            out[idx] = logits.float().cpu().numpy()
+    return out
+
+
+def fine_tune(config: TrainConfig, messages: list):
+    """Train and return (model, tokenizer, history).  The best dev epoch is kept (early stopping)."""
+    torch, transformers = _imports()
+    set_seed(config.seed)
+    torch.manual_seed(config.seed)
+    device = _device(config, torch)
+    train, dev = split_messages(messages)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(config.base)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(config.base, num_labels=N_OUT)
+    if config.freeze_embeddings:
+        # Frozen word embeddings: 3x less to update on a 2-core CPU, and the trimmed vocabulary
+        # keeps what pretraining learned for pieces the labelled data never shows.
+        model.base_model.embeddings.word_embeddings.weight.requires_grad = False
+    model.to(device)
+
+    ids = tokenizer([m.text for m in train], truncation=True, max_length=config.max_length)["input_ids"]
+    y = torch.tensor([m.label_vector for m in train], dtype=torch.float32)
+    sev = torch.tensor([m.severity for m in train], dtype=torch.long)
+    # Class weighting: rare categories count as much as common ones.
+    pos = y.sum(0).clamp(min=1)
+    pos_weight = ((len(train) - pos) / pos).clamp(max=10.0).to(device)
+    sev_counts = torch.bincount(sev, minlength=4).float().clamp(min=1)
+    sev_weight = (sev_counts.sum() / (4 * sev_counts)).clamp(max=10.0).to(device)
+    bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
+    ce = torch.nn.CrossEntropyLoss(weight=sev_weight)
+
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.01)
+    steps = config.epochs * math.ceil(len(train) / config.batch_size)
+    sched = transformers.get_linear_schedule_with_warmup(opt, int(0.06 * steps), steps)
+
+    best_score, best_state, bad_epochs, history = -1.0, None, 0, []
+    start = time.time()
+    rng = np.random.default_rng(config.seed)
+    for epoch in range(config.epochs):
+        model.train()
+        order = rng.permutation(len(ids)).tolist()
+        total = 0.0
+        for idx, b_ids, b_mask in _batches(ids, order, config.batch_size, tokenizer.pad_token_id, torch):
+            with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
+                logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits.float()
+            loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:], sev[idx].to(device))
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(params, 1.0)
+            opt.step()
+            sched.step()
+            opt.zero_grad()
+            total += loss.item() * len(idx)
+            if config.max_minutes and time.time() - start > config.max_minutes * 60:
+                break
+        dev_logits = predict_logits(model, tokenizer, [m.text for m in dev], config, device)
+        score = _dev_score(dev_logits, dev)
+        history.append({"epoch": epoch + 1, "train_loss": round(total / len(ids), 4), "dev_pr_auc": score,
+                        "minutes": round((time.time() - start) / 60, 2)})
+        log.info("epoch %d: %s", epoch + 1, history[-1])
+        if score > best_score:
+            best_score, bad_epochs = score, 0
+            best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
+        else:
+            bad_epochs += 1
+        if bad_epochs >= config.patience or (config.max_minutes and time.time() - start > config.max_minutes * 60):
+            break
+    model.load_state_dict(best_state)
+    return model.to("cpu").float(), tokenizer, history
+
+
+def _dev_score(logits: np.ndarray, dev: list) -> float:
+    from sklearn.metrics import average_precision_score
+
+    y = np.array([m.label_vector for m in dev])
+    scores = [average_precision_score(y[:, j], logits[:, j]) for j in range(4) if y[:, j].any()]
+    return round(float(np.mean(scores)), 4) if scores else 0.0
+
+
+def write_tokenizer(tokenizer, out: Path) -> str | None:
+    """Save tokenizer files plus a ``tokenizer.json`` that ONNX scanning reads without transformers.
+
+    Returns "mecab" when words must be pre-split with fugashi at scan time (BertJapaneseTokenizer).
+    """
+    tokenizer.save_pretrained(out)
+    if tokenizer.is_fast:
+        return None
+    from tokenizers import Tokenizer, models, pre_tokenizers
+
+    vocab = tokenizer.get_vocab()
+    wp = Tokenizer(models.WordPiece(vocab, unk_token=tokenizer.unk_token, continuing_subword_prefix="##",
+                                    max_input_chars_per_word=100))
+    wp.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    wp.save(str(out / TOKENIZER_NAME))
+    return "mecab"
+
+
+class _LogitsOnly:
+    """Wraps a sequence classifier so that the exported graph returns one logits tensor."""
+
+    def __new__(cls, model, torch):
+        class Wrapper(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.model = model
+
+            def forward(self, input_ids, attention_mask):
+                return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+
+        return Wrapper()
+
+
+def export_onnx(model, out: Path, sample_ids: list[list[int]], pad_id: int) -> float:
+    """Export to ONNX, quantise weights to int8, and return the max probability difference between
+    PyTorch and the int8 ONNX model on ``sample_ids``."""
+    torch, _ = _imports()
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    from .bert import OnnxRunner
+
+    model.eval()
+    wrapper = _LogitsOnly(model, torch)
+    dummy = torch.ones((2, 16), dtype=torch.long)
+    fp32 = out / ONNX_FP32_NAME
+    torch.onnx.export(
+        wrapper, (dummy, torch.ones_like(dummy)), str(fp32), input_names=["input_ids", "attention_mask"],
+        output_names=["logits"], opset_version=17, dynamo=False,
+        dynamic_axes={"input_ids": {0: "batch", 1: "seq"}, "attention_mask": {0: "batch", 1: "seq"},
+                      "logits": {0: "batch"}},
+    )
+    quantize_dynamic(str(fp32), str(out / ONNX_NAME), weight_type=QuantType.QInt8)
+    fp32.unlink()
+    runner = OnnxRunner(out / ONNX_NAME)
+    diffs = [0.0]
+    for b in range(0, len(sample_ids), 32):
+        chunk = sample_ids[b:b + 32]
+        width = max(len(x) for x in chunk)
+        ids = np.full((len(chunk), width), pad_id, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for r, x in enumerate(chunk):
+            ids[r, :len(x)] = x
+            mask[r, :len(x)] = 1
+        with torch.no_grad():
+            ref = wrapper(torch.from_numpy(ids), torch.from_numpy(mask)).numpy()
+        got = runner(ids, mask)
+        diffs.append(float(np.max(np.abs(_probs(ref) - _probs(got)))))
+    return round(max(diffs), 6)
+
+
+def _probs(logits: np.ndarray) -> np.ndarray:
+    cat = 1 / (1 + np.exp(-logits[:, :4]))
+    s = np.exp(logits[:, 4:] - logits[:, 4:].max(1, keepdims=True))
+    return np.concatenate([cat, s / s.sum(1, keepdims=True)], axis=1)
+
+
+def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
+    """Calibrate on dev, choose thresholds, save fp16 safetensors + int8 ONNX + tokenizer + config."""
+    torch, _ = _imports()
+    from .classifier import KasuharaClassifier
+
+    _, dev = split_messages(messages)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    logits = predict_logits(model, tokenizer, [m.text for m in dev], config, "cpu")
+    y = np.array([m.label_vector for m in dev])
+    temps = {c: round(fit_temperature(logits[:, j], y[:, j]), 4) for j, c in enumerate(CATEGORIES)}
+    t = np.array([temps[c] for c in CATEGORIES])
+    probs = 1 / (1 + np.exp(-logits[:, :4] / t))
+    thresholds = fit_thresholds(probs, dev, config)
+
+    pretokenize = write_tokenizer(tokenizer, out)
+    sample = tokenizer([m.text for m in dev[:256]], truncation=True, max_length=config.max_length)["input_ids"]
+    max_diff = export_onnx(model, out, sample, tokenizer.pad_token_id)
+    model.to(torch.float16).save_pretrained(out, safe_serialization=True)
+    model.to(torch.float32)
+    extra = {"onnx_int8_max_prob_diff": max_diff, "train_config": config.to_dict(), "history": history or [],
+             "train_size": len([m for m in messages if m.split == "train"]), "dev_size": len(dev)}
+    if pretokenize:
+        extra["pretokenize"] = pretokenize
+    ModelConfig(
+        backend="bert-onnx", name=config.name or "kasuhara-bert-ja", version=config.version,
+        thresholds=thresholds, temperatures=temps, max_length=config.max_length, stride=config.stride,
+        base=config.base, extra=extra,
+    ).save(out)
+    return KasuharaClassifier.from_pretrained(out)
+
+
+def train_bert(config: TrainConfig, messages: list):
+    """Fine-tune, calibrate, export and save; returns the loaded (ONNX) classifier."""
+    model, tokenizer, history = fine_tune(config, messages)
+    return finalize(model, tokenizer, config, messages, history)
+
+
+def save_checkpoint(model, tokenizer, path: Path, history: list) -> None:
+    """Save a Hugging Face checkpoint (used by the GPU job, finalised later on a CPU)."""
+    if path.exists():
+        shutil.rmtree(path)
+    model.save_pretrained(path, safe_serialization=True)
+    tokenizer.save_pretrained(path)
+    (path / "history.json").write_text(json.dumps(history, indent=2))

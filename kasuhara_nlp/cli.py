@@ -1,0 +1,207 @@
+"""The `kasuhara` command: parses arguments and calls one library function per command.
+
+Exit codes: 0 success; 1 finished, but some records could not be read (each reported with file
+and line); 2 usage error; 3 the run could not start (missing model, unreadable input file).
+
+>>> main(["--version"])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import ConfigError, InputFormatError, KasuharaError
+
+EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+
+
+def _err(message: str) -> None:
+    print(f"kasuhara: {message}", file=sys.stderr)
+
+
+def _load(args):
+    from .classifier import KasuharaClassifier
+
+    return KasuharaClassifier.from_pretrained(args.model, thresholds=getattr(args, "thresholds", None))
+
+
+def cmd_scan(args) -> int:
+    from .scan import ScanOptions, run_scan
+
+    clf = _load(args)
+    options = ScanOptions(format=args.format, preset=args.preset, text_field=args.text_field,
+                          id_field=args.id_field, raw=args.raw, mask_pii=not args.no_mask,
+                          batch_size=args.batch_size, conversations=not args.no_conversations)
+    progress = sys.stderr.isatty() and not args.quiet
+    summary = run_scan(args.inputs, args.output, clf, options, progress=progress,
+                       on_problem=lambda r: _err(f"{r['status']}: {r['reason']}"))
+    s = summary.to_dict()
+    if not args.quiet:
+        print(f"records: {s['records']}  " + "  ".join(f"{k}: {v}" for k, v in sorted(s["by_status"].items())),
+              file=sys.stderr)
+        print("by format: " + ", ".join(f"{k} {v}" for k, v in sorted(s["by_format"].items())), file=sys.stderr)
+        print("by category: " + ", ".join(f"{k} {v}" for k, v in s["by_category"].items()), file=sys.stderr)
+        print(f"flagged messages: {s['flagged_messages']}  alerts per 1,000 scored: {s['alerts_per_1000']}  "
+              f"conversations: {s['conversations']} (flagged {s['flagged_conversations']})", file=sys.stderr)
+    if args.summary:
+        Path(args.summary).write_text(json.dumps(s, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return EXIT_DATA_ERRORS if s["by_status"].get("error") else EXIT_OK
+
+
+def cmd_score(args) -> int:
+    from .display import format_prediction
+
+    clf = _load(args)
+    text = args.text if args.text != "-" else sys.stdin.read()
+    pred = clf.predict(text, raw=args.raw)
+    if args.json:
+        print(json.dumps(pred.to_dict(), ensure_ascii=False, default=vars))
+    else:
+        print(format_prediction(pred, color=sys.stdout.isatty()))
+    return EXIT_OK
+
+
+def cmd_info(args) -> int:
+    from .classifier import KasuharaClassifier
+    from .config import CARD_NAME
+    from .segmenter import dictionary_info
+
+    info = {"kasuhara_nlp": __version__, **dictionary_info()}
+    try:
+        clf = KasuharaClassifier.from_pretrained(args.model)
+        info.update(clf.info())
+        card = clf.folder / CARD_NAME
+        if card.exists():
+            info["card"] = " ".join(card.read_text(encoding="utf-8").split("\n\n")[1:2]).strip()[:400]
+        if clf.config.backend == "bert-onnx":
+            import onnxruntime
+            import tokenizers
+
+            info.update(onnxruntime=onnxruntime.__version__, tokenizers=tokenizers.__version__)
+    except KasuharaError as exc:
+        info["model_error"] = str(exc)
+    for key, value in info.items():
+        print(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}")
+    return EXIT_OK if "model_error" not in info else EXIT_FAILURE
+
+
+def _messages(data: str | None):
+    from .data import DATA_DIR, load_messages, read_labelled
+
+    path = Path(data) if data else DATA_DIR
+    return list(read_labelled(path)) if path.is_file() else load_messages(path)
+
+
+def cmd_train(args) -> int:
+    from .train import TrainConfig, train
+
+    out = args.output or f"models/kasuhara-{'baseline' if args.model == 'baseline' else 'bert-ja'}"
+    cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
+                      learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
+                      seed=args.seed, device=args.device, version=args.version, max_minutes=args.max_minutes)
+    clf = train(cfg, _messages(args.data))
+    print(json.dumps(clf.info(), ensure_ascii=False, indent=2))
+    return EXIT_OK
+
+
+def cmd_evaluate(args) -> int:
+    from .classifier import KasuharaClassifier
+    from .evaluate import evaluate_splits
+
+    clf = KasuharaClassifier.from_pretrained(args.model, thresholds=args.thresholds)
+    report = evaluate_splits(clf, _messages(args.data), splits=args.splits)
+    text = json.dumps(report, ensure_ascii=False, indent=2)
+    if args.report:
+        Path(args.report).write_text(text + "\n", encoding="utf-8")
+    print(text)
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kasuhara", description="Find customer harassment (カスハラ) in Japanese messages.")
+    p.add_argument("--version", action="version", version=f"kasuhara-nlp {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    def model_args(sp, thresholds=True):
+        sp.add_argument("--model", help="model folder (default: the bundled model)")
+        if thresholds:
+            sp.add_argument("--thresholds", help="JSON file overriding per-category thresholds")
+
+    s = sub.add_parser("scan", help="score every message of CSV/JSONL/mail/chat exports")
+    s.add_argument("inputs", nargs="+", help="input files or folders; - reads stdin")
+    s.add_argument("-o", "--output", default="-", help="output .jsonl or .csv (default: JSONL on stdout)")
+    s.add_argument("--format", help="force the input format instead of detecting it")
+    s.add_argument("--preset", help="column mapping preset for helpdesk exports")
+    s.add_argument("--text-field", help="column holding the message text")
+    s.add_argument("--id-field", help="column holding the message id")
+    s.add_argument("--raw", action="store_true", help="score whole bodies, quotes and signatures included")
+    s.add_argument("--no-mask", action="store_true", help="keep PII (addresses, phone numbers) in output text")
+    s.add_argument("--no-conversations", action="store_true", help="do not add conversation records")
+    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--summary", help="also write the summary as JSON to this file")
+    s.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    model_args(s)
+    s.set_defaults(func=cmd_scan)
+
+    s = sub.add_parser("score", help="score one message and show the evidence")
+    s.add_argument("text", help="the message text, or - for stdin")
+    s.add_argument("--raw", action="store_true")
+    s.add_argument("--json", action="store_true", help="print the result as JSON")
+    model_args(s)
+    s.set_defaults(func=cmd_score)
+
+    s = sub.add_parser("info", help="versions, model, tokenizer and dictionary")
+    model_args(s, thresholds=False)
+    s.set_defaults(func=cmd_info)
+
+    s = sub.add_parser("train", help="train the baseline or fine-tune a BERT on labelled JSONL")
+    s.add_argument("--model", choices=["baseline", "bert"], default="baseline")
+    s.add_argument("--data", help="labelled JSONL file or data folder (default: the bundled data/)")
+    s.add_argument("-o", "--output", help="model folder to write")
+    s.add_argument("--base", help="BERT base: local folder or Hugging Face id")
+    s.add_argument("--epochs", type=int, default=6)
+    s.add_argument("--learning-rate", type=float, default=5e-5)
+    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--max-length", type=int, default=128)
+    s.add_argument("--seed", type=int, default=13)
+    s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
+    s.add_argument("--version", default="0.1.0", help="version recorded in the model")
+    s.add_argument("--max-minutes", type=float, default=0.0, help="stop training after this many minutes")
+    s.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")
+    s.add_argument("--data", help="labelled JSONL file or data folder (default: data/)")
+    s.add_argument("--splits", nargs="+", default=["test", "blind"])
+    s.add_argument("--report", help="write the report JSON here")
+    model_args(s)
+    s.set_defaults(func=cmd_evaluate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0) if exc.code in (0, None) else EXIT_USAGE
+    try:
+        return args.func(args)
+    except (ConfigError, InputFormatError) as exc:
+        _err(str(exc))
+        return EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILURE
+    except KasuharaError as exc:
+        _err(str(exc))
+        return EXIT_FAILURE
+    except FileNotFoundError as exc:
+        _err(f"{exc.filename}: file not found")
+        return EXIT_FAILURE
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,167 @@
+"""The labelled corpus: reading, splitting and loading (data/).
+
+Team-written messages live in ``data/corpus/*.jsonl`` (training pool) and ``data/blind/*.jsonl``
+(the blind test set); their schema is ``data/SCHEMA.md``.  Public data stays in ``../shared``:
+``data/public_refs.jsonl`` stores only (dataset, row id, labels, split), joined at load time.
+Splits are assigned per scenario family, so near-paraphrases never straddle train/dev/test.
+
+Every text passes through the same :func:`~kasuhara_nlp.segments.text_to_score` that scanning uses.
+
+>>> assign_split("w1-f001") in ("train", "dev", "test")
+True
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from .errors import InputFormatError, KasuharaError, LabelError
+from .labels import CATEGORIES, validate_labels
+from .segments import text_to_score
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = REPO_ROOT / "data"
+PUBLIC_REFS_NAME = "public_refs.jsonl"
+SHARED_ENV = "KASUHARA_SHARED"
+SPLITS = ("train", "dev", "test", "blind", "benign_test")
+
+
+@dataclass
+class LabelledMessage:
+    """One labelled message; ``text`` is what the model sees, ``original`` what arrived."""
+
+    id: str
+    text: str
+    labels: list[str]
+    severity: int
+    split: str
+    source: str
+    original: str = ""
+    channel: str = "other"
+    family: str = ""
+    hard_negative: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def label_vector(self) -> list[int]:
+        return [int(c in self.labels) for c in CATEGORIES]
+
+
+def shared_dir() -> Path:
+    """Where ../shared is: ``$KASUHARA_SHARED``, else the folder beside the repository."""
+    return Path(os.environ.get(SHARED_ENV, REPO_ROOT.parent / "shared"))
+
+
+def assign_split(family: str) -> str:
+    """Deterministic 80/10/10 train/dev/test split by scenario family."""
+    bucket = zlib.crc32(family.encode("utf-8")) % 100
+    return "train" if bucket < 80 else "dev" if bucket < 90 else "test"
+
+
+def read_labelled(path: str | Path, *, split: str | None = None) -> Iterator[LabelledMessage]:
+    """Read a labelled JSONL file (data/SCHEMA.md); bad lines raise with file and line."""
+    path = Path(path)
+    with path.open(encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                labels = list(r.get("labels") or [])
+                severity = int(r.get("severity", 1 if labels else 0))
+                validate_labels(labels, severity)
+                original = r["text"]
+                if not isinstance(original, str) or not original.strip():
+                    raise InputFormatError("empty or non-string text", path=str(path), line=n)
+            except (json.JSONDecodeError, KeyError, TypeError, ValueError, LabelError) as exc:
+                raise InputFormatError(f"bad labelled record ({exc}); see data/SCHEMA.md",
+                                       path=str(path), line=n) from None
+            family = r.get("family") or r.get("id", f"{path.name}:{n}")
+            scored = text_to_score(original).text
+            yield LabelledMessage(
+                id=str(r.get("id", f"{path.stem}-{n}")), text=scored, labels=labels, severity=severity,
+                split=split or r.get("split") or assign_split(family), source=r.get("source", "team"),
+                original=original, channel=r.get("channel", "other"), family=family,
+                hard_negative=bool(r.get("hard_negative", False)),
+                extra={k: r[k] for k in ("industry", "register", "subtypes") if k in r},
+            )
+
+
+def _public_rows(shared: Path) -> dict[tuple[str, str], str]:
+    """Texts of the public datasets, keyed by (dataset, row id)."""
+    rows: dict[tuple[str, str], str] = {}
+    asdc = shared / "datasets" / "asdc-customer-turns" / "customer_turns.jsonl"
+    if asdc.exists():
+        for line in asdc.open(encoding="utf-8"):
+            r = json.loads(line)
+            rows[("asdc", f"{r['dialogue_id']}#{r['turn']}")] = r["text"]
+    woz = shared / "datasets" / "jmultiwoz-user-utterances" / "user_utterances.jsonl.gz"
+    if woz.exists():
+        with gzip.open(woz, "rt", encoding="utf-8") as f:
+            for line in f:
+                r = json.loads(line)
+                rows[("jmultiwoz", r["data_id"])] = r["text"]
+    rtp = shared / "datasets" / "rtp-lx-ja" / "RTP_LX_JA.jsonl"
+    if rtp.exists():
+        for line in rtp.open(encoding="utf-8"):
+            r = json.loads(line)
+            rows[("rtp-lx-ja", str(r["Index"]))] = r["Prompt"]
+    return rows
+
+
+def read_public(refs: str | Path, shared: Path | None = None) -> Iterator[LabelledMessage]:
+    """Join public-data references with the texts in ../shared (never copied into the repo)."""
+    shared = shared or shared_dir()
+    rows = _public_rows(shared)
+    if not rows:
+        raise KasuharaError(f"no public datasets found under {shared}/datasets; set {SHARED_ENV}=/path/to/shared")
+    for n, line in enumerate(Path(refs).open(encoding="utf-8"), 1):
+        r = json.loads(line)
+        text = rows.get((r["dataset"], r["row_id"]))
+        if text is None:
+            raise InputFormatError(f"{r['dataset']} row {r['row_id']} not found in {shared}", path=str(refs), line=n)
+        yield LabelledMessage(
+            id=f"{r['dataset']}:{r['row_id']}", text=text_to_score(text).text, labels=r["labels"],
+            severity=r["severity"], split=r["split"], source=r["dataset"], original=text,
+            channel="chat", family=r.get("group", r["row_id"]),
+        )
+
+
+def load_messages(data_dir: str | Path = DATA_DIR, *, public: bool = True) -> list[LabelledMessage]:
+    """Every labelled message: team corpus, blind set and (optionally) public references."""
+    data_dir = Path(data_dir)
+    out: list[LabelledMessage] = []
+    for path in sorted((data_dir / "corpus").glob("*.jsonl")):
+        out.extend(read_labelled(path))
+    for path in sorted((data_dir / "blind").glob("*.jsonl")):
+        out.extend(read_labelled(path, split="blind"))
+    refs = data_dir / PUBLIC_REFS_NAME
+    if public and refs.exists():
+        out.extend(read_public(refs))
+    return out
+
+
+def load_corpus(data_dir: str | Path = DATA_DIR, *, public: bool = True):
+    """The corpus as a ``datasets.DatasetDict`` with one split per :data:`SPLITS` entry present.
+
+    Columns: id, text (text to score), original, labels, label_vector, severity, source, channel,
+    family, hard_negative.  Needs the ``train`` extra (``pip install -e .[train]``).
+    """
+    try:
+        from datasets import Dataset, DatasetDict
+    except ImportError:
+        raise KasuharaError("load_corpus needs the datasets package: pip install -e '.[train]'") from None
+    by_split: dict[str, list[dict]] = {}
+    for m in load_messages(data_dir, public=public):
+        by_split.setdefault(m.split, []).append({
+            "id": m.id, "text": m.text, "original": m.original, "labels": m.labels,
+            "label_vector": m.label_vector, "severity": m.severity, "source": m.source,
+            "channel": m.channel, "family": m.family, "hard_negative": m.hard_negative,
+        })
+    return DatasetDict({s: Dataset.from_list(rows) for s, rows in by_split.items()})
