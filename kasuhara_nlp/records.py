@@ -71,6 +71,7 @@ class MessageRecord:
     status: str = "ok"
     reason: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    text_fallback: bool = False  # no new text was found, so the whole body is scored
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

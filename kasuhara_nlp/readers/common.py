@@ -1,0 +1,145 @@
+"""What every reader does to a record before yielding it: segments, size limits, status by role.
+
+Readers fill in the source fields (text, author, role, visibility, time) and hand the record to
+:func:`finish_record`, which applies the one scoring rule of the project: only customer/unknown,
+public, human-written messages get status "ok"; everything else is kept with a reason.
+
+>>> r = finish_record(MessageRecord(record_id="a", body_text="返金しろ", author_role="agent"))
+>>> r.status, r.reason
+('not_scored', 'author is agent (role from unknown source)')
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..pii import find_pii
+from ..records import MessageRecord
+from ..segments import text_to_score
+from .streams import has_escaped_bytes
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "error_record",
+    "finish_record",
+    "normalise_role",
+]
+
+#: Messages larger than this (UTF-8 bytes) are skipped: no customer writes 1 MB, a dump does.
+MAX_MESSAGE_BYTES = 1_000_000
+
+_LONE_SURROGATE = re.compile("[\udc00-\udcff]")
+
+_CUSTOMER_WORDS = {
+    "customer", "end-user", "end_user", "enduser", "user", "requester", "visitor", "lead", "contact",
+    "incoming", "inbound", "in", "true", "1", "yes", "お客様", "お客さま", "顧客", "客", "利用者", "ユーザー",
+    "受信", "customer_reply", "inquiry",
+}
+_AGENT_WORDS = {
+    "agent", "admin", "staff", "operator", "assistant", "manager", "outgoing", "outbound", "out",
+    "false", "0", "no", "reply", "担当", "担当者", "オペレーター", "スタッフ", "サポート", "送信", "当社", "弊社",
+    "email", "forwarded_email",
+}
+_BOT_WORDS = {"bot", "chatbot", "ai", "ボット", "自動応答"}
+_SYSTEM_WORDS = {"system", "システム", "log", "event"}
+
+
+def normalise_role(value: object) -> str:
+    """Map a source's author value to one of ROLES (unknown when it cannot be told).
+
+    Booleans are the Salesforce/Freshdesk ``Incoming`` flag: True means the customer wrote it.
+
+    >>> normalise_role("end-user"), normalise_role(False), normalise_role("assistant"), normalise_role("x")
+    ('customer', 'agent', 'agent', 'unknown')
+    """
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "customer" if value else "agent"
+    key = str(value).strip().lower()
+    key = key.replace("incoming_email", "incoming")
+    if key in _BOT_WORDS:
+        return "bot"
+    if key in _SYSTEM_WORDS:
+        return "system"
+    if key in _CUSTOMER_WORDS:
+        return "customer"
+    if key in _AGENT_WORDS:
+        return "agent"
+    return "unknown"
+
+
+def error_record(
+    *,
+    record_id: str,
+    source_format: str,
+    source_file: str,
+    source_locator: str,
+    reason: str,
+    status: str = "error",
+    **fields: Any,
+) -> MessageRecord:
+    """A record standing for input that could not be read, so that nothing is silently dropped.
+
+    >>> error_record(record_id="f:3", source_format="csv", source_file="f.csv",
+    ...              source_locator="line 3", reason="bad quoting").reason
+    'f.csv line 3: bad quoting'
+    """
+    return MessageRecord(
+        record_id=record_id,
+        source_format=source_format,
+        source_file=source_file,
+        source_locator=source_locator,
+        status=status,
+        reason=f"{source_file} {source_locator}: {reason}",
+        **fields,
+    )
+
+
+def finish_record(record: MessageRecord, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MessageRecord:
+    """Segment the body, find PII, and set status/reason by size, role, visibility and origin.
+
+    Records already marked "error" or "skipped" are returned unchanged.
+    """
+    if record.status in ("error", "skipped"):
+        return record
+    where = f"{record.source_file} {record.source_locator}".strip()
+    text = record.body_text
+    if has_escaped_bytes(text):
+        record.status = "error"
+        record.reason = f"{where}: undecodable bytes in the text; re-export as UTF-8 or pass the right encoding"
+        record.body_text = _LONE_SURROGATE.sub("\ufffd", text)
+        record.decode_warnings.append("undecodable-bytes")
+        return record
+    if not text.strip():
+        record.status = "skipped"
+        record.reason = f"{where}: empty text"
+        return record
+    # Cheap check first: a str can never be shorter in UTF-8 than in characters.
+    if len(text) > max_bytes // 4 and len(text.encode("utf-8")) > max_bytes:
+        record.status = "skipped"
+        record.reason = (
+            f"{where}: message is {len(text.encode('utf-8'))} bytes, over the {max_bytes}-byte limit; "
+            "split it or raise max_message_bytes"
+        )
+        record.body_text = ""
+        return record
+    scoring = text_to_score(text)
+    record.text_to_score = scoring.text
+    record.segments = scoring.segments
+    record.text_fallback = scoring.fallback
+    record.pii_findings = [f.to_dict() for f in find_pii(text)]
+    basis = record.role_basis or "unknown source"
+    if record.author_role in ("agent", "bot", "system"):
+        record.status = "not_scored"
+        record.reason = f"author is {record.author_role} (role from {basis})"
+    elif record.visibility != "public":
+        record.status = "not_scored"
+        record.reason = f"{record.visibility} message (internal note), not customer-facing"
+    elif record.is_auto_generated:
+        record.status = "not_scored"
+        record.reason = record.reason or "auto-generated message (auto-reply, bounce or system mail)"
+    else:
+        record.status = "ok"
+    return record

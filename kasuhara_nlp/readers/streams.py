@@ -1,0 +1,131 @@
+"""Opening inputs as byte streams (files or stdin) and sniffing the encoding of tabular text.
+
+Undecodable bytes must not crash a run or vanish: text is decoded with the ``kasuhara-escape``
+error handler, which turns every undecodable byte into a lone surrogate (U+DC00 + byte) that the
+record builder later reports as an error for that one row.
+
+>>> sniff_text_encoding("本文".encode("cp932"), complete=True)
+('cp932', [])
+>>> b"\\xff".decode("utf-8", ESCAPE_ERRORS)
+'\\udcff'
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import sys
+from typing import BinaryIO
+
+from charset_normalizer import from_bytes
+
+__all__ = ["ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "open_input", "sniff_text_encoding"]
+
+ESCAPE_ERRORS = "kasuhara-escape"
+#: How much of a file is read to choose its encoding.
+SNIFF_BYTES = 256 * 1024
+
+
+def _escape(exc: UnicodeError) -> tuple[str, int]:
+    # Unlike "surrogateescape", this also works for bytes < 0x80 (UTF-16 halves).
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(chr(0xDC00 + b) for b in bad), exc.end
+
+
+codecs.register_error(ESCAPE_ERRORS, _escape)
+
+
+def has_escaped_bytes(text: str) -> bool:
+    """True when ``text`` holds bytes that could not be decoded (see ESCAPE_ERRORS).
+
+    >>> has_escaped_bytes("ok"), has_escaped_bytes("\\udc81")
+    (False, True)
+    """
+    if text.isascii():
+        return False
+    return any("\udc00" <= ch <= "\udcff" for ch in text)
+
+
+class _Prefixed(io.RawIOBase):
+    """A read-only stream that replays already-read bytes before the rest of ``inner``."""
+
+    def __init__(self, prefix: bytes, inner: BinaryIO):
+        self._prefix = memoryview(prefix)
+        self._inner = inner
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[override]
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        data = self._inner.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def open_input(path: str) -> tuple[BinaryIO, bytes, str]:
+    """Open ``path`` (``-`` for stdin) and return (stream from the start, sniff sample, name).
+
+    The sample (first SNIFF_BYTES) is part of the returned stream; nothing is read twice from
+    stdin.
+    """
+    if path == "-":
+        inner: BinaryIO = sys.stdin.buffer
+        name = "<stdin>"
+    else:
+        inner = open(path, "rb")  # noqa: SIM115 - closed by the caller's reader
+        name = os.fspath(path)
+    sample = inner.read(SNIFF_BYTES)
+    stream = io.BufferedReader(_Prefixed(sample, inner), buffer_size=64 * 1024)
+    return stream, sample, name  # type: ignore[return-value]
+
+
+def _strict_ok(sample: bytes, encoding: str, complete: bool) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    try:
+        # final=False: the sample may end in the middle of a multibyte character.
+        decoder.decode(sample, final=complete)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _bad_bytes(sample: bytes, encoding: str) -> int:
+    text = codecs.getincrementaldecoder(encoding)(ESCAPE_ERRORS).decode(sample, final=False)
+    return sum(1 for ch in text if "\udc00" <= ch <= "\udcff")
+
+
+def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str]]:
+    """Choose an encoding: BOM, then UTF-8, then CP932 (each strict or nearly), then charset-normalizer.
+
+    Returns the Python codec name and the warnings to record (a guess is always a warning).
+    Excel writes CP932 without a BOM, or UTF-8 with one; some exports are UTF-16 with a BOM.
+
+    >>> sniff_text_encoding(codecs.BOM_UTF16_LE + "a".encode("utf-16-le"), complete=True)
+    ('utf-16', [])
+    """
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig", []
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16", []
+    # A few bad bytes in an otherwise valid file keep the encoding: the rows holding them are
+    # reported as errors instead of the whole file being guessed into another charset.  UTF-8
+    # goes first because CP932 accepts most byte pairs (even UTF-8 kana) while CP932 text read
+    # as UTF-8 fails on nearly every character.
+    tolerance = (len(sample) - len(sample.decode("latin-1").encode("ascii", "ignore"))) // 100
+    for enc in ("utf-8", "cp932"):
+        if _strict_ok(sample, enc, complete):
+            return enc, []
+        if _bad_bytes(sample, enc) <= tolerance:
+            return enc, [f"undecodable-bytes-in-file:{enc}"]
+    best = from_bytes(sample).best()
+    if best is not None:
+        return best.encoding, [f"encoding-guessed:{best.encoding}"]
+    return "utf-8", ["encoding-unknown:utf-8-with-escapes"]
