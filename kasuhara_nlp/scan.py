@@ -144,12 +144,13 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
 
 def _conversation_results(threads: dict[str, list[tuple[MessageRecord, dict]]], classifier,
                           options: ScanOptions) -> Iterator[dict]:
+    threads = {k: v for k, v in threads.items() if len(v) >= 2}  # a single message is its own result
+    if not threads:
+        return
     from .conversation import ConversationConfig, score_conversation
 
     config = options.conversation_config or ConversationConfig()
     for items in threads.values():
-        if len(items) < 2:
-            continue  # a single message is its own result
         result = score_conversation([r for r, _ in items], [res for _, res in items], config)
         result.update(model=classifier.config.name, model_version=classifier.config.version)
         yield result
