@@ -14,10 +14,12 @@ NumPy ``.npz`` read with ``allow_pickle=False``.
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.exceptions import DataConversionWarning
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import unique_labels
@@ -53,6 +55,11 @@ class MultiLabelLogistic(ClassifierMixin, BaseEstimator):
     def fit(self, X, y):
         X, y = validate_data(self, X, y, accept_sparse="csr", multi_output=True)
         y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            # scikit-learn convention: a column vector is a 1-d target, with a warning.
+            warnings.warn("A column-vector y was passed when a 1d array was expected; using y.ravel()",
+                          DataConversionWarning)
+            y = y.ravel()
         self.multilabel_ = y.ndim == 2
         if self.multilabel_:
             self.estimators_ = []
@@ -64,9 +71,12 @@ class MultiLabelLogistic(ClassifierMixin, BaseEstimator):
                 else:
                     self.estimators_.append(self._new_lr().fit(X, col))
             self.classes_ = [np.array([0, 1])] * y.shape[1]
+            iters = [int(np.max(e.n_iter_)) for e in self.estimators_ if not isinstance(e, float)]
+            self.n_iter_ = max(iters, default=1)
         else:
             self.classes_ = unique_labels(y)
             self.estimator_ = self._new_lr().fit(X, y)
+            self.n_iter_ = int(np.max(self.estimator_.n_iter_))
         return self
 
     def predict_proba(self, X):

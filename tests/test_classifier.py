@@ -1,0 +1,143 @@
+"""The classifier API on a tiny random BERT fine-tuned in the test session and exported to ONNX."""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from kasuhara_nlp.bert import windows
+from kasuhara_nlp.classifier import KasuharaClassifier, Prediction
+from kasuhara_nlp.errors import ModelNotFoundError
+from kasuhara_nlp.labels import CATEGORIES
+
+pytest.importorskip("torch")
+
+TEXTS = ["土下座して謝れ。", "商品が届きません。確認してください。", "お前は本当に無能だな。今すぐ家に来い。", "ありがとうございました。"]
+
+WINDOW_CASES = [
+    (5, 8, 2, [(0, 5)]),
+    (8, 8, 2, [(0, 8)]),
+    (9, 8, 2, [(0, 8), (6, 9)]),
+    (20, 8, 2, [(0, 8), (6, 14), (12, 20)]),
+    (0, 8, 2, [(0, 0)]),
+]
+
+
+@pytest.mark.parametrize("n,body,stride,expected", WINDOW_CASES)
+def test_windows_cover_every_token(n, body, stride, expected):
+    assert windows(list(range(n)), body, stride) == expected
+
+
+@pytest.fixture(scope="module")
+def clf(tiny_classifier_dir):
+    return KasuharaClassifier.from_pretrained(tiny_classifier_dir)
+
+
+def test_single_string_gives_single_result(clf):
+    p = clf.predict(TEXTS[0])
+    assert isinstance(p, Prediction)
+    assert set(p.scores) == set(CATEGORIES)
+    assert all(0.0 <= v <= 1.0 for v in p.scores.values())
+    assert p.model == "kasuhara-bert-ja" and p.model_version
+    ps = clf.predict(TEXTS)
+    assert isinstance(ps, list) and len(ps) == len(TEXTS)
+    # Dynamic int8 quantisation scales activations per batch, so batch-mates move scores slightly.
+    assert ps[0].scores == pytest.approx(p.scores, abs=0.01)
+    assert clf.predict([]) == []
+
+
+def test_severity_is_positive_exactly_when_flagged(clf):
+    low = KasuharaClassifier.from_pretrained(clf.folder, thresholds={c: 0.01 for c in CATEGORIES})
+    high = KasuharaClassifier.from_pretrained(clf.folder, thresholds={c: 0.99 for c in CATEGORIES})
+    for p in low.predict(TEXTS):
+        assert p.flagged and p.severity >= 1 and p.evidence
+        for e in p.evidence:
+            assert p.text[e.start:e.end] == e.text and e.label in p.labels
+    for p in high.predict(TEXTS):
+        assert not p.flagged and p.severity == 0 and p.evidence == []
+
+
+def test_save_and_load_give_the_same_predictions(clf, tmp_path):
+    tuned = KasuharaClassifier.from_pretrained(clf.folder, thresholds={"abuse": 0.2})
+    tuned.save_pretrained(tmp_path / "copy")
+    again = KasuharaClassifier.from_pretrained(tmp_path / "copy")
+    assert again.thresholds["abuse"] == 0.2
+    assert [p.to_dict() for p in again.predict(TEXTS)] == [p.to_dict() for p in tuned.predict(TEXTS)]
+
+
+def test_onnx_int8_matches_pytorch(clf):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(clf.folder, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(clf.folder)
+    enc = tok(TEXTS, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        logits = model(**{k: enc[k] for k in ("input_ids", "attention_mask")}).logits.numpy()
+    t = np.array([clf.config.temperatures[c] for c in CATEGORIES])
+    torch_probs = 1 / (1 + np.exp(-logits[:, :4] / t))
+    onnx_probs = clf.predict_proba(TEXTS, raw=True)
+    assert np.max(np.abs(torch_probs - onnx_probs)) < 0.05
+    assert clf.config.extra["onnx_int8_max_prob_diff"] < 0.05
+
+
+def test_long_messages_are_scored_in_windows_not_truncated(clf):
+    calls = []
+    runner = clf.scorer.runner
+
+    def counting(ids, mask):
+        calls.append(ids.shape)
+        return runner(ids, mask)
+
+    clf.scorer.runner = counting
+    try:
+        tail = "土下座して謝れ。"
+        long_text = "商品が届きません。" * 40 + tail
+        p = clf.predict(long_text, raw=True, evidence=False)
+    finally:
+        clf.scorer.runner = runner
+    n_windows = sum(shape[0] for shape in calls)
+    assert n_windows > 1
+    assert all(shape[1] <= clf.config.max_length for shape in calls)
+    # The last window holds the demand; max-aggregation keeps its score.
+    alone = clf.predict("商品が届きません。" * 2 + tail, raw=True, evidence=False)
+    assert p.scores["demand"] >= alone.scores["demand"] - 0.05
+
+
+def test_concurrent_predict_calls_agree(clf):
+    expected = [p.to_dict() for p in clf.predict(TEXTS)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda i: [p.to_dict() for p in clf.predict(TEXTS)], range(32)))
+    assert all(r == expected for r in results)
+
+
+def test_quoted_reply_is_not_scored_unless_raw(clf):
+    mail = "承知しました。\n\n2025年3月4日(火) 10:15 山田 太郎 <taro@example.com>:\n> 土下座して謝れ。\n"
+    assert "土下座" not in clf.predict(mail).text
+    assert "土下座" in clf.predict(mail, raw=True).text
+
+
+def test_missing_model_folder_says_how_to_fix(tmp_path):
+    with pytest.raises(ModelNotFoundError, match="save_pretrained"):
+        KasuharaClassifier.from_pretrained(tmp_path)
+
+
+def test_japanese_bert_format_trains_and_serves_without_transformers_tokenizer(tmp_path, tiny_messages):
+    """The tohoku-nlp/bert-base-japanese-v3 path: vocab.txt + MeCab, exported for ONNX scanning."""
+    from transformers import AutoTokenizer
+
+    from conftest import build_tiny_japanese_bert
+    from kasuhara_nlp.bert_train import train_bert
+    from kasuhara_nlp.train import TrainConfig
+
+    base = build_tiny_japanese_bert(tmp_path / "jbase")
+    cfg = TrainConfig(model="bert", base=str(base), out_dir=str(tmp_path / "jm"), epochs=1, batch_size=16,
+                      max_length=32, stride=8)
+    clf = train_bert(cfg, tiny_messages)
+    assert clf.config.extra["pretokenize"] == "mecab"
+    hf = AutoTokenizer.from_pretrained(base)
+    for text in ["土下座して謝れ。", "ｶｽﾀﾏｰ！お前は無能だ"]:
+        ids, offsets = clf.scorer.encoder.encode(text)
+        assert ids == hf(text, add_special_tokens=False)["input_ids"]
+        assert all(0 <= s < e <= len(text) for s, e in offsets)
+    assert clf.predict("お前は本当に無能だな。").model == "kasuhara-bert-ja"
