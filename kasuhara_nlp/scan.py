@@ -13,7 +13,6 @@ record of kind "conversation" follows the messages of each thread or transcript.
 from __future__ import annotations
 
 import csv
-import io
 import json
 import sys
 from collections import Counter
@@ -186,7 +185,10 @@ class ResultWriter:
     def __init__(self, out: str, fmt: str | None = None):
         self.fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
         if out == "-":
-            self._f: TextIO = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", newline="", write_through=True)
+            self._f: TextIO = sys.stdout
+            if hasattr(self._f, "reconfigure"):
+                # Japanese text must not depend on the terminal's locale.
+                self._f.reconfigure(encoding="utf-8")
             self._own = False
         else:
             Path(out).parent.mkdir(parents=True, exist_ok=True)

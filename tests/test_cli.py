@@ -1,0 +1,130 @@
+"""The `kasuhara` command end to end: through a subprocess once per command, in-process elsewhere."""
+
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import make_messages
+from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
+
+
+def run(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "kasuhara_nlp", *args], input=stdin, capture_output=True,
+                          timeout=300)
+
+
+def write_cp932_csv(path):
+    # As Excel writes it in Japan: CP932, CRLF, a quoted multi-line cell, NEC special characters.
+    rows = [["問い合わせID", "件名", "問い合わせ内容"],
+            ["1001", "配送", "注文した商品がまだ届きません。\r\n至急確認してください。①"],
+            ["1002", "苦情", "土下座して謝れ。お前は本当に無能だな。"],
+            ["1003", "空", ""],
+            ["1004", "髙橋様", "㈱山田の髙橋です。請求書の再発行をお願いします。"]]
+    with open(path, "w", encoding="cp932", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def test_scan_cp932_csv_through_subprocess(tmp_path, baseline_dir):
+    src = write_cp932_csv(tmp_path / "inbox.csv")
+    out = tmp_path / "out.jsonl"
+    proc = run("scan", str(src), "-o", str(out), "--model", str(baseline_dir))
+    assert proc.returncode == EXIT_OK, proc.stderr.decode()
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [r["id"] for r in results] == ["1001", "1002", "1003", "1004"]
+    assert results[0]["text"].startswith("注文した商品")
+    assert "①" in results[0]["text"]
+    assert "髙橋" in results[3]["text"]
+    assert results[2]["status"] == "skipped" and "line" in results[2]["reason"]
+    err = proc.stderr.decode()
+    assert "records: 4" in err and "alerts per 1,000" in err
+    assert "土下座" not in err  # no message bodies in logs
+
+
+def test_scan_bad_records_are_reported_and_the_run_goes_on(tmp_path, baseline_dir):
+    src = tmp_path / "bad.jsonl"
+    big = "あ" * 400_000  # > 1 MB in UTF-8
+    src.write_text("\n".join([
+        json.dumps({"id": "1", "text": "ありがとうございました"}, ensure_ascii=False),
+        "{not json",
+        json.dumps({"id": "3", "text": ["a", "list"]}),
+        json.dumps({"id": "4", "text": big}, ensure_ascii=False),
+        json.dumps({"id": "5", "text": "返品したいです"}, ensure_ascii=False),
+    ]) + "\n", encoding="utf-8")
+    with open(src, "ab") as f:
+        f.write(b'{"id": "6", "text": "\xff\xfe broken bytes"}\n')
+    out = tmp_path / "out.csv"
+    proc = run("scan", str(src), "-o", str(out), "--model", str(baseline_dir))
+    assert proc.returncode == EXIT_DATA_ERRORS
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    assert [r["status"] for r in rows][0] == "ok" and rows[4]["status"] == "ok"
+    assert rows[1]["status"] == "error" and "bad.jsonl" in rows[1]["reason"] and "line 2" in rows[1]["reason"]
+    assert rows[2]["status"] == "error"
+    assert rows[3]["status"] == "skipped"
+    err = proc.stderr.decode()
+    assert "line 2" in err and "line 3" in err
+
+
+def test_scan_reads_stdin(baseline_dir):
+    data = "id,text\n1,今すぐ家に来い。\n".encode("utf-8-sig")
+    proc = run("scan", "-", "--model", str(baseline_dir), "-q", "--format", "csv", stdin=data)
+    assert proc.returncode == EXIT_OK, proc.stderr.decode()
+    result = json.loads(proc.stdout.decode().splitlines()[0])
+    assert result["id"] == "1" and result["status"] == "ok"
+
+
+def test_score_and_info(baseline_dir):
+    proc = run("score", "土下座して謝れ。", "--model", str(baseline_dir))
+    assert proc.returncode == EXIT_OK
+    out = proc.stdout.decode()
+    assert "判定" in out and "demand" in out
+    proc = run("info", "--model", str(baseline_dir))
+    assert proc.returncode == EXIT_OK
+    info = proc.stdout.decode()
+    assert "kasuhara-baseline" in info and "unidic-lite" in info
+
+
+def test_exit_codes(tmp_path, baseline_dir, capsys):
+    assert main(["scan"]) == EXIT_USAGE
+    assert main(["frobnicate"]) == EXIT_USAGE
+    assert main(["scan", str(tmp_path / "missing.csv"), "--model", str(baseline_dir)]) == EXIT_FAILURE
+    assert main(["score", "x", "--model", str(tmp_path)]) == EXIT_FAILURE
+    bad = tmp_path / "t.json"
+    bad.write_text('{"abuse": 2}')
+    assert main(["score", "x", "--model", str(baseline_dir), "--thresholds", str(bad)]) == EXIT_USAGE
+    assert "abuse" in capsys.readouterr().err
+
+
+def test_missing_text_column_suggests_text_field(tmp_path, baseline_dir, capsys):
+    src = tmp_path / "x.csv"
+    src.write_text("id,free_note\n1,こんにちは\n", encoding="utf-8")
+    assert main(["scan", str(src), "--model", str(baseline_dir), "-o", str(tmp_path / "o.jsonl")]) != EXIT_OK
+    assert "--text-field" in capsys.readouterr().err
+    assert main(["scan", str(src), "--model", str(baseline_dir), "-o", str(tmp_path / "o.jsonl"),
+                 "--text-field", "free_note", "-q"]) == EXIT_OK
+
+
+def test_train_and_evaluate_baseline(tmp_path, capsys):
+    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split,
+             "hard_negative": m.hard_negative} for m in make_messages()]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    model = tmp_path / "model"
+    assert main(["train", "--model", "baseline", "--data", str(data), "-o", str(model)]) == EXIT_OK
+    capsys.readouterr()
+    report = tmp_path / "report.json"
+    assert main(["evaluate", "--model", str(model), "--data", str(data), "--splits", "test",
+                 "--report", str(report)]) == EXIT_OK
+    r = json.loads(report.read_text())
+    assert r["test"]["n"] == len([m for m in make_messages() if m.split == "test"])
+    assert set(r["test"]["categories"]) == {"abuse", "demand", "restraint", "other_harassment"}
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["--version"]])
+def test_help(argv):
+    assert main(argv) == EXIT_OK
