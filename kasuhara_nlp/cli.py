@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__  # noqa: F401  (re-exported for --version)
 from .errors import ConfigError, InputFormatError, KasuharaError
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
