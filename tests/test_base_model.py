@@ -72,7 +72,14 @@ def write_q4_file(path: Path, seed: int = 0, magic: bytes = b"E5S1", version: in
 
 
 def write_tokenizer(path: Path, pieces: list[str] = PIECES) -> Path:
-    from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        normalizers,
+        pre_tokenizers,
+        processors,
+    )
 
     tok = Tokenizer(models.Unigram(list(zip(pieces, SCORES)), unk_id=3, byte_fallback=False))
     tok.normalizer = normalizers.NFKC()
