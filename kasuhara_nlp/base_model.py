@@ -289,8 +289,8 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
     x_counts = count_pieces(full_tok, list(extra_texts), n)
     kept_set = set(np.flatnonzero(c_counts + k_counts + x_counts).tolist())
     kept_set |= {i for i, (p, _) in enumerate(vocab) if p in SPECIALS}
-    if keep_char_pieces:
-        kept_set |= _char_pieces(vocab)
+    char_ids = _char_pieces(vocab) if keep_char_pieces else set()
+    kept_set |= char_ids
     kept = sorted(kept_set)  # original order: specials 0-3 keep their ids, <mask> becomes the last id
     trimmed_text = trim_tokenizer_json(tok_text, kept)
     trimmed_tok = Tokenizer.from_str(trimmed_text)
@@ -333,7 +333,7 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
         "params_after": int(sum(p.numel() for p in model.parameters())),
         "pieces_before": n, "pieces_kept": len(kept),
         "pieces_from": {"corpus": int((c_counts > 0).sum()), "keep_texts": int((k_counts > 0).sum()),
-                        "extra_texts": int((x_counts > 0).sum())},
+                        "extra_texts": int((x_counts > 0).sum()), "single_char_ranges": len(char_ids)},
         "unk_rate_keep_texts": {"before": _unk_rate(full_tok, keep_list, header["unk"]),
                                 "after": _unk_rate(trimmed_tok, keep_list, new_unk)},
         "keep_texts_with_changed_pieces": int(mism), "dtype": dtype,
