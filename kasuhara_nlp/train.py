@@ -65,6 +65,8 @@ class TrainConfig:
                 raise ConfigError(f"{key} must be in (0, 1), got {getattr(self, key)}")
         if self.epochs < 1 or self.batch_size < 1 or self.learning_rate <= 0:
             raise ConfigError("epochs and batch_size must be >= 1 and learning_rate > 0")
+        if not 0 <= self.stride < self.max_length // 2:
+            raise ConfigError(f"stride must be in [0, max_length/2), got {self.stride} with max_length {self.max_length}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
 
