@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from .records import Segment
 
-__all__ = ["ScoringText", "text_to_score"]
+__all__ = ["ScoringText", "Turn", "match_turn", "speaker_kind", "text_to_score"]
 
 # --- mail rules ------------------------------------------------------------------------------
 
@@ -283,13 +283,58 @@ def _mark_signatures(lines: list[tuple[int, str, int]], kinds: list[str], stop: 
         return
 
 
-def _speaker_kind(name: str) -> str:
+def speaker_kind(name: str) -> str:
+    """Which side a transcript speaker label is on: "agent", "customer" or "unknown".
+
+    Our-side markers win (お客様相談室 is us); bots count as agent.
+
+    >>> speaker_kind("オペレーター"), speaker_kind("山田様"), speaker_kind("山田")
+    ('agent', 'customer', 'unknown')
+    """
     name = name.strip()
     if _AGENT_NAME.search(name):
         return "agent"
     if _CUSTOMER_NAME.search(name):
         return "customer"
     return "unknown"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A transcript line's speaker prefix: where the body starts, the speaker, the time shown."""
+
+    prefix_end: int
+    speaker: str
+    time: str | None
+    line_style: bool  # LINE export (tab separated)
+
+
+_TIME_IN_PREFIX = re.compile(
+    r"(?:(?P<date>\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})\D{0,6}?)?(?P<time>(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?)",
+    re.IGNORECASE,
+)
+
+
+def match_turn(line: str) -> Turn | None:
+    """Recognise a chat/call transcript turn line (the rules :func:`text_to_score` uses).
+
+    >>> match_turn("[10:15] お客様：まだですか")
+    Turn(prefix_end=12, speaker='お客様', time='10:15', line_style=False)
+    >>> match_turn("ただの文") is None
+    True
+    """
+    m = _TURN.match(line)
+    if m is None:
+        return None
+    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
+    if _NOT_A_SPEAKER.search(name):
+        return None
+    time = None
+    if m.group("n4") is None and m.group("n5") is None:
+        t = _TIME_IN_PREFIX.search(line, 0, m.end())
+        if t is not None:
+            time = (t.group("date") + " " if t.group("date") else "") + t.group("time")
+    return Turn(m.end(), name.strip(), time, m.group("n3") is not None)
 
 
 def _transcript_segments(
@@ -311,7 +356,7 @@ def _transcript_segments(
     speakers = {t[2] for t in turns}
     if len(turns) < 2 or not (timed >= 2 or len(speakers) >= 2):
         return None
-    roles = {s: _speaker_kind(s) for s in speakers}
+    roles = {s: speaker_kind(s) for s in speakers}
     # Only when some speaker is recognisably our side can the others be told apart from it.
     has_agent = any(r == "agent" for r in roles.values())
     out: list[tuple[str, int, int]] = []
