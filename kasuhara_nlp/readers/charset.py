@@ -171,7 +171,10 @@ def _sniff(data: bytes, warnings: list[str]) -> str:
 
 def _decode_iso(data: bytes, warnings: list[str]) -> str:
     try:
-        # The stdlib codec is fast and right for plain JIS X 0208 text: try it first.
+        # The stdlib codec is fast and right for plain JIS X 0208 text: try it first.  It passes
+        # SO/SI through as control characters, so CP50222 kana shifts skip it.
+        if b"\x0e" in data:
+            raise UnicodeDecodeError("iso2022_jp", data, 0, 1, "SO/SI kana shift")
         return data.decode("iso2022_jp")
     except UnicodeDecodeError:
         if "cp50220-fallback" not in warnings:

@@ -73,6 +73,8 @@ def read_mbox(
                 status="skipped", reason=f"message is {size} bytes, over the {MAX_RAW_MESSAGE_BYTES}-byte limit",
                 channel="email",
             )
+        if lines and not lines[-1].strip():
+            lines = lines[:-1]  # the blank line before a separator belongs to the mbox format
         raw = b"".join(lines)
         if not _looks_like_message(raw):
             return error_record(

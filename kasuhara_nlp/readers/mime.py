@@ -151,8 +151,12 @@ def _body(msg: Message, warnings: list[str], attachments: list[dict[str, object]
 
 
 def _header(msg: Message, name: str, warnings: list[str]) -> str:
-    value = msg.get(name)
-    return decode_header_value(value, warnings).strip() if value is not None else ""
+    # raw_items() keeps 8-bit bytes as surrogate escapes; get() would turn them into U+FFFD.
+    lname = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == lname:
+            return decode_header_value(str(value), warnings).strip()
+    return ""
 
 
 def _auto_reason(msg: Message, subject: str, from_addr: str, body: str) -> str | None:
