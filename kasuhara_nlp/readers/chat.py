@@ -125,7 +125,10 @@ def parse_transcript(
 
 
 def _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversation_id, max_bytes) -> MessageRecord:
-    body = "\n".join(t["body"])
+    lines = list(t["body"])
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()  # blank lines between turns belong to no one
+    body = "\n".join(lines)
     if t["line_style"] and body.startswith('"') and body.rstrip().endswith('"') and len(body.rstrip()) > 1:
         body = body.rstrip()[1:-1].replace('""', '"')  # LINE wraps multi-line messages in quotes
     speaker = t["speaker"]
