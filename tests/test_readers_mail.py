@@ -11,7 +11,7 @@ import pytest
 
 from kasuhara_nlp.readers import read_records
 from kasuhara_nlp.readers.mail import read_mbox
-from kasuhara_nlp.readers.mime import MailOptions, message_to_record
+from kasuhara_nlp.readers.mime import message_to_record
 from tests.mailfactory import cp50220, mbox, message
 
 HARD = "①至急㈱髙﨑～返金しろ"
