@@ -23,8 +23,9 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .records import Segment
+from .turns import NOT_A_SPEAKER_RE, TRANSCRIPT_SYSTEM_RE, TURN_RE, Turn, match_turn, speaker_kind
 
-__all__ = ["ScoringText", "text_to_score"]
+__all__ = ["ScoringText", "Turn", "match_turn", "speaker_kind", "text_to_score"]
 
 # --- mail rules ------------------------------------------------------------------------------
 
@@ -85,45 +86,6 @@ _MOBILE_FOOTER = re.compile(
 )
 # A signature delimiter counts only near the end of the new text it closes.
 _SIG_WINDOW = 15
-
-# --- transcript rules ------------------------------------------------------------------------
-
-_TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
-_DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
-_NAME = r"[^:：\t\n\]】]{1,24}?"
-_COLON = r"\s*[:：]"
-
-_TURN = re.compile(
-    "(?:"
-    # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
-    rf"[\[(（](?:{_DATE}\s*)?{_TIME}[\])）]\s*(?P<n1>{_NAME}){_COLON}"
-    # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: …
-    rf"|(?:{_DATE}\s+)?{_TIME}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
-    # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
-    rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
-    # 【担当】… / 【お客様】…
-    r"|【(?P<n4>[^】]{1,15})】[:：]?"
-    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者：
-    r"|(?P<n5>お客様|お客さま|顧客|客|オペレーター|オペレータ|OP|担当者?|エージェント|ボット|スタッフ"
-    r"|サポート|店員|窓口|係員|相談員|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?"
-    r"|Customer|Agent|Operator|User|Visitor|Bot)\s*[:：]"
-    r")[ \t\u3000]?",
-    re.IGNORECASE,
-)
-# Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
-_AGENT_NAME = re.compile(
-    r"オペレータ|^OP$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
-    r"|当社|弊社|センター|operator|agent|support|staff",
-    re.IGNORECASE,
-)
-_CUSTOMER_NAME = re.compile(r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$", re.IGNORECASE)
-# Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
-_TRANSCRIPT_SYSTEM = re.compile(
-    r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
-)
-# Words that show a "time name:" line is really a mail attribution, not a turn.
-_NOT_A_SPEAKER = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
-
 
 @dataclass(frozen=True)
 class ScoringText:
@@ -283,27 +245,18 @@ def _mark_signatures(lines: list[tuple[int, str, int]], kinds: list[str], stop: 
         return
 
 
-def _speaker_kind(name: str) -> str:
-    name = name.strip()
-    if _AGENT_NAME.search(name):
-        return "agent"
-    if _CUSTOMER_NAME.search(name):
-        return "customer"
-    return "unknown"
-
-
 def _transcript_segments(
     lines: list[tuple[int, str, int]],
 ) -> list[tuple[str, int, int]] | None:
     """Segments of a chat/call transcript, or None when the text is not one."""
     turns: list[tuple[int, int, str]] = []  # (line index, end of prefix, speaker)
     timed = 0
-    for i, (start, content, _end) in enumerate(lines):
-        m = _TURN.match(content)
+    for i, (_start, content, _end) in enumerate(lines):
+        m = TURN_RE.match(content)
         if m is None:
             continue
         name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
-        if _NOT_A_SPEAKER.search(name):
+        if NOT_A_SPEAKER_RE.search(name):
             continue
         if m.group("n1") is not None or m.group("n2") is not None or m.group("n3") is not None:
             timed += 1
@@ -311,7 +264,7 @@ def _transcript_segments(
     speakers = {t[2] for t in turns}
     if len(turns) < 2 or not (timed >= 2 or len(speakers) >= 2):
         return None
-    roles = {s: _speaker_kind(s) for s in speakers}
+    roles = {s: speaker_kind(s) for s in speakers}
     # Only when some speaker is recognisably our side can the others be told apart from it.
     has_agent = any(r == "agent" for r in roles.values())
     out: list[tuple[str, int, int]] = []
@@ -329,7 +282,7 @@ def _transcript_segments(
                 body_kind = "new"
             out.append(("system", start, start + prefix_end))
             out.append((body_kind, start + prefix_end, end))
-        elif (_TRANSCRIPT_SYSTEM.match(content) and content.strip()) or (
+        elif (TRANSCRIPT_SYSTEM_RE.match(content) and content.strip()) or (
             not content.strip() and i < turns[0][0]
         ):
             out.append(("system", start, end))

@@ -1,0 +1,263 @@
+"""The Japanese charset layer: decode mail bytes without losing ①, ㈱, 髙, 﨑 or raw 8-bit headers.
+
+Python's codecs fail on what Japanese mail really contains: Windows mailers label CP932 text
+``Shift_JIS`` and put NEC/IBM extension characters inside ``ISO-2022-JP`` (the CP50220
+problem), and some labels (``windows-31j``, ``x-sjis``, ``cp50220``) are unknown to Python.
+Every fallback taken is appended to ``warnings``, so a report can say a message was damaged.
+
+>>> warnings = []
+>>> decode_bytes(b"\\x1b$B-!|b66\\x1b(B", "iso-2022-jp", warnings), warnings
+('①髙橋', ['cp50220-fallback'])
+>>> decode_bytes("①～".encode("cp932"), "Shift_JIS", [])
+'①～'
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from email.header import decode_header
+
+from charset_normalizer import from_bytes
+
+__all__ = [
+    "ISO2022JP_MS",
+    "codec_for",
+    "decode_bytes",
+    "decode_header_value",
+    "decode_iso2022jp_ms",
+    "repair_mojibake",
+]
+
+#: Marker codec name for the CP50220-aware decoder (not a Python codec).
+ISO2022JP_MS = "iso-2022-jp-ms"
+
+_ALIASES = {
+    # Shift_JIS is CP932 in practice: strict shift_jis rejects NEC row 13 (①) and IBM kanji (髙).
+    **dict.fromkeys(
+        ("shift_jis", "shift-jis", "sjis", "x-sjis", "s-jis", "windows-31j", "ms932", "ms_kanji",
+         "cp932", "csshiftjis", "x-ms-cp932", "ibm-943", "shift_jisx0213"), "cp932"),
+    **dict.fromkeys(
+        ("iso-2022-jp", "iso2022jp", "iso2022_jp", "csiso2022jp", "iso-2022-jp-1", "iso-2022-jp-2",
+         "iso-2022-jp-3", "iso-2022-jp-2004", "cp50220", "cp50221", "cp50222", "iso-2022-jp-ms",
+         "x-iso-2022-jp", "jis", "iso-2022-jp-ext"), ISO2022JP_MS),
+    **dict.fromkeys(
+        ("euc-jp", "eucjp", "euc_jp", "x-euc-jp", "cp51932", "eucjp-ms", "euc-jp-ms", "ujis",
+         "cseucpkdfmtjapanese", "euc-jis-2004"), "euc_jp"),
+    **dict.fromkeys(("us-ascii", "ascii", "ansi_x3.4-1968", "646"), "ascii"),
+    **dict.fromkeys(("utf8", "utf-8", "unicode-1-1-utf-8", "x-unicode20utf8"), "utf-8"),
+}
+
+_ESCAPES = re.compile(rb"(\x1b\(B|\x1b\(J|\x1b\(H|\x1b\$B|\x1b\$@|\x1b\$\(B|\x1b\$\(Q|\x1b\$\(O|\x1b\(I|\x0e|\x0f)")
+_KANJI_ESCAPES = {b"\x1b$B", b"\x1b$@", b"\x1b$(B", b"\x1b$(Q", b"\x1b$(O"}
+# UTF-8 read as Latin-1/CP1252: a lead byte of a 3-byte sequence then continuation bytes.
+_MOJIBAKE = re.compile("[ãâäåæçèéï][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
+_PUA = re.compile("[\ue000-\uf8ff]")
+
+
+def codec_for(label: str | None) -> str | None:
+    """The Python codec (or ISO2022JP_MS) for a MIME charset label; None when unknown.
+
+    >>> codec_for("Windows-31J"), codec_for("CP50220"), codec_for("x-euc-jp"), codec_for("x-foo")
+    ('cp932', 'iso-2022-jp-ms', 'euc_jp', None)
+    """
+    if not label:
+        return None
+    key = label.strip().strip('"').lower()
+    if key in _ALIASES:
+        return _ALIASES[key]
+    try:
+        return codecs.lookup(key).name
+    except LookupError:
+        return None
+
+
+def _jis_pairs_to_cp932(run: bytes) -> str:
+    """Decode a JIS X 0208 run (with NEC/IBM extensions) via Shift_JIS arithmetic and CP932."""
+    out = bytearray()
+    n = len(run) - len(run) % 2
+    for i in range(0, n, 2):
+        j1, j2 = run[i], run[i + 1]
+        if not (0x21 <= j1 <= 0x7E and 0x21 <= j2 <= 0x7E):
+            out += b"\x81\x45"  # not a JIS pair: a middle dot stands in, and the caller warns
+            continue
+        s1 = ((j1 + 1) >> 1) + (0x70 if j1 <= 0x5E else 0xB0)
+        if j1 & 1:
+            s2 = j2 + (0x1F if j2 <= 0x5F else 0x20)
+        else:
+            s2 = j2 + 0x7E
+        out += bytes((s1, s2))
+    text = out.decode("cp932", "replace")
+    if n < len(run):
+        text += "\ufffd"
+    return text
+
+
+def decode_iso2022jp_ms(data: bytes) -> str:
+    """Decode ISO-2022-JP as Windows writes it (CP50220/50221/50222).
+
+    ``ESC $ B``/``ESC $ @`` runs go through CP932 (so ① ㈱ 髙 﨑 survive), ``ESC ( I`` and SO/SI
+    select half-width katakana, ``ESC ( J`` is read as ASCII.  A line break ends a run, as some
+    mailers forget the closing escape.
+
+    >>> decode_iso2022jp_ms(b"\\x1b$B-j\\x1b(B \\x1b(I6@6E\\x1b(B \\x0e6@\\x0f")
+    '㈱ ｶﾀｶﾅ ｶﾀ'
+    """
+    parts = _ESCAPES.split(data)
+    out: list[str] = []
+    mode = "ascii"
+    for k, part in enumerate(parts):
+        if k % 2 == 1:
+            if part in _KANJI_ESCAPES:
+                mode = "kanji"
+            elif part in (b"\x1b(I", b"\x0e"):
+                mode = "kana"
+            else:
+                mode = "ascii"
+            continue
+        if not part:
+            continue
+        if mode == "ascii":
+            out.append(part.decode("latin-1") if not part.isascii() else part.decode("ascii"))
+        elif mode == "kana":
+            out.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in part).decode("cp932", "replace"))
+        else:
+            # Recover from a missing ESC ( B before a line break.
+            lines = re.split(rb"(\r?\n)", part)
+            out.append(_jis_pairs_to_cp932(lines[0]))
+            if len(lines) > 1:
+                out.append(b"".join(lines[1:]).decode("ascii", "replace"))
+                mode = "ascii"
+    return "".join(out)
+
+
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Undo UTF-8 text that was read as Latin-1/CP1252 (``ã‚ã‚ŠãŒã¨ã†``).
+
+    >>> repair_mojibake("ありがとう".encode("utf-8").decode("latin-1"))
+    ('ありがとう', True)
+    >>> repair_mojibake("café")
+    ('café', False)
+    """
+    if len(_MOJIBAKE.findall(text)) < 2:
+        return text, False
+    for enc in ("cp1252", "latin-1"):
+        try:
+            fixed = text.encode(enc).decode("utf-8")
+        except UnicodeError:
+            continue
+        if _JAPANESE.search(fixed):
+            return fixed, True
+    return text, False
+
+
+def _sniff(data: bytes, warnings: list[str]) -> str:
+    if b"\x1b$" in data or b"\x1b(" in data:
+        return _decode_iso(data, warnings)
+    for enc in ("utf-8", "cp932", "euc_jp"):
+        try:
+            return data.decode(enc)
+        except UnicodeDecodeError:
+            continue
+    best = from_bytes(data).best()
+    if best is not None:
+        warnings.append(f"charset-guessed:{best.encoding}")
+        return str(best)
+    text = data.decode("utf-8", "replace")
+    warnings.append(f"replacement-chars:{text.count(chr(0xFFFD))}")
+    return text
+
+
+def _decode_iso(data: bytes, warnings: list[str]) -> str:
+    try:
+        # The stdlib codec is fast and right for plain JIS X 0208 text: try it first.  It passes
+        # SO/SI through as control characters, so CP50222 kana shifts skip it.
+        if b"\x0e" in data:
+            raise UnicodeDecodeError("iso2022_jp", data, 0, 1, "SO/SI kana shift")
+        return data.decode("iso2022_jp")
+    except UnicodeDecodeError:
+        if "cp50220-fallback" not in warnings:
+            warnings.append("cp50220-fallback")
+        text = decode_iso2022jp_ms(data)
+        if "\ufffd" in text:
+            warnings.append(f"replacement-chars:{text.count(chr(0xFFFD))}")
+        return text
+
+
+def decode_bytes(data: bytes, charset: str | None, warnings: list[str]) -> str:
+    """Decode a body or header chunk labelled ``charset``, never raising, recording fallbacks.
+
+    Unknown or missing labels are sniffed (UTF-8, CP932, EUC-JP, then charset-normalizer); a label
+    that does not fit the bytes is tried, then sniffed around.  Mojibake and carrier emoji (private
+    use area) are noted too.
+
+    >>> w = []
+    >>> decode_bytes("返金".encode("utf-8"), "x-unknown", w), w
+    ('返金', ['unknown-charset:x-unknown'])
+    """
+    codec = codec_for(charset)
+    if charset and codec is None:
+        warnings.append(f"unknown-charset:{charset.strip().lower()}")
+    if codec == ISO2022JP_MS:
+        text = _decode_iso(data, warnings)
+    elif codec is None:
+        text = _sniff(data, warnings)
+    else:
+        try:
+            text = data.decode(codec)
+        except UnicodeDecodeError:
+            warnings.append(f"charset-mismatch:{codec}")
+            text = _sniff(data, warnings)
+    if _MOJIBAKE.search(text):
+        text, fixed = repair_mojibake(text)
+        if fixed:
+            warnings.append("mojibake-repaired")
+    if _PUA.search(text):
+        warnings.append(f"private-use-chars:{len(_PUA.findall(text))}")
+    return text
+
+
+def decode_header_value(value: str | None, warnings: list[str]) -> str:
+    """Decode a raw header (compat32 str) with RFC 2047 words and/or raw 8-bit bytes.
+
+    8-bit bytes arrive as surrogate escapes (how ``email`` keeps undecodable header bytes); they are
+    turned back into bytes and sniffed, so a CP932 subject from an old web form survives.
+
+    >>> raw = "件名".encode("cp932").decode("ascii", "surrogateescape")
+    >>> decode_header_value(raw, [])
+    '件名'
+    >>> decode_header_value("=?ISO-2022-JP?B?GyRCLSFKVjZiGyhC?=", [])
+    '①返金'
+    """
+    if not value:
+        return ""
+    value = str(value)
+    if not value.isascii():
+        try:
+            raw = value.encode("ascii", "surrogateescape")
+        except UnicodeEncodeError:
+            raw = None  # already real Unicode (policy.default or a str source)
+        if raw is not None:
+            value = _sniff(raw, warnings)
+            warnings.append("raw-8bit-header")
+    if "=?" not in value:
+        return value
+    try:
+        pieces = decode_header(value)
+    except Exception:  # noqa: BLE001 - a malformed header must not stop a mailbox
+        warnings.append("malformed-encoded-word")
+        return value
+    out = []
+    for chunk, label in pieces:
+        if isinstance(chunk, str):
+            out.append(chunk)
+        else:
+            out.append(decode_bytes(chunk, label, warnings))
+    # decode_header drops the spaces between an encoded word and plain text; keep them readable.
+    joined = ""
+    for i, (part, (_c, label)) in enumerate(zip(out, pieces)):
+        if i and (label is None) != (pieces[i - 1][1] is None) and not joined.endswith(" ") and not part.startswith(" "):
+            joined += " "
+        joined += part
+    return joined

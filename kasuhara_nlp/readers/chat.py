@@ -1,0 +1,260 @@
+"""Chat and call transcripts: LINE talk-history .txt, `[HH:MM] 名前: 本文` styles, JSON turn lists.
+
+A transcript yields one record per turn, sharing a conversation id, numbered by ``sequence``.
+Agent and bot turns are kept (for context) with status "not_scored".  Times without a date line
+have no timestamp; a time earlier than the previous one with no date line in between is a day
+rollover (flagged in ``extra``).  Times are Japan time unless the source says otherwise.
+
+>>> recs = list(parse_transcript("[10:15] お客様：まだですか\\n[10:16] オペレーター：確認します\\n", source_file="t.txt"))
+>>> [(r.sequence, r.author_role, r.body_text, r.status) for r in recs]
+[(1, 'customer', 'まだですか', 'ok'), (2, 'agent', '確認します', 'not_scored')]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ..records import MessageRecord
+from ..segments import match_turn, speaker_kind
+from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_role
+from .presets import find_column
+from .streams import ESCAPE_ERRORS, sniff_text_encoding
+from .timestamps import parse_timestamp, to_iso_pair
+
+__all__ = ["is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "turn_records"]
+
+_DATE_LINE = re.compile(
+    r"\s*(?:(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日)"
+    r"\s*(?:[(（][^)）]{1,4}[)）]|[月火水木金土日]曜日?|\w{3}day)?\s*$"
+)
+_LINE_HEADER = re.compile(r"\s*\[LINE\]\s*(.*?)(?:との|の)?トーク履歴")
+_SAVED = re.compile(r"\s*保存日時\s*[:：]")
+_CLOCK = re.compile(
+    r"(?:(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\s+)?(午前|午後)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AP]M)?", re.IGNORECASE
+)
+_TEXT_KEYS = ("content", "text", "body", "message", "plainText", "plain_text", "本文", "メッセージ")
+_ROLE_KEYS = ("role", "author_type", "sender_type", "personType", "direction", "speaker_role")
+_NAME_KEYS = ("name", "sender", "speaker", "author", "from", "話者", "送信者")
+_TIME_KEYS = ("timestamp", "created_at", "createdAt", "sent_at", "time", "date", "日時")
+_ID_KEYS = ("id", "message_id", "messageId")
+
+
+def _clock(value: str) -> tuple[date | None, int] | None:
+    """(date if shown, seconds since midnight) of a turn's time text."""
+    m = _CLOCK.search(value)
+    if m is None:
+        return None
+    y, mo, d, ampm, h, mi, s, ap = m.groups()
+    hour = int(h)
+    if (ampm == "午後" or (ap or "").upper() == "PM") and hour < 12:
+        hour += 12
+    if (ampm == "午前" or (ap or "").upper() == "AM") and hour == 12:
+        hour = 0
+    when = date(int(y), int(mo), int(d)) if y else None
+    return when, hour * 3600 + int(mi) * 60 + int(s or 0)
+
+
+def parse_transcript(
+    text: str,
+    *,
+    source_file: str,
+    conversation_id: str | None = None,
+    name_roles: Mapping[str, str] | None = None,
+    max_message_bytes: int = MAX_MESSAGE_BYTES,
+) -> Iterator[MessageRecord]:
+    """Split a transcript into turn records (see the module doc for the rules)."""
+    name_roles = dict(name_roles or {})
+    conversation_id = conversation_id or os.path.basename(source_file)
+    lines = text.splitlines()
+    turns: list[dict[str, Any]] = []
+    current_date: date | None = None
+    date_seen_since_last = False
+    last_seconds = -1
+    seconds_only = True  # every time shown looks like a call offset (00:03:12)
+    for lineno, line in enumerate(lines, start=1):
+        header = _LINE_HEADER.match(line)
+        if header and not turns:
+            conversation_id = conversation_id if conversation_id != os.path.basename(source_file) else (
+                f"{os.path.basename(source_file)}:{header.group(1)}" if header.group(1) else conversation_id
+            )
+            continue
+        if _SAVED.match(line) and not turns:
+            continue
+        dm = _DATE_LINE.match(line)
+        if dm:
+            y, mo, d = (g for g in (dm.group(1) or dm.group(4), dm.group(2) or dm.group(5), dm.group(3) or dm.group(6)))
+            try:
+                current_date = date(int(y), int(mo), int(d))
+                date_seen_since_last = True
+                continue
+            except ValueError:
+                pass
+        turn = match_turn(line)
+        if turn is None:
+            if turns:
+                turns[-1]["body"].append(line)
+            continue
+        info: dict[str, Any] = {"line": lineno, "speaker": turn.speaker, "body": [line[turn.prefix_end :]],
+                                "line_style": turn.line_style, "when": None, "rollover": False}
+        clock = _clock(turn.time) if turn.time else None
+        if clock is not None:
+            shown_date, secs = clock
+            if shown_date is not None:
+                current_date, date_seen_since_last = shown_date, True
+            elif current_date is not None and secs < last_seconds and not date_seen_since_last:
+                current_date += timedelta(days=1)
+                info["rollover"] = True
+            if ":" not in (turn.time or "")[-6:] or turn.time.count(":") < 2:
+                seconds_only = False
+            last_seconds = secs
+            date_seen_since_last = False
+            info["clock"] = secs
+            info["date"] = current_date
+        turns.append(info)
+    roles = {t["speaker"]: name_roles.get(t["speaker"]) or speaker_kind(t["speaker"]) for t in turns}
+    has_agent = "agent" in roles.values()
+    start_offset = min((t.get("clock", 0) for t in turns), default=0)
+    call_offsets = seconds_only and current_date is None and start_offset < 3600
+    for seq, t in enumerate(turns, start=1):
+        yield _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversation_id, max_message_bytes)
+
+
+def _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversation_id, max_bytes) -> MessageRecord:
+    lines = list(t["body"])
+    while len(lines) > 1 and not lines[-1].strip():
+        lines.pop()  # blank lines between turns belong to no one
+    body = "\n".join(lines)
+    if t["line_style"] and body.startswith('"') and body.rstrip().endswith('"') and len(body.rstrip()) > 1:
+        body = body.rstrip()[1:-1].replace('""', '"')  # LINE wraps multi-line messages in quotes
+    speaker = t["speaker"]
+    role = roles.get(speaker, "unknown")
+    if role == "agent" and re.search(r"bot|ボット|自動応答", speaker, re.IGNORECASE):
+        role, basis = "bot", "speaker label"
+    elif role in ("agent", "customer", "bot", "system"):
+        basis = "speaker label"
+    elif t["line_style"] and speaker == "":
+        role, basis = "system", "LINE system line"
+    elif has_agent:
+        role, basis = "customer", "not the agent speaker"
+    else:
+        role, basis = "unknown", "speakers cannot be told apart"
+    record = MessageRecord(
+        record_id=f"{os.path.basename(source_file)}:{t['line']}",
+        body_text=body,
+        source_format="line_txt" if t["line_style"] else "chat_txt",
+        source_file=source_file,
+        source_locator=f"line {t['line']}",
+        conversation_id=conversation_id,
+        sequence=seq,
+        author_role=role,
+        role_basis=basis,
+        author_name=speaker or None,
+        channel="messaging_line" if t["line_style"] else ("phone_transcript" if call_offsets else "chat"),
+    )
+    if "clock" in t:
+        if call_offsets:
+            record.extra["offset_seconds"] = t["clock"]
+        elif t.get("date") is not None:
+            d = t["date"]
+            when = datetime(d.year, d.month, d.day) + timedelta(seconds=t["clock"])
+            record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = to_iso_pair(when)
+        else:
+            record.extra["clock_seconds"] = t["clock"]
+    if t["rollover"]:
+        record.extra["day_rollover"] = True
+    return finish_record(record, max_bytes=max_bytes)
+
+
+def read_chat_text(path: str, **opts: Any) -> Iterator[MessageRecord]:
+    """Read a transcript text file (any Japanese encoding) into turn records."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    encoding, warnings = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
+    text = raw.decode(encoding, ESCAPE_ERRORS)
+    for rec in parse_transcript(text, source_file=path, **opts):
+        rec.decode_warnings.extend(warnings)
+        yield rec
+
+
+def is_chat_json(data: Any) -> bool:
+    """True for a list of turns with a role/speaker and text, or ``{"messages"|"conversations": …}``.
+
+    >>> is_chat_json([{"role": "user", "content": "まだ？"}]), is_chat_json([{"id": 1, "text": "a"}])
+    (True, False)
+    """
+    if isinstance(data, dict):
+        if isinstance(data.get("conversations"), list):
+            return True
+        return isinstance(data.get("messages"), list) and is_chat_json(data["messages"])
+    if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+        return False
+    keys = list(data[0])
+    return find_column(keys, _ROLE_KEYS) is not None and find_column(keys, _TEXT_KEYS) is not None
+
+
+def turn_records(
+    turns: list[Any], *, source_file: str, conversation_id: str, locator: str, max_message_bytes: int
+) -> Iterator[MessageRecord]:
+    """Records of a JSON list of turns ({"role": "user"|"assistant", "content": …} and similar)."""
+    for i, turn in enumerate(turns):
+        loc = f"{locator}/{i}"
+        if not isinstance(turn, dict):
+            yield error_record(record_id=f"{conversation_id}:{i}", source_format="chat_json", source_file=source_file,
+                               source_locator=loc, reason=f"expected a turn object, got {type(turn).__name__}")
+            continue
+        keys = list(turn)
+        text = turn.get(find_column(keys, _TEXT_KEYS) or "")
+        rid = turn.get(find_column(keys, _ID_KEYS) or "")
+        record_id = str(rid) if rid not in (None, "") else f"{conversation_id}:{i}"
+        if text is not None and not isinstance(text, str):
+            yield error_record(record_id=record_id, source_format="chat_json", source_file=source_file,
+                               source_locator=loc, reason=f"turn text is {type(text).__name__}, expected a string")
+            continue
+        role_key = find_column(keys, _ROLE_KEYS)
+        name = turn.get(find_column(keys, _NAME_KEYS) or "")
+        role = normalise_role(turn.get(role_key)) if role_key else "unknown"
+        basis = f"field {role_key}" if role_key else ""
+        if role == "unknown" and isinstance(name, str):
+            kind = speaker_kind(name)
+            role, basis = ("agent" if kind == "agent" else "customer" if kind == "customer" else "unknown"), "speaker name"
+        utc, local, assumed = parse_timestamp(turn.get(find_column(keys, _TIME_KEYS) or ""))
+        record = MessageRecord(
+            record_id=record_id, body_text=text or "", source_format="chat_json", source_file=source_file,
+            source_locator=loc, conversation_id=conversation_id, sequence=i + 1, author_role=role,
+            role_basis=basis, author_name=name if isinstance(name, str) else None, channel="chat",
+            timestamp_utc=utc, timestamp_local=local, timestamp_assumed_tz=assumed,
+        )
+        yield finish_record(record, max_bytes=max_message_bytes)
+
+
+def read_chat_json(
+    path: str, data: Any = None, *, max_message_bytes: int = MAX_MESSAGE_BYTES
+) -> Iterator[MessageRecord]:
+    """Read a JSON chat export: a list of turns, ``{"messages": […]}``, or ``{"conversations": […]}``."""
+    if data is None:
+        with open(path, "rb") as f:
+            data = json.loads(f.read().decode("utf-8", ESCAPE_ERRORS))
+    name = os.path.basename(path)
+    if isinstance(data, dict) and isinstance(data.get("conversations"), list):
+        for i, conv in enumerate(data["conversations"]):
+            if not isinstance(conv, dict) or not isinstance(conv.get("messages"), list):
+                yield error_record(record_id=f"{name}:/conversations/{i}", source_format="chat_json",
+                                   source_file=path, source_locator=f"/conversations/{i}",
+                                   reason="expected a conversation object with a 'messages' list")
+                continue
+            conv_id = str(conv.get("id", f"{name}:{i}"))
+            yield from turn_records(conv["messages"], source_file=path, conversation_id=conv_id,
+                                    locator=f"/conversations/{i}/messages", max_message_bytes=max_message_bytes)
+        return
+    if isinstance(data, dict):
+        conv_id = str(data.get("id") or data.get("conversation_id") or name)
+        yield from turn_records(data.get("messages") or [], source_file=path, conversation_id=conv_id,
+                                locator="/messages", max_message_bytes=max_message_bytes)
+        return
+    yield from turn_records(data, source_file=path, conversation_id=name, locator="",
+                            max_message_bytes=max_message_bytes)

@@ -1,0 +1,106 @@
+"""Chat and call transcript turns: recognise speaker lines and tell our side from the customer.
+
+Used by :mod:`kasuhara_nlp.segments` (transcripts pasted into one message) and by the chat reader
+(transcript files).  One regex per line.
+
+>>> match_turn("00:03:12 顧客: 責任者出せ").speaker
+'顧客'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = ["Turn", "match_turn", "speaker_kind"]
+
+_TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
+_DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
+_NAME = r"[^:：\t\n\]】]{1,24}?"
+_COLON = r"\s*[:：]"
+
+TURN_RE = re.compile(
+    "(?:"
+    # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
+    rf"[\[(（](?:{_DATE}\s*)?{_TIME}[\])）]\s*(?P<n1>{_NAME}){_COLON}"
+    # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: …
+    rf"|(?:{_DATE}\s+)?{_TIME}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
+    # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
+    rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
+    # 【担当】… / 【お客様】…
+    r"|【(?P<n4>[^】]{1,15})】[:：]?"
+    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者：
+    r"|(?P<n5>お客様|お客さま|顧客|客|オペレーター|オペレータ|OP|担当者?|エージェント|ボット|スタッフ"
+    r"|サポート|店員|窓口|係員|相談員|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?"
+    r"|Customer|Agent|Operator|User|Visitor|Bot)\s*[:：]"
+    r")[ \t\u3000]?",
+    re.IGNORECASE,
+)
+# Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
+_AGENT_NAME = re.compile(
+    r"オペレータ|^OP$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
+    r"|当社|弊社|センター|operator|agent|support|staff",
+    re.IGNORECASE,
+)
+_CUSTOMER_NAME = re.compile(r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$", re.IGNORECASE)
+# Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
+TRANSCRIPT_SYSTEM_RE = re.compile(
+    r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
+)
+# Words that show a "time name:" line is really a mail attribution, not a turn.
+NOT_A_SPEAKER_RE = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
+
+
+
+def speaker_kind(name: str) -> str:
+    """Which side a transcript speaker label is on: "agent", "customer" or "unknown".
+
+    Our-side markers win (お客様相談室 is us); bots count as agent.
+
+    >>> speaker_kind("オペレーター"), speaker_kind("山田様"), speaker_kind("山田")
+    ('agent', 'customer', 'unknown')
+    """
+    name = name.strip()
+    if _AGENT_NAME.search(name):
+        return "agent"
+    if _CUSTOMER_NAME.search(name):
+        return "customer"
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class Turn:
+    """A transcript line's speaker prefix: where the body starts, the speaker, the time shown."""
+
+    prefix_end: int
+    speaker: str
+    time: str | None
+    line_style: bool  # LINE export (tab separated)
+
+
+_TIME_IN_PREFIX = re.compile(
+    r"(?:(?P<date>\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})\D{0,6}?)?(?P<time>(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?)",
+    re.IGNORECASE,
+)
+
+
+def match_turn(line: str) -> Turn | None:
+    """Recognise a chat/call transcript turn line (the rules :func:`text_to_score` uses).
+
+    >>> match_turn("[10:15] お客様：まだですか")
+    Turn(prefix_end=12, speaker='お客様', time='10:15', line_style=False)
+    >>> match_turn("ただの文") is None
+    True
+    """
+    m = TURN_RE.match(line)
+    if m is None:
+        return None
+    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
+    if NOT_A_SPEAKER_RE.search(name):
+        return None
+    time = None
+    if m.group("n4") is None and m.group("n5") is None:
+        t = _TIME_IN_PREFIX.search(line, 0, m.end())
+        if t is not None:
+            time = (t.group("date") + " " if t.group("date") else "") + t.group("time")
+    return Turn(m.end(), name.strip(), time, m.group("n3") is not None)

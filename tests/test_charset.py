@@ -1,0 +1,110 @@
+"""The Japanese charset layer: each pitfall of inputs.md section 1.2, table-driven."""
+
+from __future__ import annotations
+
+import pytest
+
+from kasuhara_nlp.readers.charset import (
+    codec_for,
+    decode_bytes,
+    decode_header_value,
+    decode_iso2022jp_ms,
+    repair_mojibake,
+)
+from tests.mailfactory import cp50220, encoded_word
+
+# Text with NEC row 13 (①, ㈱, №), IBM extensions (髙, 﨑), and the wave-dash pair.
+HARD_TEXT = "①至急㈱髙﨑№～返金しろ"
+
+# (case id, bytes, declared label, expected text, a warning that must be present or None)
+DECODE_CASES = (
+    ("iso2022jp_ms_extensions", cp50220(HARD_TEXT), "ISO-2022-JP", HARD_TEXT, "cp50220-fallback"),
+    ("iso2022jp_plain_uses_stdlib", cp50220("返金しろ"), "iso-2022-jp", "返金しろ", None),
+    ("cp50220_label", cp50220("①髙橋"), "cp50220", "①髙橋", "cp50220-fallback"),
+    ("cp50221_label", cp50220("㈱"), "CP50221", "㈱", "cp50220-fallback"),
+    ("iso2022jp_ms_label", cp50220("﨑"), "iso-2022-jp-ms", "﨑", "cp50220-fallback"),
+    ("half_width_kana_esc_I", b"\x1b(I6@6E\x1b(B", "iso-2022-jp", "ｶﾀｶﾅ", None),
+    ("half_width_kana_so_si", b"\x0e6@\x0f!", "cp50222", "ｶﾀ!", None),
+    ("shift_jis_is_cp932", HARD_TEXT.encode("cp932"), "Shift_JIS", HARD_TEXT, None),
+    ("windows_31j", HARD_TEXT.encode("cp932"), "windows-31j", HARD_TEXT, None),
+    ("x_sjis", HARD_TEXT.encode("cp932"), "x-sjis", HARD_TEXT, None),
+    ("ms932", HARD_TEXT.encode("cp932"), "MS932", HARD_TEXT, None),
+    ("euc_jp", "返金しろ".encode("euc_jp"), "x-euc-jp", "返金しろ", None),
+    ("cp51932", "返金しろ".encode("euc_jp"), "cp51932", "返金しろ", None),
+    ("unknown_label_sniffed", "返金しろ".encode("cp932"), "x-unknown", "返金しろ", "unknown-charset:x-unknown"),
+    ("no_label_utf8", "返金しろ".encode("utf-8"), None, "返金しろ", None),
+    ("ascii_label_on_utf8", "返金しろ".encode("utf-8"), "us-ascii", "返金しろ", "charset-mismatch:ascii"),
+    ("utf8_label_on_cp932", "返金しろ".encode("cp932"), "utf-8", "返金しろ", "charset-mismatch:utf-8"),
+    ("carrier_emoji_pua", b"\xf8\x9f", "shift_jis", "\ue63e", "private-use-chars:1"),
+    (
+        "mojibake_repaired",
+        "ありがとう".encode("utf-8").decode("latin-1").encode("utf-8"),
+        "utf-8",
+        "ありがとう",
+        "mojibake-repaired",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "data,label,expected,warning", [c[1:] for c in DECODE_CASES], ids=[c[0] for c in DECODE_CASES]
+)
+def test_decode_bytes(data: bytes, label: str | None, expected: str, warning: str | None) -> None:
+    warnings: list[str] = []
+    assert decode_bytes(data, label, warnings) == expected
+    if warning:
+        assert warning in warnings
+
+
+def test_stdlib_really_fails_on_ms_extensions() -> None:
+    # The reason the custom decoder exists; if this ever passes, the fallback is still harmless.
+    with pytest.raises(UnicodeDecodeError):
+        cp50220("①").decode("iso2022_jp")
+    assert decode_iso2022jp_ms(cp50220(HARD_TEXT)) == HARD_TEXT
+
+
+def test_missing_closing_escape_before_newline() -> None:
+    data = cp50220("返金")[:-3] + b"\nok"
+    assert decode_iso2022jp_ms(data) == "返金\nok"
+
+
+# (label, codec)
+ALIAS_CASES = (
+    ("shift_jis", "cp932"), ("SJIS", "cp932"), ("x-sjis", "cp932"), ("Windows-31J", "cp932"),
+    ("ms_kanji", "cp932"), ("iso-2022-jp", "iso-2022-jp-ms"), ("csISO2022JP", "iso-2022-jp-ms"),
+    ("cp50220", "iso-2022-jp-ms"), ("cp50222", "iso-2022-jp-ms"), ("euc-jp", "euc_jp"),
+    ("eucjp-ms", "euc_jp"), ("utf-8", "utf-8"), ("latin1", "iso8859-1"), ("x-nonsense", None),
+)
+
+
+@pytest.mark.parametrize("label,codec", ALIAS_CASES)
+def test_codec_for(label: str, codec: str | None) -> None:
+    assert codec_for(label) == codec
+
+
+# (case id, raw header as the email package hands it over (compat32 str), expected)
+HEADER_CASES = (
+    ("iso2022jp_ms_word", encoded_word("①返金", "ISO-2022-JP"), "①返金"),
+    ("shift_jis_word", encoded_word("髙橋", "Shift_JIS"), "髙橋"),
+    ("windows_31j_word", encoded_word("髙橋", "windows-31j"), "髙橋"),
+    ("utf8_split_word", "=?UTF-8?B?6L+U?= =?UTF-8?B?6YeR?=", "返金"),
+    ("raw_8bit_cp932", "件名テスト".encode("cp932").decode("ascii", "surrogateescape"), "件名テスト"),
+    ("raw_8bit_utf8", "件名テスト".encode("utf-8").decode("ascii", "surrogateescape"), "件名テスト"),
+    ("mixed_plain_and_word", "Re: " + encoded_word("返品", "UTF-8"), "Re: 返品"),
+    ("plain_ascii", "Hello", "Hello"),
+)
+
+
+@pytest.mark.parametrize("raw,expected", [c[1:] for c in HEADER_CASES], ids=[c[0] for c in HEADER_CASES])
+def test_decode_header_value(raw: str, expected: str) -> None:
+    assert decode_header_value(raw, []) == expected
+
+
+def test_raw_header_warning() -> None:
+    warnings: list[str] = []
+    decode_header_value("件名".encode("cp932").decode("ascii", "surrogateescape"), warnings)
+    assert "raw-8bit-header" in warnings
+
+
+def test_mojibake_left_alone_when_not_japanese() -> None:
+    assert repair_mojibake("déjà vu") == ("déjà vu", False)

@@ -1,0 +1,33 @@
+"""Run the >>> examples of the input-stage modules, so the documented behaviour stays true."""
+
+from __future__ import annotations
+
+import doctest
+import importlib
+
+import pytest
+
+MODULES = (
+    "kasuhara_nlp.segments",
+    "kasuhara_nlp.turns",
+    "kasuhara_nlp.pii",
+    "kasuhara_nlp.conversation",
+    "kasuhara_nlp.readers",
+    "kasuhara_nlp.readers.charset",
+    "kasuhara_nlp.readers.chat",
+    "kasuhara_nlp.readers.common",
+    "kasuhara_nlp.readers.html",
+    "kasuhara_nlp.readers.mail",
+    "kasuhara_nlp.readers.mime",
+    "kasuhara_nlp.readers.presets",
+    "kasuhara_nlp.readers.streams",
+    "kasuhara_nlp.readers.tabular",
+    "kasuhara_nlp.readers.timestamps",
+    "kasuhara_nlp.readers.zendesk",
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_doctests(name: str) -> None:
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0

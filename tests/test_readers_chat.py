@@ -1,0 +1,122 @@
+"""Chat readers: LINE .txt, `[HH:MM] 名前: 本文` styles, call transcripts, JSON turn lists."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kasuhara_nlp.readers import read_records
+from kasuhara_nlp.readers.chat import parse_transcript
+
+LINE_EXPORT = (
+    "[LINE] 山田とのトーク履歴\n保存日時：2025/03/05 09:00\n\n2025/03/04(火)\n"
+    "10:15\t山田\tまだ届かないんですけど\n10:16\tサポート\t確認いたします\n"
+    '23:50\t山田\t"もういい。\n返金しろ"\n00:10\t山田\t起きてるか\n\n2025/03/06(木)\n'
+    "09:00\t山田\t[スタンプ]\n"
+)
+
+
+def test_line_export(tmp_path: Path) -> None:
+    path = tmp_path / "[LINE] 山田.txt"
+    path.write_text(LINE_EXPORT, encoding="utf-8")
+    recs = list(read_records([str(path)]))
+    assert [r.body_text for r in recs] == ["まだ届かないんですけど", "確認いたします", "もういい。\n返金しろ", "起きてるか", "[スタンプ]"]
+    assert [r.status for r in recs] == ["ok", "not_scored", "ok", "ok", "ok"]
+    assert [r.sequence for r in recs] == [1, 2, 3, 4, 5]
+    assert len({r.conversation_id for r in recs}) == 1
+    assert recs[0].timestamp_local == "2025-03-04T10:15:00+09:00" and recs[0].timestamp_assumed_tz
+    assert recs[3].timestamp_local == "2025-03-05T00:10:00+09:00" and recs[3].extra["day_rollover"]
+    assert recs[4].timestamp_local == "2025-03-06T09:00:00+09:00" and "day_rollover" not in recs[4].extra
+    assert recs[0].channel == "messaging_line" and recs[0].source_locator == "line 5"
+
+
+# (case id, transcript, [(role, body)] expected)
+TRANSCRIPT_CASES = (
+    (
+        "brackets_fullwidth_colon",
+        "[14:02] お客様：擦り傷がある\n[14:03] オペレーター：申し訳ございません。\n続きの行\n",
+        [("customer", "擦り傷がある"), ("agent", "申し訳ございません。\n続きの行")],
+    ),
+    (
+        "halfwidth_colon_roles",
+        "顧客: 新車に交換して\n担当: 範囲外です\n",
+        [("customer", "新車に交換して"), ("agent", "範囲外です")],
+    ),
+    (
+        "our_side_named",
+        "[14:02] 当社（佐藤）: ご説明します\n[14:03] 山田: ふざけるな\n",
+        [("agent", "ご説明します"), ("customer", "ふざけるな")],
+    ),
+    (
+        "bracket_role_labels",
+        "【お客様】金返せ\n【担当】できかねます\n",
+        [("customer", "金返せ"), ("agent", "できかねます")],
+    ),
+    (
+        "bot_turn",
+        "[10:00] チャットボット: ご用件をどうぞ\n[10:01] 山田: 人間を出せ\n",
+        [("bot", "ご用件をどうぞ"), ("customer", "人間を出せ")],
+    ),
+    (
+        "indistinguishable_speakers",
+        "[10:15] 山田: まだ？\n[10:16] 佐藤: 確認します\n",
+        [("unknown", "まだ？"), ("unknown", "確認します")],
+    ),
+)
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in TRANSCRIPT_CASES], ids=[c[0] for c in TRANSCRIPT_CASES])
+def test_transcript_styles(text: str, expected: list[tuple[str, str]]) -> None:
+    recs = list(parse_transcript(text, source_file="t.txt"))
+    assert [(r.author_role, r.body_text) for r in recs] == expected
+    for r in recs:
+        assert r.status == ("ok" if r.author_role in ("customer", "unknown") else "not_scored")
+
+
+def test_call_transcript_offsets(tmp_path: Path) -> None:
+    path = tmp_path / "call.txt"
+    path.write_bytes("00:00:05 オペレーター: お電話ありがとうございます\n00:03:12 顧客: 責任者出せ\n01:10:00 顧客: まだだ\n".encode("cp932"))
+    recs = list(read_records([str(path)]))
+    assert [r.extra.get("offset_seconds") for r in recs] == [5, 192, 4200]
+    assert recs[0].channel == "phone_transcript" and recs[1].status == "ok"
+
+
+def test_name_roles_option(tmp_path: Path) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("[10:15] 山田: まだ？\n[10:16] 佐藤: 確認します\n", encoding="utf-8")
+    recs = list(read_records([str(path)], name_roles={"佐藤": "agent"}))
+    assert [r.author_role for r in recs] == ["customer", "agent"]
+
+
+def test_plain_text_file_is_one_message(tmp_path: Path) -> None:
+    path = tmp_path / "m.txt"
+    path.write_text("いい加減にしろ。\n何回言わせるんだ。\n", encoding="utf-8")
+    (rec,) = read_records([str(path)])
+    assert rec.source_format == "text" and rec.status == "ok"
+
+
+def test_json_turns_llm_style(tmp_path: Path) -> None:
+    path = tmp_path / "chat.json"
+    path.write_text(json.dumps([
+        {"role": "system", "content": "You are support."},
+        {"role": "user", "content": "返金しろ", "timestamp": "2025-03-04T10:00:00+09:00"},
+        {"role": "assistant", "content": "できかねます"},
+        {"role": "user", "content": ["not", "a", "string"]},
+    ], ensure_ascii=False), encoding="utf-8")
+    recs = list(read_records([str(path)]))
+    assert [(r.author_role, r.status) for r in recs] == [
+        ("system", "not_scored"), ("customer", "ok"), ("agent", "not_scored"), ("unknown", "error")]
+    assert recs[1].timestamp_utc == "2025-03-04T01:00:00Z" and recs[1].sequence == 2
+
+
+def test_json_conversations(tmp_path: Path) -> None:
+    path = tmp_path / "conv.json"
+    path.write_text(json.dumps({"conversations": [
+        {"id": "c1", "messages": [{"sender": "お客様", "text": "まだか", "role": None}]},
+        {"id": "c2"},
+    ]}, ensure_ascii=False), encoding="utf-8")
+    recs = list(read_records([str(path)], format="chat-json"))
+    assert recs[0].conversation_id == "c1" and recs[0].author_role == "customer"
+    assert recs[1].status == "error"
