@@ -213,6 +213,18 @@ class KasuharaClassifier:
                 found.append(Evidence(c, s, e, pred.text[s:e], round(float(cat[k, j]), 6)))
         return found
 
+    def predict_conversation(self, turns: list, conversation_id: str = "conversation",
+                             config: Any = None) -> dict[str, Any]:
+        """Score a chat, call or mail thread: every customer turn plus signals no single message
+        carries (long duration, many contacts a day, out-of-hours messages, a demand repeated after
+        it was answered).  See :func:`kasuhara_nlp.scan.predict_conversation`.
+
+        >>> clf.predict_conversation([{"role": "customer", "text": "返金しろ"}])  # doctest: +SKIP
+        """
+        from .scan import predict_conversation
+
+        return predict_conversation(self, turns, conversation_id, config)
+
     def info(self) -> dict[str, Any]:
         """Name, version, folder, backend and thresholds: what an issue report should contain."""
         return {

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__  # noqa: F401  (re-exported for --version)
 from .errors import ConfigError, InputFormatError, KasuharaError
+from .readers import FORMATS, preset_names
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 
@@ -32,10 +33,18 @@ def _load(args):
 def cmd_scan(args) -> int:
     from .scan import ScanOptions, run_scan
 
+    name_roles = {}
+    for item in args.name_role or []:
+        name, sep, role = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--name-role takes NAME=ROLE (e.g. 佐藤=agent), got {item!r}")
+        name_roles[name] = role
     clf = _load(args)
     options = ScanOptions(format=args.format, preset=args.preset, text_field=args.text_field,
                           id_field=args.id_field, raw=args.raw, mask_pii=not args.no_mask,
-                          batch_size=args.batch_size, conversations=not args.no_conversations)
+                          batch_size=args.batch_size, conversations=not args.no_conversations,
+                          encoding=args.encoding, support_domains=tuple(args.support_domain or ()),
+                          agent_addresses=tuple(args.agent_address or ()), name_roles=name_roles or None)
     progress = sys.stderr.isatty() and not args.quiet
     summary = run_scan(args.inputs, args.output, clf, options, progress=progress,
                        on_problem=lambda r: _err(f"{r['status']}: {r['reason']}"))
@@ -134,8 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("scan", help="score every message of CSV/JSONL/mail/chat exports")
     s.add_argument("inputs", nargs="+", help="input files or folders; - reads stdin")
     s.add_argument("-o", "--output", default="-", help="output .jsonl or .csv (default: JSONL on stdout)")
-    s.add_argument("--format", help="force the input format instead of detecting it")
-    s.add_argument("--preset", help="column mapping preset for helpdesk exports")
+    s.add_argument("--format", choices=FORMATS, help="force the input format instead of detecting it")
+    s.add_argument("--preset", choices=preset_names(), help="column mapping preset for helpdesk exports")
+    s.add_argument("--encoding", help="force the input encoding (default: detected; CP932 and UTF-8 known)")
+    s.add_argument("--support-domain", action="append", help="mail domain of your support staff (repeatable)")
+    s.add_argument("--agent-address", action="append", help="address of an agent (repeatable)")
+    s.add_argument("--name-role", action="append", help="NAME=ROLE for chat speakers, e.g. 佐藤=agent")
     s.add_argument("--text-field", help="column holding the message text")
     s.add_argument("--id-field", help="column holding the message id")
     s.add_argument("--raw", action="store_true", help="score whole bodies, quotes and signatures included")

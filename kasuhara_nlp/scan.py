@@ -55,6 +55,10 @@ class ScanOptions:
     batch_size: int = 64
     conversations: bool = True
     conversation_config: Any = None  # a ConversationConfig; None = defaults
+    encoding: str | None = None
+    support_domains: tuple[str, ...] = ()
+    agent_addresses: tuple[str, ...] = ()
+    name_roles: dict[str, str] | None = None
 
 
 @dataclass
@@ -158,7 +162,9 @@ def _conversation_results(threads: dict[str, list[tuple[MessageRecord, dict]]], 
 def scan(paths: list[str], classifier, options: ScanOptions = ScanOptions()) -> Iterator[dict[str, Any]]:
     """Read ``paths`` (``-`` = stdin) and score them; see :func:`scan_records`."""
     records = read_records(paths, format=options.format, text_field=options.text_field,
-                           id_field=options.id_field, preset=options.preset)
+                           id_field=options.id_field, preset=options.preset, encoding=options.encoding,
+                           support_domains=options.support_domains, agent_addresses=options.agent_addresses,
+                           name_roles=options.name_roles)
     return scan_records(records, classifier, options)
 
 
@@ -238,3 +244,40 @@ def run_scan(paths: list[str], out: str, classifier, options: ScanOptions = Scan
             if on_problem and result.get("status") in ("error", "skipped"):
                 on_problem(result)
     return summary
+
+
+def predict_conversation(classifier, turns: list, conversation_id: str = "conversation",
+                         config: Any = None, mask_pii: bool = True) -> dict[str, Any]:
+    """Score one conversation: each customer turn, then the whole thread with its signals.
+
+    ``turns`` are :class:`MessageRecord` objects or dicts with ``text`` and optionally ``role``
+    ("customer", "agent", ...), ``timestamp`` (ISO string or epoch), ``id`` and ``channel``.
+    Returns the conversation result with the per-message results under ``"messages"``.
+    """
+    from .readers.common import finish_record, normalise_role
+    from .readers.timestamps import parse_timestamp
+
+    records = []
+    for i, turn in enumerate(turns):
+        if isinstance(turn, MessageRecord):
+            records.append(turn)
+            continue
+        utc, local, assumed = parse_timestamp(turn.get("timestamp"))
+        rec = MessageRecord(
+            record_id=str(turn.get("id", f"{conversation_id}#{i}")), body_text=turn.get("text") or "",
+            conversation_id=conversation_id, sequence=i, timestamp_utc=utc, timestamp_local=local,
+            timestamp_assumed_tz=assumed, author_role=normalise_role(turn.get("role")), role_basis="caller",
+            channel=turn.get("channel", "chat"), source_format="library", source_locator=f"turn {i}",
+        )
+        records.append(finish_record(rec))
+    for rec in records:
+        rec.conversation_id = conversation_id
+    options = ScanOptions(conversations=False, mask_pii=mask_pii, conversation_config=config)
+    messages = list(scan_records(records, classifier, options))
+    threads = {conversation_id: list(zip(records, messages))}
+    conversation = next(_conversation_results(threads, classifier, ScanOptions(conversation_config=config)),
+                        None)
+    if conversation is None:  # a single turn: the thread is that message
+        conversation = dict(messages[0], kind="conversation", id=conversation_id) if messages else {}
+    conversation["messages"] = messages
+    return conversation

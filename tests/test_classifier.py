@@ -126,7 +126,7 @@ def test_japanese_bert_format_trains_and_serves_without_transformers_tokenizer(t
     """The tohoku-nlp/bert-base-japanese-v3 path: vocab.txt + MeCab, exported for ONNX scanning."""
     from transformers import AutoTokenizer
 
-    from conftest import build_tiny_japanese_bert
+    from tests.conftest import build_tiny_japanese_bert
     from kasuhara_nlp.bert_train import train_bert
     from kasuhara_nlp.train import TrainConfig
 

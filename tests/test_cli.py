@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from conftest import make_messages
+from tests.conftest import make_messages
 from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
 
 
