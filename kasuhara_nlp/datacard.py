@@ -1,0 +1,123 @@
+"""Counts, agreement and near-duplicate figures of the labelled corpus, for data/README.md.
+
+Run ``python -m kasuhara_nlp.datacard`` to print them as Markdown (the data card quotes that output).
+
+>>> kappa([1, 0, 1, 0], [1, 0, 1, 0])
+1.0
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from .data import DATA_DIR, load_messages
+from .dedup import near_duplicates
+from .labels import CATEGORIES
+
+AGREEMENT_DIR = DATA_DIR / "agreement"
+
+
+def kappa(a: list[int], b: list[int]) -> float:
+    """Cohen's kappa of two annotators' labels (any hashable values)."""
+    n = len(a)
+    if n == 0:
+        return float("nan")
+    po = sum(x == y for x, y in zip(a, b)) / n
+    ca, cb = Counter(a), Counter(b)
+    pe = sum(ca[k] * cb[k] for k in set(ca) | set(cb)) / (n * n)
+    return 1.0 if pe == 1 else round((po - pe) / (1 - pe), 4)
+
+
+def agreement(data_dir: Path = DATA_DIR) -> dict | None:
+    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator."""
+    second_path = data_dir / "agreement" / "second_labels.jsonl"
+    if not second_path.exists():
+        return None
+    second = {}
+    for line in second_path.open(encoding="utf-8"):
+        if line.strip():
+            r = json.loads(line)
+            second[r["id"]] = r
+    first = {m.id: m for m in load_messages(data_dir, public=False) if m.id in second}
+    ids = sorted(first)
+    out = {"n": len(ids)}
+    for c in CATEGORIES:
+        out[c] = kappa([int(c in first[i].labels) for i in ids], [int(c in second[i]["labels"]) for i in ids])
+    out["any_harassment"] = kappa([int(bool(first[i].labels)) for i in ids],
+                                  [int(bool(second[i]["labels"])) for i in ids])
+    out["severity"] = kappa([first[i].severity for i in ids], [second[i]["severity"] for i in ids])
+    return out
+
+
+def card(data_dir: Path = DATA_DIR) -> dict:
+    """Every figure of the data card as a dict."""
+    team = load_messages(data_dir, public=False)
+    public = [m for m in load_messages(data_dir) if m.source not in ("team", "blind")]
+    corpus = [m for m in team if m.split != "blind"]
+    blind = [m for m in team if m.split == "blind"]
+
+    def counts(msgs):
+        c = Counter()
+        for m in msgs:
+            c["records"] += 1
+            if m.labels:
+                c["positive"] += 1
+                c["multi_label"] += len(m.labels) > 1
+            else:
+                c["none"] += 1
+                c["hard_negative"] += m.hard_negative
+            for label in m.labels:
+                c[label] += 1
+            c[f"severity_{m.severity}"] += 1
+        return dict(c)
+
+    pairs = near_duplicates([m.original for m in team])
+    cross = [(i, j) for i, j, _ in pairs if team[i].split != team[j].split]
+    return {
+        "corpus": counts(corpus),
+        "blind": counts(blind),
+        "corpus_by_split": {s: counts([m for m in corpus if m.split == s]) for s in ("train", "dev", "test")},
+        "by_channel": dict(Counter(m.channel for m in corpus)),
+        "by_industry": dict(Counter(m.extra.get("industry", "unknown") for m in corpus)),
+        "families": len({m.family for m in corpus}),
+        "public": dict(Counter(f"{m.source}/{m.split}/{'positive' if m.labels else 'negative'}" for m in public)),
+        "near_duplicates": {"pairs_over_0.6": len(pairs), "across_splits": len(cross),
+                            "messages": len(team), "pair_rate": round(len(pairs) / max(1, len(team)), 5)},
+        "agreement": agreement(data_dir),
+    }
+
+
+def to_markdown(c: dict) -> str:
+    """The card's figures as Markdown tables."""
+    lines = ["| | corpus (train+dev+test) | blind |", "|---|---:|---:|"]
+    keys = ["records", "none", "hard_negative", "positive", "multi_label", *CATEGORIES,
+            "severity_0", "severity_1", "severity_2", "severity_3"]
+    for k in keys:
+        lines.append(f"| {k} | {c['corpus'].get(k, 0)} | {c['blind'].get(k, 0)} |")
+    lines += ["", "| split | records | none | positive | " + " | ".join(CATEGORIES) + " |",
+              "|---|---:|---:|---:|" + "---:|" * len(CATEGORIES)]
+    for s, x in c["corpus_by_split"].items():
+        lines.append(f"| {s} | {x.get('records', 0)} | {x.get('none', 0)} | {x.get('positive', 0)} | "
+                     + " | ".join(str(x.get(cat, 0)) for cat in CATEGORIES) + " |")
+    for title, key in (("channel", "by_channel"), ("industry", "by_industry"), ("public data", "public")):
+        lines += ["", f"| {title} | records |", "|---|---:|"]
+        lines += [f"| {k} | {v} |" for k, v in sorted(c[key].items(), key=lambda kv: -kv[1])]
+    nd = c["near_duplicates"]
+    lines += ["", f"Scenario families: {c['families']}.",
+              f"Near-duplicate pairs (character 5-gram Jaccard > 0.6) among {nd['messages']} team-written messages: "
+              f"{nd['pairs_over_0.6']} ({nd['across_splits']} across splits)."]
+    if c["agreement"]:
+        a = c["agreement"]
+        lines += ["", f"Agreement with an independent second annotator on {a['n']} training items (Cohen's kappa):",
+                  "", "| " + " | ".join(["category", *CATEGORIES, "any_harassment", "severity"]) + " |",
+                  "|---|" + "---:|" * (len(CATEGORIES) + 2),
+                  "| kappa | " + " | ".join(str(a[k]) for k in [*CATEGORIES, "any_harassment", "severity"]) + " |"]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    figures = card(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA_DIR)
+    print(to_markdown(figures))
