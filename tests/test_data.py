@@ -1,0 +1,101 @@
+"""The labelled corpus in data/: schema, label ids, clean splits and near-duplicates."""
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from kasuhara_nlp.data import DATA_DIR, PUBLIC_REFS_NAME, assign_split, load_messages, read_public, shared_dir
+from kasuhara_nlp.dedup import near_duplicates
+from kasuhara_nlp.errors import InputFormatError
+from kasuhara_nlp.labels import CATEGORIES
+
+REQUIRED = {"id", "family", "text", "label_quote", "channel", "industry", "register", "labels", "severity",
+            "subtypes", "hard_negative", "source", "notes"}
+FILES = sorted((DATA_DIR / "corpus").glob("*.jsonl")) + sorted((DATA_DIR / "blind").glob("*.jsonl"))
+
+
+@pytest.fixture(scope="module")
+def team():
+    return load_messages(public=False)
+
+
+def test_there_is_a_corpus_and_a_blind_set():
+    assert any("corpus" in str(p) for p in FILES) and any("blind" in str(p) for p in FILES)
+
+
+@pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+def test_schema(path: Path):
+    for n, line in enumerate(path.open(encoding="utf-8"), 1):
+        r = json.loads(line)
+        assert REQUIRED <= set(r), f"{path.name}:{n} misses {REQUIRED - set(r)}"
+        assert set(r["labels"]) <= set(CATEGORIES), f"{path.name}:{n}"
+        assert (r["severity"] >= 1) == bool(r["labels"]), f"{path.name}:{n}"
+        assert r["label_quote"] is None or r["label_quote"] in r["text"], f"{path.name}:{n}"
+        assert not (r["labels"] and r["hard_negative"]), f"{path.name}:{n}"
+
+
+def test_ids_and_texts_are_unique(team):
+    assert len({m.id for m in team}) == len(team)
+    assert len({m.original for m in team}) == len(team)
+
+
+def test_splits_are_by_family_and_blind_is_apart(team):
+    splits_of = defaultdict(set)
+    for m in team:
+        splits_of[m.family].add(m.split)
+    assert all(len(s) == 1 for s in splits_of.values())
+    blind_families = {m.family for m in team if m.split == "blind"}
+    corpus_families = {m.family for m in team if m.split != "blind"}
+    assert not blind_families & corpus_families
+    assert {m.split for m in team} == {"train", "dev", "test", "blind"}
+    assert all(m.split == assign_split(m.family) for m in team if m.split != "blind")
+
+
+def test_near_duplicates_are_rare_and_never_cross_splits(team):
+    pairs = near_duplicates([m.original for m in team], threshold=0.6)
+    cross = [(i, j) for i, j, _ in pairs if team[i].split != team[j].split]
+    assert cross == []
+    assert len(pairs) / len(team) < 0.01
+
+
+def test_text_to_score_is_applied(team):
+    quoted = [m for m in team if "\n>" in m.original or "\n＞" in m.original]
+    assert quoted, "the corpus should hold e-mails with quoted replies"
+    assert any(len(m.text) < len(m.original) for m in quoted)
+
+
+def test_bad_labelled_record_names_file_and_line(tmp_path):
+    from kasuhara_nlp.data import read_labelled
+
+    p = tmp_path / "x.jsonl"
+    p.write_text('{"id": "a", "text": "ok", "labels": [], "severity": 0}\n'
+                 '{"id": "b", "text": "x", "labels": ["rude"], "severity": 1}\n', encoding="utf-8")
+    with pytest.raises(InputFormatError, match="x.jsonl:2"):
+        list(read_labelled(p))
+
+
+@pytest.mark.skipif(not (shared_dir() / "datasets").exists(), reason="../shared/datasets is not present")
+def test_public_references_resolve_and_stay_out_of_training_tests():
+    rows = list(read_public(DATA_DIR / PUBLIC_REFS_NAME))
+    assert len(rows) == sum(1 for _ in (DATA_DIR / PUBLIC_REFS_NAME).open())
+    by = defaultdict(set)
+    for m in rows:
+        by[m.source].add(m.split)
+    assert by["rtp-lx-ja"] == {"train"}  # weak positives never enter evaluation
+    assert "benign_test" in by["asdc"] and "benign_test" in by["jmultiwoz"]
+    # A dialogue never straddles splits.
+    groups = defaultdict(set)
+    for m in rows:
+        groups[(m.source, m.family)].add(m.split)
+    assert all(len(s) == 1 for s in groups.values())
+
+
+def test_load_corpus_gives_a_datasetdict():
+    pytest.importorskip("datasets")
+    from kasuhara_nlp.data import load_corpus
+
+    dd = load_corpus(public=False)
+    assert {"train", "dev", "test", "blind"} <= set(dd)
+    assert {"text", "labels", "label_vector", "severity", "source"} <= set(dd["train"].column_names)
