@@ -21,7 +21,7 @@ from typing import Any, overload
 import numpy as np
 
 from .config import CONFIG_NAME, THRESHOLDS_NAME, ModelConfig, load_thresholds
-from .errors import ModelNotFoundError
+from .errors import ConfigError, ModelNotFoundError
 from .labels import CATEGORIES
 from .normalize import split_sentences
 from .records import Evidence
@@ -98,12 +98,14 @@ class KasuharaClassifier:
     # -- persistence -------------------------------------------------------------------------
     @classmethod
     def from_pretrained(
-        cls, path: str | Path | None = None, *, thresholds: str | Path | dict[str, float] | None = None
+        cls, path: str | Path | None = None, *, thresholds: str | Path | dict[str, float] | None = None,
+        runtime: str = "onnx",
     ) -> "KasuharaClassifier":
         """Load a model folder (None: the bundled model).
 
         ``thresholds`` overrides some or all category thresholds, as a dict or a JSON file such as
         the one the tuning notebook writes.  A ``thresholds.json`` inside the folder is applied too.
+        ``runtime="torch"`` serves a BERT folder with PyTorch instead of ONNX Runtime (train extra).
         """
         folder = Path(path) if path is not None else bundled_model_dir()
         if not (folder / CONFIG_NAME).exists():
@@ -121,7 +123,7 @@ class KasuharaClassifier:
             overrides.update(load_thresholds(thresholds))
         if overrides:
             config = replace(config, thresholds={**config.thresholds, **overrides})
-        return cls(folder, config, _load_scorer(folder, config))
+        return cls(folder, config, _load_scorer(folder, config, runtime))
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the model as loaded (weights, tokenizer, config with current thresholds) to ``path``."""
@@ -238,11 +240,17 @@ class KasuharaClassifier:
         }
 
 
-def _load_scorer(folder: Path, config: ModelConfig):
+def _load_scorer(folder: Path, config: ModelConfig, runtime: str = "onnx"):
+    if runtime not in ("onnx", "torch"):
+        raise ConfigError(f"runtime must be 'onnx' or 'torch', got {runtime!r}")
     if config.backend == "baseline":
         from .baseline import BaselineModel
 
         return BaselineModel.load(folder)
     from .bert import BertScorer
 
+    if runtime == "torch":
+        from .torch_runner import TorchRunner
+
+        return BertScorer(folder, config, runner=TorchRunner(folder))
     return BertScorer(folder, config)

@@ -81,6 +81,12 @@ def test_onnx_int8_matches_pytorch(clf):
     assert clf.config.extra["onnx_int8_max_prob_diff"] < 0.05
 
 
+def test_torch_runtime_serves_the_same_folder(clf):
+    torch_clf = KasuharaClassifier.from_pretrained(clf.folder, runtime="torch")
+    diff = np.abs(torch_clf.predict_proba(TEXTS, raw=True) - clf.predict_proba(TEXTS, raw=True))
+    assert diff.max() < 0.05
+
+
 def test_long_messages_are_scored_in_windows_not_truncated(clf):
     calls = []
     runner = clf.scorer.runner
