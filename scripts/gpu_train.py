@@ -123,7 +123,7 @@ def remote(carry: Path, out: Path, learning_rates: list[float], epochs: int, max
         if left < 1.0:
             break
         cfg = TrainConfig(model="bert", base=str(base), out_dir="/tmp/unused", epochs=epochs, learning_rate=lr,
-                          batch_size=32, max_length=max_length, patience=2, device=device,
+                          batch_size=32, max_length=max_length, stride=max_length // 4, patience=2, device=device,
                           max_minutes=min(left - 0.5, budget_minutes / len(learning_rates) + 1))
         model, _, history = fine_tune(cfg, messages)
         score = max(h["dev_pr_auc"] for h in history)
