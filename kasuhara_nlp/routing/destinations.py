@@ -168,6 +168,9 @@ class WebhookSender:
         wait = float(retry_after) if retry_after and retry_after.isdigit() else None
         raise DeliveryError(f"HTTP {status}", retryable=status in _RETRYABLE_HTTP, retry_after=wait)
 
+    def already_delivered(self, alert: Alert) -> bool:
+        return False  # resent with the same Idempotency-Key: the receiver drops the duplicate
+
 
 class EmailSender:
     """Send a plain-text e-mail; STARTTLS when offered (``starttls = "auto"``) or required (``"always"``)."""
