@@ -263,4 +263,4 @@ def slack_payload(alert: Alert, settings: MessageSettings) -> dict[str, Any]:
     if values["guideline_url"]:
         care += f"  <{values['guideline_url']}|{w['guideline_url']}>"
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": care[:3000]}]})
-    return {"text": render_text(alert, settings)[:3000], "blocks": blocks}
+    return {"text": _esc(render_text(alert, settings))[:3000], "blocks": blocks}

@@ -76,12 +76,12 @@ def report_message(text: str, *, staff: str, categories: list[str] | tuple[str, 
     if not staff or not staff.strip():
         raise ConfigError("staff: name the staff member who received the message")
     categories = list(dict.fromkeys(categories))
+    if not categories:
+        raise ConfigError("categories: give at least one category, e.g. abuse")
     try:
         validate_labels(categories, severity)
     except LabelError as exc:
         raise ConfigError(f"categories/severity: {exc}") from None
-    if not categories:
-        raise ConfigError("categories: give at least one category, e.g. abuse")
     if channel not in CHANNELS:
         raise ConfigError(f"channel: must be one of {', '.join(CHANNELS)}, got {channel!r}")
     if quote is not None and quote not in text:
