@@ -139,3 +139,21 @@ def test_route_cli_dead_letters_exit_1(tmp_path):
 def test_scan_route_needs_a_jsonl_output(capsys):
     assert main(["scan", "x.csv", "--route", "p.toml"]) == EXIT_USAGE
     assert "--route needs a JSONL output file" in capsys.readouterr().err
+
+
+def test_scan_with_route_end_to_end(tmp_path, baseline_dir, capsys):
+    from conftest import POSITIVE
+
+    inbox = tmp_path / "inbox.jsonl"
+    rows = [{"id": f"p{i}", "text": t} for i, t in enumerate(POSITIVE["abuse"] + POSITIVE["demand"])]
+    rows.append({"id": "n1", "text": "返品の手続きを教えてください。"})
+    inbox.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    policy = write_policy(tmp_path)
+    out = tmp_path / "results.jsonl"
+    args = ["scan", str(inbox), "-o", str(out), "--model", str(baseline_dir), "--route", str(policy)]
+    assert main(args) == EXIT_OK
+    flagged = [(r["id"], c) for r in read_jsonl(out) if r["status"] == "ok" for c in r["labels"]]
+    queue = read_jsonl(tmp_path / "state" / "alerts.jsonl")
+    assert flagged and len(queue) == len(flagged)
+    assert "routing:" in capsys.readouterr().err
+    assert main(args) == EXIT_OK and len(read_jsonl(tmp_path / "state" / "alerts.jsonl")) == len(flagged)
