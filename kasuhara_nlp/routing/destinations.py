@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 from ..errors import ConfigError, KasuharaError
 from .alerts import Alert, render_subject, render_text, slack_payload
-from .policy import Destination, EmailDestination, JsonlDestination, MessageSettings, WebhookDestination, _check_url
+from .policy import Destination, EmailDestination, JsonlDestination, MessageSettings, WebhookDestination, check_url
 
 __all__ = ["DeliveryError", "EmailSender", "JsonlSender", "Sender", "WebhookSender", "append_jsonl",
            "make_sender", "sign_body"]
@@ -133,7 +133,7 @@ class WebhookSender:
         self.url = cfg.url or env.get(cfg.url_env, "")
         if not self.url:
             raise ConfigError(f"destinations.{cfg.name}.url_env: environment variable {cfg.url_env} is not set")
-        _check_url(self.url, f"destinations.{cfg.name}.url_env ({cfg.url_env})", ConfigError)
+        check_url(self.url, f"destinations.{cfg.name}.url_env ({cfg.url_env})", ConfigError)
         self.secret = env.get(cfg.secret_env, "") if cfg.secret_env else ""
         if cfg.secret_env and not self.secret:
             raise ConfigError(f"destinations.{cfg.name}.secret_env: environment variable {cfg.secret_env} is not set")

@@ -167,8 +167,11 @@ class Router:
 
     def _route_one(self, result: dict[str, Any], summary: RouteSummary) -> None:
         summary.results += 1
+        if not isinstance(result, dict):
+            summary.skipped += 1
+            return
         labels = [c for c in result.get("labels") or [] if c in CATEGORIES]
-        if (not isinstance(result, dict) or result.get("status", "ok") != "ok" or not labels
+        if (result.get("status", "ok") != "ok" or not labels
                 or (result.get("kind", "message") != "message" and not self.policy.route_conversations)):
             summary.skipped += 1
             return
