@@ -177,6 +177,16 @@ def result(rid: str, labels: list[str], severity: int, *, score: float = 0.9, co
             "channel": "email", "staff_name": staff_name, "decode_warnings": []}
 
 
+def cli_env() -> dict:
+    """The environment for `python -m kasuhara_nlp` subprocesses: this checkout first on the path."""
+    import os
+
+    root = str(Path(__file__).resolve().parent.parent)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    return env
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

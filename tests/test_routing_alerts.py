@@ -7,7 +7,7 @@ import sys
 from kasuhara_nlp.routing import Router, parse_policy
 from kasuhara_nlp.routing.alerts import Alert, render_text, slack_payload
 from kasuhara_nlp.routing.policy import MessageSettings
-from routing_helpers import WebhookServer, read_jsonl, result
+from routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 PII_TEXT = "090-1234-5678に今すぐ電話しろ。yamada@example.com にも送れ。殺すぞ。"
 RAW_PHONE, RAW_MAIL = "090-1234-5678", "yamada@example.com"
@@ -95,7 +95,7 @@ def test_slack_mrkdwn_is_escaped():
 def test_routing_imports_no_model():
     code = ("import sys, kasuhara_nlp.routing; "
             "print(','.join(m for m in ('torch', 'onnxruntime', 'transformers', 'sklearn') if m in sys.modules))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, env=cli_env())
     assert out.returncode == 0 and out.stdout.strip() == ""
 
 

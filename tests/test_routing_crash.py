@@ -10,14 +10,14 @@ import time
 
 import pytest
 
-from routing_helpers import WebhookServer, read_jsonl, result
+from routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 N_ALERTS = 12
 
 
 def route(policy, results, **kw):
     return subprocess.Popen([sys.executable, "-m", "kasuhara_nlp", "route", str(results), "--policy", str(policy)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=cli_env(), **kw)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="POSIX only")

@@ -10,7 +10,7 @@ from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_OK, EXIT_USAGE, main
 from kasuhara_nlp.data import read_labelled
 from kasuhara_nlp.errors import ConfigError
 from kasuhara_nlp.routing import parse_policy, report_message
-from routing_helpers import WebhookServer, read_jsonl, result
+from routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 TEXT = "お前みたいな店員は辞めちまえ。連絡先は090-1234-5678だ。明日も来るからな。"
 
@@ -92,7 +92,7 @@ def test_report_message_cli_through_a_subprocess(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "kasuhara_nlp", "report-message", "-", "--staff", "山田 花子",
                            "--category", "abuse", "--category", "other_harassment", "--severity", "2",
                            "--policy", str(policy), "--json"],
-                          input=TEXT.encode("utf-8"), capture_output=True, timeout=60)
+                          input=TEXT.encode("utf-8"), capture_output=True, timeout=60, env=cli_env())
     assert proc.returncode == EXIT_OK, proc.stderr.decode()
     assert json.loads(proc.stdout)["sent"] == 2  # one alert per category
     assert "辞めちまえ" not in proc.stderr.decode()  # no message text in logs
