@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import __version__  # noqa: F401  (re-exported for --version)
 from .errors import ConfigError, InputFormatError, KasuharaError
+from .labels import CATEGORIES
 from .readers import FORMATS, preset_names
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
@@ -33,6 +34,9 @@ def _load(args):
 def cmd_scan(args) -> int:
     from .scan import ScanOptions, run_scan
 
+    if args.route and (args.output == "-" or args.output.lower().endswith(".csv")):
+        _err("--route needs a JSONL output file: add -o results.jsonl")
+        return EXIT_USAGE
     name_roles = {}
     for item in args.name_role or []:
         name, sep, role = item.partition("=")
@@ -58,7 +62,49 @@ def cmd_scan(args) -> int:
               f"conversations: {s['conversations']} (flagged {s['flagged_conversations']})", file=sys.stderr)
     if args.summary:
         Path(args.summary).write_text(json.dumps(s, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    if args.route:
+        from .routing import route_results_file
+
+        routed = route_results_file(args.output, args.route, thresholds=clf.thresholds, on_problem=_err)
+        _print_route_summary(routed, quiet=args.quiet)
+        if routed.dead:
+            return EXIT_DATA_ERRORS
     return EXIT_DATA_ERRORS if s["by_status"].get("error") else EXIT_OK
+
+
+def _print_route_summary(summary, *, quiet: bool = False, as_json: bool = False) -> None:
+    d = summary.to_dict()
+    if as_json:
+        print(json.dumps(d, ensure_ascii=False))
+    elif not quiet:
+        print("routing: " + "  ".join(f"{k}: {v}" for k, v in d.items() if k != "by_destination" and v)
+              + ("  sent to: " + ", ".join(f"{k} {v}" for k, v in d["by_destination"].items())
+                 if d["by_destination"] else ""), file=sys.stderr)
+
+
+def cmd_route(args) -> int:
+    from .routing import route_results_file
+
+    if args.results is None and not args.release_held:
+        _err("give a results JSONL file, or --release-held")
+        return EXIT_USAGE
+    summary = route_results_file(args.results, args.policy, release_held=args.release_held, on_problem=_err)
+    _print_route_summary(summary, quiet=args.quiet, as_json=args.json)
+    return EXIT_DATA_ERRORS if summary.dead or summary.unreadable else EXIT_OK
+
+
+def cmd_report_message(args) -> int:
+    from .routing import report_message
+
+    text = args.text if args.text != "-" else sys.stdin.read()
+    result = report_message(text, staff=args.staff, categories=args.category, severity=args.severity,
+                            policy=args.policy, conversation_id=args.conversation_id, message_id=args.message_id,
+                            channel=args.channel, quote=args.quote, note=args.note or "")
+    _print_route_summary(result.summary, quiet=args.quiet, as_json=args.json)
+    if not args.quiet and not args.json:
+        kept = "kept" if result.added else "already kept"
+        print(f"labelled example {result.example['id']} {kept} in {result.example_path}", file=sys.stderr)
+    return EXIT_DATA_ERRORS if result.summary.dead else EXIT_OK
 
 
 def cmd_score(args) -> int:
@@ -157,8 +203,33 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--batch-size", type=int, default=64)
     s.add_argument("--summary", help="also write the summary as JSON to this file")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    s.add_argument("--route", metavar="POLICY", help="route flagged results by this policy TOML (see docs/routing.md)")
     model_args(s)
     s.set_defaults(func=cmd_scan)
+
+    s = sub.add_parser("route", help="send alerts for results written earlier, by a routing policy")
+    s.add_argument("results", nargs="?", help="results JSONL from `kasuhara scan` (- reads stdin)")
+    s.add_argument("--policy", help="routing policy TOML (default: every flag to kasuhara-routing/alerts.jsonl)")
+    s.add_argument("--release-held", action="store_true", help="deliver alerts held for quiet hours now")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    s.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    s.set_defaults(func=cmd_route)
+
+    s = sub.add_parser("report-message", help="report a message you received as harassment (staff self-report)")
+    s.add_argument("text", help="the message text, or - for stdin")
+    s.add_argument("--staff", required=True, help="your name, as in the policy's staff map")
+    s.add_argument("--category", action="append", required=True, choices=CATEGORIES,
+                   help="category id; repeat for several")
+    s.add_argument("--severity", type=int, required=True, choices=[1, 2, 3], help="1 mild, 2 clear, 3 severe")
+    s.add_argument("--policy", help="routing policy TOML")
+    s.add_argument("--conversation-id")
+    s.add_argument("--message-id")
+    s.add_argument("--channel", default="other")
+    s.add_argument("--quote", help="the exact part of the text that is harassment")
+    s.add_argument("--note", help="one line on why")
+    s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    s.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    s.set_defaults(func=cmd_report_message)
 
     s = sub.add_parser("score", help="score one message and show the evidence")
     s.add_argument("text", help="the message text, or - for stdin")

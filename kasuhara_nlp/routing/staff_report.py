@@ -1,0 +1,124 @@
+"""Staff self-report: a staff member reports a message they received, flagged by the model or not.
+
+The report is routed by the same policy as model alerts (marked as a staff report, with no model score
+and no cool-down), and kept as a labelled example for retraining: one line in the data/SCHEMA.md format
+with ``source: "staff_report"``, appended to ``policy.staff_reports_path`` (default
+data/staff_reports.jsonl, outside data/corpus so it is reviewed before it joins the training pool).
+The stored text is PII-masked; the staff member's name is not stored in the example.
+
+>>> import tempfile, os
+>>> from .policy import parse_policy
+>>> d = tempfile.mkdtemp()
+>>> policy = parse_policy({"state_dir": d, "staff_reports_path": os.path.join(d, "sr.jsonl")})
+>>> r = report_message("土下座しろ。090-1234-5678に電話しろ", staff="山田", categories=["demand"], severity=2,
+...                    policy=policy)
+>>> r.summary.sent, r.example["source"], r.example["text"]
+(1, 'staff_report', '土下座しろ。[電話]に電話しろ')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, LabelError
+from ..labels import validate_labels
+from ..pii import mask_text
+from .destinations import append_jsonl
+from .policy import RoutingPolicy, load_policy
+from .router import RouteSummary, Router
+
+__all__ = ["CHANNELS", "StaffReportResult", "report_message"]
+
+#: Channels of data/SCHEMA.md, plus "other".
+CHANNELS = ("email", "chat", "phone", "meeting", "web_form", "sns_dm", "review_reply", "one_liner", "other")
+
+
+@dataclass(frozen=True)
+class StaffReportResult:
+    """What a report did: the routing summary, and the labelled example kept (``added`` False when the
+    same report was already kept)."""
+
+    summary: RouteSummary
+    example: dict[str, Any]
+    example_path: Path
+    added: bool
+
+
+def _has_id(path: Path, example_id: str) -> bool:
+    if not path.exists():
+        return False
+    needle = json.dumps(example_id)
+    with open(path, encoding="utf-8") as f:
+        return any(f'"id": {needle}' in line for line in f)
+
+
+def report_message(text: str, *, staff: str, categories: list[str] | tuple[str, ...], severity: int,
+                   policy: RoutingPolicy | str | Path | None = None, conversation_id: str | None = None,
+                   message_id: str | None = None, channel: str = "other", quote: str | None = None,
+                   note: str = "", router: Router | None = None) -> StaffReportResult:
+    """Route a message a staff member reports, and keep it as a labelled example.
+
+    Args:
+        text: the message as received.
+        staff: the reporting staff member (their manager is looked up in the policy's staff map).
+        categories: category ids (at least one); severity: 1-3.
+        policy: the routing policy (or pass a ``router`` to reuse one).
+        quote: the part of ``text`` that is harassment, shown in the alert as evidence.
+        note: one short line on why, kept in the example's ``notes``.
+    """
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError("text: the reported message is empty; pass the text the customer sent")
+    if not staff or not staff.strip():
+        raise ConfigError("staff: name the staff member who received the message")
+    categories = list(dict.fromkeys(categories))
+    if not categories:
+        raise ConfigError("categories: give at least one category, e.g. abuse")
+    try:
+        validate_labels(categories, severity)
+    except LabelError as exc:
+        raise ConfigError(f"categories/severity: {exc}") from None
+    if channel not in CHANNELS:
+        raise ConfigError(f"channel: must be one of {', '.join(CHANNELS)}, got {channel!r}")
+    if quote is not None and quote not in text:
+        raise ConfigError("quote: must be an exact part of the reported text")
+    own_router = router is None
+    router = router or Router(load_policy(policy))
+    masked = mask_text(text).text
+    digest = hashlib.sha256(f"{staff}\x1f{text}".encode("utf-8")).hexdigest()[:16]
+    example_id = f"sr-{digest}"
+    now = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+    masked_quote = mask_text(quote).text if quote else None
+    evidence = []
+    if masked_quote:
+        start = masked.find(masked_quote)
+        evidence = [{"label": c, "start": start, "end": start + len(masked_quote), "text": masked_quote,
+                     "score": None} for c in categories]
+    result = {
+        "id": example_id, "kind": "message", "status": "ok", "flagged": True, "labels": categories,
+        "scores": {}, "severity": severity, "evidence": evidence, "text": masked, "model": "staff_report",
+        "model_version": "", "conversation_id": conversation_id, "message_id": message_id,
+        "timestamp_utc": now, "author_role": "customer", "channel": channel, "staff_name": staff.strip(),
+        "staff_report": True,
+    }
+    try:
+        summary = router.route(result)
+    finally:
+        if own_router:
+            router.close()
+    example = {
+        "id": example_id, "family": f"sr-f{digest}", "text": masked,
+        "label_quote": masked_quote if masked_quote and masked_quote in masked else None,
+        "channel": channel, "industry": "other", "register": "unknown", "labels": categories,
+        "severity": severity, "subtypes": [], "hard_negative": False, "source": "staff_report",
+        "notes": " ".join(("staff report. " + note).split())[:300], "reported_at": now,
+    }
+    path = router.policy.staff_reports_path
+    added = not _has_id(path, example_id)
+    if added:
+        append_jsonl(path, example)
+    return StaffReportResult(summary=summary, example=example, example_path=path, added=added)

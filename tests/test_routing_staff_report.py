@@ -1,0 +1,159 @@
+"""Staff self-reports (library and CLI), and the `kasuhara route` command."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_OK, EXIT_USAGE, main
+from kasuhara_nlp.data import read_labelled
+from kasuhara_nlp.errors import ConfigError
+from kasuhara_nlp.routing import parse_policy, report_message
+from routing_helpers import WebhookServer, cli_env, read_jsonl, result
+
+TEXT = "お前みたいな店員は辞めちまえ。連絡先は090-1234-5678だ。明日も来るからな。"
+
+
+def policy_dict(tmp_path, **extra):
+    return {"state_dir": str(tmp_path / "state"), "staff_reports_path": str(tmp_path / "staff_reports.jsonl"),
+            "staff": {"山田 花子": {"manager": "佐藤 一郎", "manager_email": "sato@example.jp"}}, **extra}
+
+
+def test_a_staff_report_is_routed_and_kept_as_a_labelled_example(tmp_path):
+    with WebhookServer() as server:
+        policy = parse_policy(policy_dict(
+            tmp_path, destinations={"hook": {"type": "webhook", "url": server.url}},
+            rules=[{"min_severity": 2, "min_score": 0.99, "destinations": ["queue", "hook"], "notify_manager": True}]))
+        r = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy,
+                           conversation_id="T-7", quote="お前みたいな店員は辞めちまえ", note="人格否定")
+        # min_score does not apply: a staff report has no model score.
+        assert r.summary.sent == 2 and r.added
+        body = server.bodies()[0]
+    assert "【従業員からの申告】暴力・暴言（深刻度2・明確）" in body["text"]
+    assert "従業員からの申告" in body["text"] and "佐藤 一郎" in body["text"]
+    assert "お前みたいな店員は辞めちまえ" in body["text"] and "090-1234-5678" not in json.dumps(body)
+    alert = read_jsonl(tmp_path / "state" / "alerts.jsonl")[0]["alert"]
+    assert alert["staff_report"] is True and alert["score"] is None and alert["staff_name"] == "山田 花子"
+
+    example = read_jsonl(tmp_path / "staff_reports.jsonl")
+    assert len(example) == 1
+    e = example[0]
+    assert e["source"] == "staff_report" and e["labels"] == ["abuse"] and e["severity"] == 2
+    assert e["label_quote"] == "お前みたいな店員は辞めちまえ" and "[電話]" in e["text"]
+    assert "山田" not in json.dumps(e, ensure_ascii=False)  # the staff member's name is not kept
+    # The project's own loader reads it (data/SCHEMA.md format).
+    loaded = list(read_labelled(tmp_path / "staff_reports.jsonl"))
+    assert loaded[0].labels == ["abuse"] and loaded[0].source == "staff_report"
+
+
+def test_reporting_the_same_message_twice_sends_and_keeps_it_once(tmp_path):
+    policy = parse_policy(policy_dict(tmp_path))
+    first = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy)
+    again = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy)
+    worse = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=3, policy=policy)
+    assert (first.summary.sent, again.summary.sent, again.summary.duplicates, worse.summary.sent) == (1, 0, 1, 1)
+    assert not again.added and len(read_jsonl(tmp_path / "staff_reports.jsonl")) == 1
+
+
+def test_staff_reports_bypass_the_cool_down(tmp_path):
+    policy = parse_policy(policy_dict(tmp_path))
+    from kasuhara_nlp.routing import Router
+
+    with Router(policy) as router:
+        assert router.route(result("m1", ["abuse"], 2, conversation_id="T-1")).sent == 1
+        r = report_message("もう一度言う、辞めろ", staff="山田 花子", categories=["abuse"], severity=2,
+                           conversation_id="T-1", router=router)
+    assert r.summary.sent == 1 and r.summary.suppressed == 0
+
+
+@pytest.mark.parametrize("kwargs,key", [
+    ({"categories": [], "severity": 2}, "categories"),
+    ({"categories": ["abuse"], "severity": 0}, "categories/severity"),
+    ({"categories": ["rudeness"], "severity": 2}, "categories/severity"),
+    ({"categories": ["abuse"], "severity": 2, "staff": " "}, "staff"),
+    ({"categories": ["abuse"], "severity": 2, "channel": "fax"}, "channel"),
+    ({"categories": ["abuse"], "severity": 2, "quote": "not in the text"}, "quote"),
+])
+def test_bad_reports_say_which_argument(tmp_path, kwargs, key):
+    args = {"staff": "山田 花子", **kwargs}
+    with pytest.raises(ConfigError, match=rf"^{key}:"):
+        report_message(TEXT, policy=parse_policy(policy_dict(tmp_path)), **args)
+
+
+def write_policy(tmp_path, text=""):
+    p = tmp_path / "policy.toml"
+    p.write_text(f'state_dir = "state"\nstaff_reports_path = "staff_reports.jsonl"\n{text}', encoding="utf-8")
+    return p
+
+
+def test_report_message_cli_through_a_subprocess(tmp_path):
+    policy = write_policy(tmp_path)
+    proc = subprocess.run([sys.executable, "-m", "kasuhara_nlp", "report-message", "-", "--staff", "山田 花子",
+                           "--category", "abuse", "--category", "other_harassment", "--severity", "2",
+                           "--policy", str(policy), "--json"],
+                          input=TEXT.encode("utf-8"), capture_output=True, timeout=60, env=cli_env())
+    assert proc.returncode == EXIT_OK, proc.stderr.decode()
+    assert json.loads(proc.stdout)["sent"] == 2  # one alert per category
+    assert "辞めちまえ" not in proc.stderr.decode()  # no message text in logs
+    assert read_jsonl(tmp_path / "staff_reports.jsonl")[0]["labels"] == ["abuse", "other_harassment"]
+
+
+def test_report_message_cli_usage_errors(tmp_path, capsys):
+    assert main(["report-message", "x", "--staff", "a", "--category", "rude", "--severity", "2"]) == EXIT_USAGE
+    policy = write_policy(tmp_path)
+    assert main(["report-message", "x", "--staff", "a", "--category", "abuse", "--severity", "2",
+                 "--channel", "fax", "--policy", str(policy)]) == EXIT_USAGE
+    assert "channel: must be one of" in capsys.readouterr().err
+
+
+def test_route_cli(tmp_path, capsys):
+    results = tmp_path / "results.jsonl"
+    results.write_text("\n".join([json.dumps(result("m1", ["abuse"], 2)), "{broken", json.dumps(result("m2", [], 0))])
+                       + "\n", encoding="utf-8")
+    policy = write_policy(tmp_path)
+    assert main(["route", str(results), "--policy", str(policy)]) == EXIT_DATA_ERRORS  # one unreadable line
+    err = capsys.readouterr().err
+    assert "results.jsonl:2: not a JSON object" in err and "sent: 1" in err
+    assert main(["route", str(results), "--policy", str(policy), "--json"]) == EXIT_DATA_ERRORS
+    assert json.loads(capsys.readouterr().out)["duplicates"] == 1
+    assert main(["route", "--policy", str(policy), "--release-held", "-q"]) == EXIT_OK
+    assert main(["route", "--policy", str(policy)]) == EXIT_USAGE
+    bad = write_policy(tmp_path, "[[rules]]\nmin_severity = 9\ndestinations = [\"queue\"]\n")
+    assert main(["route", str(results), "--policy", str(bad)]) == EXIT_USAGE
+    assert "rules[0].min_severity: must be 0-3" in capsys.readouterr().err
+    assert main(["route", str(tmp_path / "missing.jsonl"), "--policy", str(policy)]) != EXIT_OK
+
+
+def test_route_cli_dead_letters_exit_1(tmp_path):
+    with WebhookServer(status=503) as server:
+        policy = write_policy(tmp_path, f'[destinations.hook]\ntype = "webhook"\nurl = "{server.url}"\n'
+                                        '[[rules]]\ndestinations = ["hook"]\n'
+                                        '[delivery]\nattempts = 2\nbase_delay_s = 0.01\n')
+        results = tmp_path / "r.jsonl"
+        results.write_text(json.dumps(result("m1", ["abuse"], 2)) + "\n", encoding="utf-8")
+        assert main(["route", str(results), "--policy", str(policy), "-q"]) == EXIT_DATA_ERRORS
+    assert len(read_jsonl(tmp_path / "state" / "dead_letter.jsonl")) == 1
+
+
+def test_scan_route_needs_a_jsonl_output(capsys):
+    assert main(["scan", "x.csv", "--route", "p.toml"]) == EXIT_USAGE
+    assert "--route needs a JSONL output file" in capsys.readouterr().err
+
+
+def test_scan_with_route_end_to_end(tmp_path, baseline_dir, capsys):
+    from conftest import POSITIVE
+
+    inbox = tmp_path / "inbox.jsonl"
+    rows = [{"id": f"p{i}", "text": t} for i, t in enumerate(POSITIVE["abuse"] + POSITIVE["demand"])]
+    rows.append({"id": "n1", "text": "返品の手続きを教えてください。"})
+    inbox.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    policy = write_policy(tmp_path)
+    out = tmp_path / "results.jsonl"
+    args = ["scan", str(inbox), "-o", str(out), "--model", str(baseline_dir), "--route", str(policy)]
+    assert main(args) == EXIT_OK
+    flagged = [(r["id"], c) for r in read_jsonl(out) if r["status"] == "ok" for c in r["labels"]]
+    queue = read_jsonl(tmp_path / "state" / "alerts.jsonl")
+    assert flagged and len(queue) == len(flagged)
+    assert "routing:" in capsys.readouterr().err
+    assert main(args) == EXIT_OK and len(read_jsonl(tmp_path / "state" / "alerts.jsonl")) == len(flagged)
