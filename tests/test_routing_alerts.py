@@ -7,7 +7,7 @@ import sys
 from kasuhara_nlp.routing import Router, parse_policy
 from kasuhara_nlp.routing.alerts import Alert, render_text, slack_payload
 from kasuhara_nlp.routing.policy import MessageSettings
-from routing_helpers import WebhookServer, cli_env, read_jsonl, result
+from tests.routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 PII_TEXT = "090-1234-5678に今すぐ電話しろ。yamada@example.com にも送れ。殺すぞ。"
 RAW_PHONE, RAW_MAIL = "090-1234-5678", "yamada@example.com"

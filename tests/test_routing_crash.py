@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from routing_helpers import WebhookServer, cli_env, read_jsonl, result
+from tests.routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 N_ALERTS = 12
 

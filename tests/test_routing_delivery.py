@@ -10,7 +10,7 @@ import pytest
 
 from kasuhara_nlp.routing import Router, parse_policy
 from kasuhara_nlp.routing.policy import JST
-from routing_helpers import SmtpServer, WebhookServer, read_jsonl, result, self_signed_cert
+from tests.routing_helpers import SmtpServer, WebhookServer, read_jsonl, result, self_signed_cert
 
 FAST = {"attempts": 3, "base_delay_s": 0.01, "max_delay_s": 0.02}
 
@@ -223,7 +223,7 @@ def test_starttls_always_refuses_a_server_without_it(tmp_path):
 
 
 def test_smtp_server_down_is_retried_then_dead_lettered(tmp_path):
-    from routing_helpers import free_port
+    from tests.routing_helpers import free_port
 
     with Router(mail_policy(tmp_path, free_port())) as router:
         s = router.route(result("m1", ["abuse"], 2))

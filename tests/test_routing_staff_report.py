@@ -10,7 +10,7 @@ from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_OK, EXIT_USAGE, main
 from kasuhara_nlp.data import read_labelled
 from kasuhara_nlp.errors import ConfigError
 from kasuhara_nlp.routing import parse_policy, report_message
-from routing_helpers import WebhookServer, cli_env, read_jsonl, result
+from tests.routing_helpers import WebhookServer, cli_env, read_jsonl, result
 
 TEXT = "お前みたいな店員は辞めちまえ。連絡先は090-1234-5678だ。明日も来るからな。"
 
@@ -142,7 +142,7 @@ def test_scan_route_needs_a_jsonl_output(capsys):
 
 
 def test_scan_with_route_end_to_end(tmp_path, baseline_dir, capsys):
-    from conftest import POSITIVE
+    from tests.conftest import POSITIVE
 
     inbox = tmp_path / "inbox.jsonl"
     rows = [{"id": f"p{i}", "text": t} for i, t in enumerate(POSITIVE["abuse"] + POSITIVE["demand"])]
