@@ -15,7 +15,6 @@ as tohoku-nlp/bert-base-japanese-v3), where fugashi splits words and the Rust Wo
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Callable
 
@@ -121,10 +120,25 @@ class BertScorer:
         self.encoder = TextEncoder(folder, config.extra.get("pretokenize"))
         self.runner = runner or OnnxRunner(folder / ONNX_NAME, config.extra.get("threads"))
         self.temperatures = np.array([config.temperatures.get(c, 1.0) for c in CATEGORIES])
-        self._lock = threading.Lock()
+        # A blended model also holds the TF-IDF baseline: the two err differently, and their mean
+        # probability beat either alone on dev (the weight was chosen there, see kasuhara_config.json).
+        self.bert_weight = float(config.extra.get("blend", {}).get("bert_weight", 1.0))
+        self.baseline = None
+        if self.bert_weight < 1.0:
+            from .baseline import BaselineModel
+
+            self.baseline = BaselineModel.load(folder)
 
     def score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return (category probabilities (n, 4), severity probabilities (n, 4))."""
+        cat, sev = self._score_bert(texts)
+        if self.baseline is None or not texts:
+            return cat, sev
+        base_cat, base_sev = self.baseline.score(texts)
+        w = self.bert_weight
+        return w * cat + (1 - w) * base_cat, w * sev + (1 - w) * base_sev
+
+    def _score_bert(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         body = self.config.max_length - 2
         chunks: list[list[int]] = []
         owner: list[int] = []

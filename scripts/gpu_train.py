@@ -152,7 +152,7 @@ def remote(carry: Path, out: Path, learning_rates: list[float], epochs: int, max
     print(json.dumps(summary), flush=True)
 
 
-def finish(carry: Path, trained: Path, out: Path, version: str) -> None:
+def finish(carry: Path, trained: Path, out: Path, version: str, blend: Path | None = None) -> None:
     import torch
     from safetensors.torch import load_file
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -176,7 +176,7 @@ def finish(carry: Path, trained: Path, out: Path, version: str) -> None:
                       out_dir=str(out), epochs=run["epochs"], learning_rate=run["best_learning_rate"],
                       max_length=run["max_length"], stride=run["max_length"] // 4, device="cuda",
                       name="kasuhara-bert-ja", version=version)
-    clf = finalize(model, tokenizer, cfg, load_messages(), history=run["runs"])
+    clf = finalize(model, tokenizer, cfg, load_messages(), history=run["runs"], baseline_dir=blend)
     cfg_path = out / "kasuhara_config.json"
     data = json.loads(cfg_path.read_text())
     data["extra"]["gpu_run"] = {k: run[k] for k in ("device", "torch", "minutes", "n_train", "n_dev",
@@ -205,13 +205,14 @@ def main() -> None:
     p.add_argument("--trained", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--version", default="1.0.0")
+    p.add_argument("--blend-baseline", type=Path, help="baseline model folder to blend with (weight chosen on dev)")
     a = ap.parse_args()
     if a.cmd == "pack":
         pack(a.base, a.out)
     elif a.cmd == "remote":
         remote(a.carry, a.out, a.learning_rates, a.epochs, a.max_length, a.budget_minutes, a.device, a.limit)
     else:
-        finish(a.carry, a.trained, a.out, a.version)
+        finish(a.carry, a.trained, a.out, a.version, a.blend_baseline)
 
 
 if __name__ == "__main__":
