@@ -186,7 +186,7 @@ def message_card_html(row: Mapping[str, Any], *, mask: bool = True, index: int |
 class HighlightedText:
     """One text with its evidence; shows itself highlighted in Jupyter.
 
-    >>> HighlightedText("土下座しろ", [{"label": "demand", "start": 0, "end": 5}]).html.count("<mark class=\"kh-ev kh-demand")
+    >>> HighlightedText("土下座しろ", [{"label": "demand", "start": 0, "end": 5}]).html.count('<mark class="kh-ev kh-demand')
     1
     """
 
