@@ -119,7 +119,7 @@ def plot_flags_over_time(df: "pd.DataFrame", freq: str = "D") -> "Figure":
     ax.set_ylabel("件数（カテゴリ別に積み上げ）")
     ax.set_xlabel("日付（現地時刻）" if freq == "D" else "期間（現地時刻）")
     ax.set_title("検知件数の推移")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never hides a bar
     ax.yaxis.get_major_locator().set_params(integer=True)
     return fig
 
@@ -229,7 +229,7 @@ def plot_threshold_tradeoff(scored: "pd.DataFrame", categories: Sequence[str] | 
         ax.set_title(display_name(c), fontsize=10)
         ax.set_xlabel("しきい値")
         ax.set_ylim(-0.02, 1.02)
-        ax.legend(fontsize=7, loc="center right")
+        ax.legend(fontsize=7, loc="upper right")
     for ax in axes[len(categories):]:
         ax.set_visible(False)
     fig.suptitle("しきい値と再現率・誤検知率のトレードオフ")
