@@ -115,6 +115,31 @@ def record_decision(corrections_path: str | Path, result: Any, decision: str, *,
     return entry
 
 
+def record_decisions(corrections_path: str | Path, rows: Any,
+                     decisions: Mapping[int, tuple[str, list[str] | None, int | None]], *,
+                     analyst: str | None = None) -> list[dict[str, Any]]:
+    """Record several decisions on a page of results: ``{row position: (decision, labels, severity)}``.
+
+    ``rows`` is the DataFrame page shown to the analyst (positions as shown, from 0) or a list of
+    result dicts.  See :func:`record_decision` for the decisions.
+
+    >>> import os, tempfile
+    >>> p = os.path.join(tempfile.mkdtemp(), "c.jsonl")
+    >>> rows = [{"id": "m1", "labels": ["abuse"], "severity": 2, "text": "バカ。"}]
+    >>> [e["decision"] for e in record_decisions(p, rows, {0: ("agree", None, None)}, analyst="sato")]
+    ['agree']
+    """
+    records = rows.to_dict("records") if hasattr(rows, "to_dict") else list(rows)
+    out = []
+    for position, (decision, labels, severity) in decisions.items():
+        if not 0 <= position < len(records):
+            raise LabelError(f"row {position} is not on this page (rows 0-{len(records) - 1}); "
+                             "use the row numbers (#) shown above the samples")
+        out.append(record_decision(corrections_path, records[position], decision, labels=labels,
+                                   severity=severity, analyst=analyst))
+    return out
+
+
 def read_corrections(corrections_path: str | Path, latest_only: bool = True) -> list[dict[str, Any]]:
     """The decisions of a corrections file; with ``latest_only``, the last one per message.
 

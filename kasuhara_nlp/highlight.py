@@ -226,6 +226,9 @@ class SampleView:
     def __len__(self) -> int:
         return len(self.rows)
 
+    def __repr__(self) -> str:  # the plain-text view: no message text in logs or consoles
+        return f"SampleView({len(self.rows)} messages, title={self.title!r})"
+
 
 def render_samples(df: "pd.DataFrame | Iterable[Mapping[str, Any]]", title: str = "", *, start: int = 0,
                    mask: bool = True) -> SampleView:
