@@ -87,16 +87,18 @@ def mask_with_evidence(text: str, evidence: Iterable[Any]) -> tuple[str, list[di
     5
     """
     spans = [{"label": _field(e, "label"), "start": _field(e, "start"), "end": _field(e, "end"),
-              "score": _field(e, "score", 0.0)} for e in evidence or ()]
+              "score": _field(e, "score", 0.0), "text": _field(e, "text")} for e in evidence or ()]
     masked = mask_text(text)
     if not masked.mapping:
-        return text, [dict(s, text=text[s["start"]:s["end"]]) if isinstance(s["start"], int) else s
-                      for s in spans]
+        return text, spans
     out = []
     for s in spans:
-        if isinstance(s["start"], int) and isinstance(s["end"], int):
-            a, b = remap_span(masked, s["start"], s["end"])
+        a, b = s["start"], s["end"]
+        if isinstance(a, int) and isinstance(b, int) and (not s["text"] or text[a:b] == s["text"]):
+            a, b = remap_span(masked, a, b)
             out.append(dict(s, start=a, end=b, text=masked.text[a:b]))
+        else:
+            out.append(s)  # offsets that do not fit the text: _spans falls back to the quoted sentence
     return masked.text, out
 
 
