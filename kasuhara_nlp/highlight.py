@@ -171,7 +171,7 @@ def message_card_html(row: Mapping[str, Any], *, mask: bool = True, index: int |
     labels = [c for c in (row.get("labels") or []) if c in CATEGORY_COLOURS]
     severity = int(row.get("severity") or 0)
     scores = row.get("scores") or {c: row.get(f"score_{c}") for c in CATEGORIES}
-    score_text = "  ".join(f"{display_name(c)} {float(scores[c]):.2f}" for c in CATEGORIES
+    score_text = "スコア: " + " ／ ".join(f"{display_name(c)} {float(scores[c]):.2f}" for c in CATEGORIES
                            if isinstance(scores.get(c), (int, float)) and scores[c] == scores[c])
     meta = [f"<span>#{index}</span>" if index is not None else "",
             f'<span class="kh-id">ID: {_esc(row.get("id"))}</span>',

@@ -35,7 +35,7 @@ body { margin: 0 auto; max-width: 1100px; padding: 24px 32px; background: #f6f7f
 h1 { font-size: 1.6em; margin: 0 0 4px; }
 h2 { font-size: 1.25em; border-left: 5px solid #1f5f99; padding-left: 8px; margin-top: 32px; }
 .kh-sub { color: #4a5568; font-size: 0.9em; }
-.kh-cards { display: flex; gap: 12px; flex-wrap: wrap; }
+.kh-cards { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 16px; }
 .kh-stat { background: #fff; border: 1px solid #d5dae3; border-radius: 8px; padding: 10px 18px; min-width: 150px; }
 .kh-stat .v { font-size: 1.8em; font-weight: bold; }
 .kh-stat .k { color: #4a5568; font-size: 0.9em; }

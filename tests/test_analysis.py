@@ -182,3 +182,21 @@ def test_jupyter_objects(results_file: Path) -> None:
     assert HighlightedText("a&b")._repr_html_().count("a&amp;b") == 1
     card = message_card_html(df.iloc[1].to_dict())
     assert "深刻度 3 (重大)" in card and "kh-chip-restraint" in card and "2026-11-03 23:30" in card
+
+
+# -- the >>> examples of the analyst modules --------------------------------------------------------
+
+ANALYST_MODULES = ("kasuhara_nlp.analysis", "kasuhara_nlp.highlight", "kasuhara_nlp.feedback",
+                   "kasuhara_nlp.tuning", "kasuhara_nlp.fonts", "kasuhara_nlp.plots", "kasuhara_nlp.report")
+
+
+@pytest.mark.parametrize("name", ANALYST_MODULES)
+def test_doctests(name: str) -> None:
+    import doctest
+    import importlib
+
+    import matplotlib
+
+    with matplotlib.rc_context():  # fonts.setup_japanese_font changes rcParams on purpose
+        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+    assert result.failed == 0 and result.attempted > 0
