@@ -7,6 +7,7 @@ import ast
 import json
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,14 @@ def notebook_copy(tmp_path_factory) -> Path:
 def test_notebook_runs_on_the_sample(path: Path, notebook_copy: Path, monkeypatch) -> None:
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
-    # The kernel is this Python; it must import this checkout even when it runs from the temporary copy.
+    # The kernel must be this Python (a user-level "python3" kernelspec could name another one: JUPYTER_PATH
+    # comes first), and it must import this checkout even when it runs from the temporary copy.
+    spec = notebook_copy.parent / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": "Python 3 (tests)", "language": "python"}), encoding="utf-8")
+    monkeypatch.setenv("JUPYTER_PATH", str(notebook_copy.parent / "jupyter"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
     nb = nbformat.read(notebook_copy / path.name, as_version=4)
     client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",

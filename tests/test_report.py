@@ -20,7 +20,8 @@ from kasuhara_nlp.report import render_report, top_flagged, write_report  # noqa
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_RESULTS = REPO / "notebooks" / "sample" / "scan-results.jsonl"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "chrome")
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars")
 
 # A message written with `kasuhara scan --no-mask`, with markup in its text and id: the report must
