@@ -109,11 +109,12 @@ def labels_ja(labels: Iterable[str]) -> str:
 
 def _parse_local(values: "pd.Series") -> "pd.Series":
     pd = require_pandas()
-    try:
+    present = values.dropna().astype(str)
+    # One UTC offset (the usual case): a tz-aware column.  Several offsets cannot share one dtype (and
+    # pandas versions disagree on what to do then): keep a Timestamp with its own offset per row.
+    if present.str.slice(19).str.lstrip(".0123456789").nunique() <= 1:
         return pd.to_datetime(values, errors="coerce")
-    except ValueError:
-        # Several UTC offsets in one file cannot share one dtype: keep Timestamps with their own offset.
-        return values.map(lambda v: pd.Timestamp(v) if isinstance(v, str) and v else pd.NaT).astype(object)
+    return values.map(lambda v: pd.Timestamp(v) if isinstance(v, str) and v else pd.NaT).astype(object)
 
 
 def results_frame(records: Iterable[dict[str, Any]], kinds: Iterable[str] = ("message",)) -> "pd.DataFrame":
