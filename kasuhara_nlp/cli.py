@@ -176,6 +176,22 @@ def cmd_evaluate(args) -> int:
     return EXIT_OK
 
 
+def cmd_feedback(args) -> int:
+    from .feedback import corrections_to_training
+
+    n = corrections_to_training(args.corrections, args.results, args.output)
+    print(f"training records written: {n} -> {args.output}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    out = write_report(args.results, args.output, top=args.top)
+    print(f"report: {out}", file=sys.stderr)
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kasuhara", description="Find customer harassment (カスハラ) in Japanese messages.")
     p.add_argument("--version", action="version", version=f"kasuhara-nlp {__version__}")
@@ -263,6 +279,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--report", help="write the report JSON here")
     model_args(s)
     s.set_defaults(func=cmd_evaluate)
+
+    s = sub.add_parser("feedback", help="turn analyst decisions (notebooks/01) into labelled training records")
+    s.add_argument("corrections", help="corrections JSONL written by record_decision()")
+    s.add_argument("--results", required=True, help="the scan results JSONL/CSV the decisions were made on")
+    s.add_argument("-o", "--output", required=True, help="labelled JSONL to write (data/SCHEMA.md format)")
+    s.set_defaults(func=cmd_feedback)
+
+    s = sub.add_parser("report", help="a self-contained HTML report (Japanese) of scan results")
+    s.add_argument("results", help="scan results JSONL or CSV written by `kasuhara scan`")
+    s.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
+    s.add_argument("--top", type=int, default=20, help="flagged messages to show (default: 20)")
+    s.set_defaults(func=cmd_report)
     return p
 
 

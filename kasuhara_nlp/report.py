@@ -1,0 +1,156 @@
+"""`kasuhara report`: a self-contained static HTML report of a scan, in Japanese.
+
+One HTML file: summary counts per status, category, severity and channel; plots embedded as
+base64 PNG; the top flagged messages with their evidence highlighted.  No external resources (a
+Content-Security-Policy forbids them), no script, masked text only (see :mod:`kasuhara_nlp.highlight`).
+
+>>> import pandas as pd
+>>> from kasuhara_nlp.analysis import results_frame
+>>> df = results_frame([{"id": "m1", "status": "ok", "labels": ["abuse"], "severity": 2, "text": "殺すぞ",
+...                      "scores": {"abuse": 0.9}, "evidence": [{"label": "abuse", "start": 0, "end": 3}]}])
+>>> page = render_report(df, plots=False)
+>>> "<h2>概要</h2>" in page and 'data-labels="abuse"' in page and "http" not in page.split("<body")[1]
+True
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from .analysis import filter_results, load_results, overview, summary_tables
+from .highlight import STYLE, legend_html, message_card_html
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+REPORT_TITLE = "カスタマーハラスメント検知レポート"
+# Nothing may load from outside the file: images are data: URIs, styles are inline, no scripts.
+CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
+
+PAGE_STYLE = """
+body { margin: 0 auto; max-width: 1100px; padding: 24px 32px; background: #f6f7f9; }
+h1 { font-size: 1.6em; margin: 0 0 4px; }
+h2 { font-size: 1.25em; border-left: 5px solid #1f5f99; padding-left: 8px; margin-top: 32px; }
+.kh-sub { color: #4a5568; font-size: 0.9em; }
+.kh-cards { display: flex; gap: 12px; flex-wrap: wrap; margin-bottom: 16px; }
+.kh-stat { background: #fff; border: 1px solid #d5dae3; border-radius: 8px; padding: 10px 18px; min-width: 150px; }
+.kh-stat .v { font-size: 1.8em; font-weight: bold; }
+.kh-stat .k { color: #4a5568; font-size: 0.9em; }
+.kh-tables { display: grid; grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 16px; align-items: start; }
+table { border-collapse: collapse; background: #fff; width: 100%; font-size: 0.92em; }
+caption { text-align: left; font-weight: bold; padding: 4px 0; }
+th, td { border: 1px solid #d5dae3; padding: 4px 8px; text-align: left; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+th { background: #eef1f5; }
+figure { background: #fff; border: 1px solid #d5dae3; border-radius: 8px; margin: 12px 0; padding: 8px; }
+figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
+figcaption { color: #4a5568; font-size: 0.85em; text-align: center; }
+footer { margin-top: 32px; color: #4a5568; font-size: 0.85em; }
+"""
+
+
+def _esc(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], table_id: str) -> str:
+    head = "".join(f"<th>{_esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f'<td class="n">{_esc(v)}</td>' if isinstance(v, (int, float)) and
+                                    not isinstance(v, bool) else f"<td>{_esc(v)}</td>" for v in row) + "</tr>"
+                   for row in rows)
+    return f'<table id="{_esc(table_id)}"><caption>{_esc(caption)}</caption><tr>{head}</tr>{body}</table>'
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def _summary_html(df: "pd.DataFrame") -> str:
+    ov = overview(df)
+    tables = summary_tables(df)
+    stats = [("総レコード数", ov["records"]), ("判定済みメッセージ", ov["scored"]), ("検知件数", ov["flagged"]),
+             ("検知率", _pct(ov["flag_rate"]))]
+    cards = "".join(f'<div class="kh-stat"><div class="v">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
+                    for k, v in stats)
+    st, cat, sev, ch = tables["status"], tables["category"], tables["severity"], tables["channel"]
+    parts = [
+        _table("状態別", ["状態", "status", "件数"], zip(st["状態"], st["status"], st["件数"].astype(int)), "by-status"),
+        _table("カテゴリ別（判定済みメッセージ中）", ["カテゴリ", "id", "件数", "割合"],
+               zip(cat["カテゴリ"], cat["category"], cat["件数"].astype(int), map(_pct, cat["割合"])), "by-category"),
+        _table("深刻度別", ["深刻度", "レベル", "件数", "割合"],
+               zip(sev["深刻度"], sev["severity"].astype(int), sev["件数"].astype(int), map(_pct, sev["割合"])),
+               "by-severity"),
+        _table("チャネル別", ["チャネル", "件数", "検知"],
+               zip(ch["チャネル"], ch["件数"].astype(int), ch["検知"].astype(int)), "by-channel"),
+    ]
+    return (f'<section id="summary"><h2>概要</h2><div class="kh-cards">{cards}</div>'
+            f'<div class="kh-tables">{"".join(parts)}</div></section>')
+
+
+def _plots_html(df: "pd.DataFrame") -> str:
+    from .plots import figure_data_uri, plot_channel_counts, plot_flags_over_time, plot_score_distributions
+
+    figures = [
+        (plot_flags_over_time(df), "検知件数の推移", "日ごとの検知件数（カテゴリ別の積み上げ）と判定件数"),
+        (plot_score_distributions(df), "カテゴリ別スコア分布", "全メッセージのカテゴリ別スコア（縦軸は対数）"),
+        (plot_channel_counts(df), "チャネル別件数", "チャネルごとの判定件数と検知件数"),
+    ]
+    items = "".join(f'<figure><img alt="{_esc(alt)}" src="{figure_data_uri(fig)}">'
+                    f"<figcaption>{_esc(caption)}</figcaption></figure>" for fig, alt, caption in figures)
+    return f'<section id="charts"><h2>グラフ</h2>{items}</section>'
+
+
+def top_flagged(df: "pd.DataFrame", top: int = 20) -> "pd.DataFrame":
+    """The ``top`` flagged messages, most severe first, then by highest score."""
+    flagged = filter_results(df, flagged=True, sort=None)
+    return flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
+
+
+def _samples_html(df: "pd.DataFrame", top: int) -> str:
+    rows = top_flagged(df, top)
+    cards = "".join(message_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
+    if not cards:
+        cards = "<p>検知されたメッセージはありません。</p>"
+    return (f'<section id="samples"><h2>検知されたメッセージ（上位 {len(rows)} 件）</h2>'
+            f'<p class="kh-sub">深刻度の高い順、同じ深刻度ではスコアの高い順。色付きの部分が判定の根拠となった文です。</p>'
+            f"{legend_html()}{cards}</section>")
+
+
+def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", plots: bool = True,
+                  generated_at: str | None = None) -> str:
+    """The report page for a results DataFrame (from :func:`kasuhara_nlp.analysis.load_results`)."""
+    ov = overview(df)
+    generated_at = generated_at or datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    period = f"{ov['first_day']} 〜 {ov['last_day']}" if ov["first_day"] else "日時情報なし"
+    sub = "　".join(f"{k}: {_esc(v)}" for k, v in (("入力", source_name or "-"), ("期間", period),
+                                                  ("モデル", ", ".join(ov["models"]) or "-"), ("作成", generated_at)))
+    body = [f"<header><h1>{_esc(REPORT_TITLE)}</h1><p class=\"kh-sub\">{sub}</p></header>", _summary_html(df)]
+    if plots:
+        body.append(_plots_html(df))
+    body.append(_samples_html(df, top))
+    body.append("<footer>本文は個人情報（メールアドレス・電話番号・カード番号など）をマスクして表示しています。"
+                "正当なクレームは、どれほど強い表現でもハラスメントではありません。判定は担当者が確認してください。"
+                "<br>kasuhara-nlp で作成。このファイルは外部のリソースを読み込みません。</footer>")
+    return ("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
+            f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{_esc(REPORT_TITLE)}</title><style>{STYLE}{PAGE_STYLE}</style></head>"
+            f'<body class="kh">{"".join(body)}</body></html>\n')
+
+
+def write_report(results_path: str | Path, out_path: str | Path, top: int = 20) -> Path:
+    """Read a `kasuhara scan` output and write the HTML report to ``out_path``; return its path.
+
+    Needs the ``notebook`` extra (pandas, matplotlib, a Japanese font).
+    """
+    if top < 0:
+        raise ValueError(f"top must be >= 0, got {top}")
+    df = load_results(results_path)
+    page = render_report(df, top=top, source_name=Path(results_path).name)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
