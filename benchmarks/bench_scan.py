@@ -10,6 +10,7 @@ and cold-start time, for:
   gives) and an XLM-R-base-sized model (12 layers, 768 hidden, 250k vocabulary: what the Detoxify
   multilingual model runs), each on ONNX Runtime int8 and on PyTorch fp32.
 
+The messages are an inbox-like mix: held-out benign text with 2% harassment (see bench_messages).
 Machines here are noisy, so compare ratios measured in the same run, not absolute numbers.
 Usage: python benchmarks/bench_scan.py [--n 10000] [--n-large 1000] [--skip-large]
 """
@@ -35,9 +36,23 @@ from kasuhara_nlp.data import load_messages, shared_dir  # noqa: E402
 from kasuhara_nlp.scan import ScanOptions, run_scan  # noqa: E402
 
 
-def bench_messages() -> list[str]:
-    """Realistic message texts: the corpus test split and the blind set (as they arrive)."""
-    return [m.original for m in load_messages(public=False) if m.split in ("test", "blind")]
+def bench_messages(rate: float = 0.02, seed: int = 0) -> list[str]:
+    """An inbox-like mix, as messages arrive: held-out benign text with ``rate`` harassment.
+
+    Benign: the corpus's test/blind negatives (angry complaints included) and held-out real customer
+    turns (ASDC, JMultiWOZ); harassment: the test/blind positives.  Only flagged messages pay for
+    evidence, so the harassment rate matters for throughput; 2% is what support teams report.
+    """
+    import random
+
+    held_out = [m for m in load_messages() if m.split in ("test", "blind", "benign_test")]
+    benign = [m.original for m in held_out if not m.labels]
+    harassing = [m.original for m in held_out if m.labels]
+    rng = random.Random(seed)
+    n_pos = max(1, int(len(benign) * rate / (1 - rate)))
+    texts = benign + rng.sample(harassing, min(n_pos, len(harassing)))
+    rng.shuffle(texts)
+    return texts
 
 
 def write_csv(path: Path, texts: list[str], n: int) -> Path:
@@ -140,6 +155,7 @@ def main() -> None:
     ap.add_argument("--n-large", type=int, default=1000, help="messages for the BERT-base-sized models")
     ap.add_argument("--skip-large", action="store_true")
     ap.add_argument("--json", help="also write the figures here")
+    ap.add_argument("--cli-only", action="store_true", help="only time `kasuhara scan` through the CLI")
     args = ap.parse_args()
 
     texts = bench_messages()
@@ -152,14 +168,14 @@ def main() -> None:
     if bert.exists():
         setups += [("shipped BERT, ONNX int8 (default)", bert, "onnx", big, args.n),
                    ("shipped BERT, PyTorch fp32", bert, "torch", small, args.n_large)]
-    if not args.skip_large:
+    if not args.skip_large and not args.cli_only:
         jp = random_model("bert-base-japanese", tmp / "bert-base-ja", bert)
         xlmr = random_model("xlm-r-base", tmp / "xlmr-base", bert)
         setups += [("BERT-base Japanese (random), ONNX int8", jp, "onnx", small, args.n_large),
                    ("BERT-base Japanese (random), PyTorch fp32", jp, "torch", small, args.n_large),
                    ("XLM-R-base (random), ONNX int8", xlmr, "onnx", small, args.n_large),
                    ("XLM-R-base (random), PyTorch fp32", xlmr, "torch", small, args.n_large)]
-    for name, folder, runtime, csv_path, n in setups:
+    for name, folder, runtime, csv_path, n in ([] if args.cli_only else setups):
         clf = KasuharaClassifier.from_pretrained(folder, runtime=runtime)
         row = {"setup": name, "messages": n, "msgs_per_s": round(throughput(clf, csv_path, n), 1)}
         row["p50_ms"], row["p95_ms"] = (round(x, 2) for x in latency(clf, texts))
@@ -168,7 +184,7 @@ def main() -> None:
         print(json.dumps(row, ensure_ascii=False), flush=True)
     cli = {"setup": "kasuhara scan CLI, baseline", "msgs_per_s": round(cli_scan(setups[0][1], big, args.n), 1)}
     if bert.exists():
-        cli_bert = round(cli_scan(bert, big, args.n), 1)
+        cli["shipped_bert_msgs_per_s"] = round(cli_scan(bert, big, args.n), 1)
     print(json.dumps(cli, ensure_ascii=False))
     refs = {r["setup"]: r["msgs_per_s"] for r in rows}
     print("\n| setup | messages | msgs/s | p50 ms | p95 ms | cold start s |")
@@ -176,7 +192,7 @@ def main() -> None:
     for r in rows:
         print(f"| {r['setup']} | {r['messages']} | {r['msgs_per_s']} | {r['p50_ms']} | {r['p95_ms']} | {r['cold_start_s']} |")
     print(f"\n`kasuhara scan` (CLI, process start included) over {args.n} messages: baseline {cli['msgs_per_s']} msgs/s"
-          + (f", shipped BERT {cli_bert} msgs/s" if bert.exists() else ""))
+          + (f", shipped BERT {cli['shipped_bert_msgs_per_s']} msgs/s" if bert.exists() else ""))
     default = refs.get("shipped BERT, ONNX int8 (default)")
     for ref in ("XLM-R-base (random), ONNX int8", "XLM-R-base (random), PyTorch fp32",
                 "BERT-base Japanese (random), ONNX int8"):

@@ -164,11 +164,10 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .classifier import KasuharaClassifier
-    from .evaluate import evaluate_splits
+    from .model_card import evaluate_folder
 
-    clf = KasuharaClassifier.from_pretrained(args.model, thresholds=args.thresholds)
-    report = evaluate_splits(clf, _messages(args.data), splits=args.splits)
+    report = evaluate_folder(args.model, _messages(args.data), splits=args.splits, thresholds=args.thresholds,
+                             compare=args.compare, write_card=args.write_card)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         Path(args.report).write_text(text + "\n", encoding="utf-8")
@@ -277,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="labelled JSONL file or data folder (default: data/)")
     s.add_argument("--splits", nargs="+", default=["test", "blind"])
     s.add_argument("--report", help="write the report JSON here")
+    s.add_argument("--write-card", action="store_true",
+                   help="write evaluation.json and MODEL_CARD.md into the model folder")
+    s.add_argument("--compare", help="another model folder (e.g. the baseline) to report beside it in the card")
     model_args(s)
     s.set_defaults(func=cmd_evaluate)
 

