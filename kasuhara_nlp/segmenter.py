@@ -53,13 +53,20 @@ def _tagger():
 
 def dictionary_info() -> dict[str, str]:
     """Versions and paths of the tokenizer and dictionary, for ``kasuhara info``."""
-    import fugashi
+    from importlib.metadata import PackageNotFoundError, version
+
     import unidic_lite
 
+    def _version(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "unknown"
+
     return {
-        "fugashi": getattr(fugashi, "__version__", "unknown"),
+        "fugashi": _version("fugashi"),
         "dictionary": "unidic-lite",
-        "dictionary_version": getattr(unidic_lite, "__version__", "unknown"),
+        "dictionary_version": _version("unidic-lite"),
         "dictionary_path": unidic_lite.DICDIR,
     }
 
