@@ -18,30 +18,15 @@ import tracemalloc
 
 from kasuhara_nlp.readers import read_records
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from tests.mailfactory import sjis_to_jis  # noqa: E402  (the same encoder the tests use)
+
 BODIES = (
     "お世話になっております。注文した商品がまだ届きません。\nいつになったら届くのですか。至急回答してください。\n",
     "①返品の件です。㈱髙﨑商店の山田です。\n何度も連絡しているのに返事がない。誠意を見せろ。\n\n"
     "2025年3月4日(火) 10:15 サポート <support@example.jp>:\n> ご連絡ありがとうございます。\n> 確認いたします。\n",
     "いい加減にしてください。\n\n-- \n山田太郎\nTEL 090-1234-5678\nyamada@example.com\n",
 )
-
-
-def _sjis_to_jis(data: bytes) -> bytes:
-    out = bytearray()
-    i = 0
-    while i < len(data):
-        s1 = data[i]
-        if s1 < 0x80:
-            out.append(s1)
-            i += 1
-            continue
-        s2 = data[i + 1]
-        i += 2
-        if s1 >= 0xE0:
-            s1 -= 0x40
-        out += bytes(((s1 - 0x70) * 2 - (1 if s2 < 0x9F else 0),
-                      s2 - 0x1F if s2 < 0x7F else (s2 - 0x20 if s2 < 0x9F else s2 - 0x7E)))
-    return bytes(out)
 
 
 def _cp50220(text: str) -> bytes:
@@ -56,7 +41,7 @@ def _cp50220(text: str) -> bytes:
             if not kanji:
                 out += b"\x1b$B"
                 kanji = True
-            out += _sjis_to_jis(ch.encode("cp932"))
+            out += sjis_to_jis(ch.encode("cp932"))
     return bytes(out + (b"\x1b(B" if kanji else b""))
 
 
