@@ -152,12 +152,16 @@ def _messages(data: str | None):
 
 
 def cmd_train(args) -> int:
-    from .train import TrainConfig, train
+    from .train import TrainConfig
 
     out = args.output or f"models/kasuhara-{'baseline' if args.model == 'baseline' else 'bert-ja'}"
     cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
                       seed=args.seed, device=args.device, version=args.version, max_minutes=args.max_minutes)
+    if cfg.model == "baseline":
+        from .train import train_baseline as train
+    else:
+        from .bert_train import train_bert as train  # needs the train extra (torch)
     clf = train(cfg, _messages(args.data))
     print(json.dumps(clf.info(), ensure_ascii=False, indent=2))
     return EXIT_OK

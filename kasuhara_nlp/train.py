@@ -1,4 +1,4 @@
-"""Training entry point: the scikit-learn baseline here, the BERT fine-tuning in :mod:`.bert_train`.
+"""Training arguments and the scikit-learn baseline; the BERT fine-tuning is in :mod:`.bert_train`.
 
 Both end the same way: temperatures and per-category thresholds chosen on the dev split for a
 target false-positive rate on benign-heavy text, then a model folder that
@@ -126,12 +126,3 @@ def train_baseline(config: TrainConfig, messages: list):
     )
     cfg.save(out)
     return KasuharaClassifier.from_pretrained(out)
-
-
-def train(config: TrainConfig, messages: list):
-    """Train the model named by ``config.model`` and return the loaded classifier."""
-    if config.model == "baseline":
-        return train_baseline(config, messages)
-    from .bert_train import train_bert
-
-    return train_bert(config, messages)

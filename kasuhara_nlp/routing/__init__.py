@@ -9,7 +9,8 @@ Nothing here imports the model, torch or ONNX Runtime: routing runs on results a
 
 from .alerts import Alert, alert_key
 from .destinations import DeliveryError
-from .policy import RoutingPolicy, Rule, check_min_scores, default_policy, load_policy, parse_policy
+from .policy import RoutingPolicy, Rule
+from .policy_parse import check_min_scores, default_policy, load_policy, parse_policy
 from .router import RouteSummary, Router, route_results_file
 from .staff_report import StaffReportResult, report_message
 

@@ -229,7 +229,3 @@ def check_url(value: str, key: str, fail: Callable[[str], Exception]) -> None:
     local = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         raise fail(f"{key}: must be an https:// URL (http:// only for localhost), got {value!r}")
-
-
-# Parsing and validation live in policy_parse.py; imported last because it builds the classes above.
-from .policy_parse import check_min_scores, default_policy, load_policy, parse_policy  # noqa: E402

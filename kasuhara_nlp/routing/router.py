@@ -6,7 +6,7 @@ conversation's cool-down (never to a higher severity), hold it in quiet hours (n
 deliver it to each destination with retries.  See delivery.py for the state that makes this resumable.
 
 >>> import tempfile
->>> from .policy import parse_policy
+>>> from .policy_parse import parse_policy
 >>> policy = parse_policy({"state_dir": tempfile.mkdtemp()})
 >>> with Router(policy) as router:
 ...     s = router.route({"id": "1", "status": "ok", "labels": ["abuse"], "severity": 2,
@@ -33,7 +33,8 @@ from .alerts import Alert, alert_key, masked_body, masked_evidence, message_ref
 from .delivery import (AUDIT_NAME, DEAD_LETTER_NAME, AuditLog, RunLock, StateStore, deliver_with_retries,
                        utc_now)
 from .destinations import Sender, append_jsonl, make_sender
-from .policy import RoutingPolicy, check_min_scores, load_policy
+from .policy import RoutingPolicy
+from .policy_parse import check_min_scores, load_policy
 
 __all__ = ["RouteSummary", "Router", "route_results_file"]
 
@@ -326,7 +327,7 @@ def route_results_file(path: str | Path | None, policy: RoutingPolicy | str | Pa
     held alert whatever the time.  ``path`` may be None with ``release_held``.
 
     >>> import tempfile, os
-    >>> from .policy import parse_policy
+    >>> from .policy_parse import parse_policy
     >>> d = tempfile.mkdtemp(); p = os.path.join(d, "r.jsonl")
     >>> _ = open(p, "w").write('{"id": "1", "status": "ok", "labels": [], "severity": 0}\\n')
     >>> route_results_file(p, parse_policy({"state_dir": d})).skipped

@@ -7,7 +7,7 @@ data/staff_reports.jsonl, outside data/corpus so it is reviewed before it joins 
 The stored text is PII-masked; the staff member's name is not stored in the example.
 
 >>> import tempfile, os
->>> from .policy import parse_policy
+>>> from .policy_parse import parse_policy
 >>> d = tempfile.mkdtemp()
 >>> policy = parse_policy({"state_dir": d, "staff_reports_path": os.path.join(d, "sr.jsonl")})
 >>> r = report_message("土下座しろ。090-1234-5678に電話しろ", staff="山田", categories=["demand"], severity=2,
@@ -29,7 +29,8 @@ from ..errors import ConfigError, LabelError
 from ..labels import validate_labels
 from ..pii import mask_text
 from .destinations import append_jsonl
-from .policy import RoutingPolicy, load_policy
+from .policy import RoutingPolicy
+from .policy_parse import load_policy
 from .router import RouteSummary, Router
 
 __all__ = ["CHANNELS", "StaffReportResult", "report_message"]
