@@ -99,10 +99,12 @@ class ScanSummary:
                 "conversations": self.conversations, "flagged_conversations": self.flagged_conversations}
 
 
-def _result_for(record: MessageRecord, pred, options: ScanOptions) -> dict[str, Any]:
+def _result_for(record: MessageRecord, pred, options: ScanOptions, model: tuple[str, str]) -> dict[str, Any]:
     context = {k: getattr(record, k) for k in _CONTEXT_FIELDS}
     if pred is None:
-        return ScanResult(id=record.record_id, status=record.status, reason=record.reason, extra=context).to_dict()
+        # Unscored records still name the model of the run, so every line says what produced the file.
+        return ScanResult(id=record.record_id, status=record.status, reason=record.reason, model=model[0],
+                          model_version=model[1], extra=context).to_dict()
     text, evidence = pred.text, pred.evidence
     if options.mask_pii:
         masked = mask_text(text)
@@ -130,7 +132,8 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
         texts = [r.body_text if options.raw else (r.text_to_score or r.body_text) for r in scorable]
         preds = iter(classifier.predict(texts, raw=True)) if texts else iter(())
         for r in batch:
-            result = _result_for(r, next(preds) if r.status == "ok" else None, options)
+            result = _result_for(r, next(preds) if r.status == "ok" else None, options,
+                                 (classifier.config.name, classifier.config.version))
             if options.conversations and r.conversation_id:
                 threads.setdefault(r.conversation_id, []).append((r, result))
             yield result
