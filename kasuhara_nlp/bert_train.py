@@ -169,19 +169,18 @@ def write_tokenizer(tokenizer, out: Path) -> str | None:
     return "mecab"
 
 
-class _LogitsOnly:
-    """Wraps a sequence classifier so that the exported graph returns one logits tensor."""
+def _logits_only(model, torch):
+    """Wrap a sequence classifier so that the exported graph returns one logits tensor."""
 
-    def __new__(cls, model, torch):
-        class Wrapper(torch.nn.Module):
-            def __init__(self):
-                super().__init__()
-                self.model = model
+    class LogitsOnly(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.model = model
 
-            def forward(self, input_ids, attention_mask):
-                return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
+        def forward(self, input_ids, attention_mask):
+            return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
-        return Wrapper()
+    return LogitsOnly()
 
 
 def quantize_weights_int8(fp32_path: Path, out_path: Path) -> None:
@@ -218,7 +217,7 @@ def export_onnx(model, out: Path, sample_ids: list[list[int]], pad_id: int) -> f
     # Eager attention: the SDPA path decides from the example mask whether masking is needed, and
     # tracing would freeze that decision into the graph.
     model.config._attn_implementation = "eager"
-    wrapper = _LogitsOnly(model, torch)
+    wrapper = _logits_only(model, torch)
     batches = []
     for b in range(0, len(sample_ids), 32):
         chunk = sample_ids[b:b + 32]

@@ -31,8 +31,10 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if pe == 1 else round((po - pe) / (1 - pe), 4)
 
 
-def agreement(data_dir: Path = DATA_DIR) -> dict | None:
-    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator."""
+def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
+    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator.
+
+    ``messages`` are the team-written messages when the caller has them loaded already."""
     second_path = data_dir / "agreement" / "second_labels.jsonl"
     if not second_path.exists():
         return None
@@ -41,7 +43,8 @@ def agreement(data_dir: Path = DATA_DIR) -> dict | None:
         if line.strip():
             r = json.loads(line)
             second[r["id"]] = r
-    first = {m.id: m for m in load_messages(data_dir, public=False) if m.id in second}
+    team = messages if messages is not None else load_messages(data_dir, public=False)
+    first = {m.id: m for m in team if m.id in second}
     ids = sorted(first)
     out = {"n": len(ids)}
     for c in CATEGORIES:
@@ -54,8 +57,9 @@ def agreement(data_dir: Path = DATA_DIR) -> dict | None:
 
 def card(data_dir: Path = DATA_DIR) -> dict:
     """Every figure of the data card as a dict."""
-    team = load_messages(data_dir, public=False)
-    public = [m for m in load_messages(data_dir) if m.source not in ("team", "blind")]
+    everything = load_messages(data_dir)
+    team = [m for m in everything if m.source in ("team", "blind")]
+    public = [m for m in everything if m.source not in ("team", "blind")]
     corpus = [m for m in team if m.split != "blind"]
     blind = [m for m in team if m.split == "blind"]
 
@@ -86,7 +90,7 @@ def card(data_dir: Path = DATA_DIR) -> dict:
         "public": dict(Counter(f"{m.source}/{m.split}/{'positive' if m.labels else 'negative'}" for m in public)),
         "near_duplicates": {"pairs_over_0.6": len(pairs), "across_splits": len(cross),
                             "messages": len(team), "pair_rate": round(len(pairs) / max(1, len(team)), 5)},
-        "agreement": agreement(data_dir),
+        "agreement": agreement(data_dir, team),
     }
 
 

@@ -16,7 +16,7 @@ import csv
 import json
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator, TextIO
 
@@ -263,7 +263,7 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
     records = []
     for i, turn in enumerate(turns):
         if isinstance(turn, MessageRecord):
-            records.append(turn)
+            records.append(replace(turn, conversation_id=conversation_id))  # the caller's record stays as is
             continue
         utc, local, assumed = parse_timestamp(turn.get("timestamp"))
         rec = MessageRecord(
@@ -273,13 +273,9 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
             channel=turn.get("channel", "chat"), source_format="library", source_locator=f"turn {i}",
         )
         records.append(finish_record(rec))
-    for rec in records:
-        rec.conversation_id = conversation_id
-    options = ScanOptions(conversations=False, mask_pii=mask_pii, conversation_config=config)
-    messages = list(scan_records(records, classifier, options))
-    threads = {conversation_id: list(zip(records, messages))}
-    conversation = next(_conversation_results(threads, classifier, ScanOptions(conversation_config=config)),
-                        None)
+    results = list(scan_records(records, classifier, ScanOptions(mask_pii=mask_pii, conversation_config=config)))
+    messages = [r for r in results if r["kind"] == "message"]
+    conversation = next((r for r in results if r["kind"] == "conversation"), None)
     if conversation is None:  # a single turn: the thread is that message
         conversation = dict(messages[0], kind="conversation", id=conversation_id) if messages else {}
     conversation["messages"] = messages

@@ -95,9 +95,9 @@ def fit_thresholds(probs: np.ndarray, dev: list, config: TrainConfig) -> dict[st
     """Per-category thresholds on dev: best F1 within the false-positive targets."""
     y = np.array([m.label_vector for m in dev])
     public = np.array([m.source in PUBLIC_BENIGN_SOURCES for m in dev])
+    labelled = ~public
     out = {}
     for j, c in enumerate(CATEGORIES):
-        labelled = ~public
         out[c] = choose_threshold(
             probs[labelled, j], y[labelled, j], target_fpr=config.target_fpr,
             extra=[(probs[public, j], config.benign_fpr)],

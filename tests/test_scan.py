@@ -93,3 +93,20 @@ def test_summary_counts(tmp_path, clf):
     assert sum(d["by_status"].values()) == 6
     assert d["by_format"] == {"jsonl": 6}
     assert d["alerts_per_1000"] == pytest.approx(1000 * d["flagged_messages"] / 3, abs=0.01)
+
+
+def test_predict_conversation_adds_thread_signals(clf):
+    from kasuhara_nlp.records import MessageRecord
+
+    caller_record = MessageRecord(record_id="t3", body_text="返金してください。今すぐ。", text_to_score="返金してください。今すぐ。",
+                                  author_role="customer", timestamp_utc="2026-11-03T01:06:00Z")
+    result = clf.predict_conversation([
+        {"role": "customer", "text": "返金してください。", "timestamp": "2026-11-03T10:00:00+09:00"},
+        {"role": "agent", "text": "規定により返金はできかねます。", "timestamp": "2026-11-03T10:05:00+09:00"},
+        caller_record,
+    ], conversation_id="c1")
+    assert result["kind"] == "conversation" and result["id"] == "c1"
+    assert [m["status"] for m in result["messages"]] == ["ok", "not_scored", "ok"]
+    assert "repeated_demand" in {s["type"] for s in result["signals"]}
+    assert "demand" in result["labels"]
+    assert caller_record.conversation_id is None  # the caller's record is not changed
