@@ -50,6 +50,46 @@ def _device(config: TrainConfig, torch) -> str:
     return config.device
 
 
+def _bucketed_order(enc_ids: list[list[int]], size: int, rng) -> list[int]:
+    """A shuffled order in which each batch holds messages of similar length.
+
+    Why: messages run from 5 to 256 tokens, and a random batch pads every row to its longest one;
+    sorting within chunks of 50 batches and shuffling the batches cuts training time on a CPU
+    about threefold while every epoch still sees the messages in a new order.
+    """
+    order = rng.permutation(len(enc_ids)).tolist()
+    chunk = size * 50
+    batches = []
+    for c in range(0, len(order), chunk):
+        part = sorted(order[c:c + chunk], key=lambda k: len(enc_ids[k]))
+        batches.extend(part[b:b + size] for b in range(0, len(part), size))
+    return [k for b in rng.permutation(len(batches)) for k in batches[b]]
+
+
+def _keep_layers(model, n: int) -> list[int]:
+    """Keep ``n`` encoder layers, evenly spaced and ending with the last; returns their indices.
+
+    >>> [round(11 - i * 2.0) for i in reversed(range(6))]  # 6 of 12: layers 1, 3, ..., 11
+    [1, 3, 5, 7, 9, 11]
+    """
+    layers = model.base_model.encoder.layer
+    if not 0 < n < len(layers):
+        return list(range(len(layers)))
+    step = len(layers) / n
+    keep = [round(len(layers) - 1 - i * step) for i in reversed(range(n))]
+    model.base_model.encoder.layer = type(layers)([layers[i] for i in keep])
+    model.config.num_hidden_layers = n
+    return keep
+
+
+def _teacher_logits(config: TrainConfig, texts: list[str], device: str) -> np.ndarray:
+    """The teacher's logits on ``texts`` (distillation targets, computed once before training)."""
+    _, transformers = _imports()
+    teacher = transformers.AutoModelForSequenceClassification.from_pretrained(config.teacher).float().to(device)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(config.teacher)
+    return predict_logits(teacher, tokenizer, texts, config, device)
+
+
 def _batches(enc_ids: list[list[int]], order: list[int], size: int, pad_id: int, torch):
     for b in range(0, len(order), size):
         idx = order[b:b + size]
@@ -85,7 +125,8 @@ def fine_tune(config: TrainConfig, messages: list):
     device = _device(config, torch)
     train, dev = split_messages(messages)
     tokenizer = transformers.AutoTokenizer.from_pretrained(config.base)
-    model = transformers.AutoModelForSequenceClassification.from_pretrained(config.base, num_labels=N_OUT)
+    model = transformers.AutoModelForSequenceClassification.from_pretrained(config.base, num_labels=N_OUT).float()
+    _keep_layers(model, config.layers)
     if config.freeze_embeddings:
         # Frozen word embeddings: 3x less to update on a 2-core CPU, and the trimmed vocabulary
         # keeps what pretraining learned for pieces the labelled data never shows.
@@ -102,6 +143,10 @@ def fine_tune(config: TrainConfig, messages: list):
     sev_weight = (sev_counts.sum() / (4 * sev_counts)).clamp(max=10.0).to(device)
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     ce = torch.nn.CrossEntropyLoss(weight=sev_weight)
+    soft = None
+    if config.teacher:
+        soft = torch.from_numpy(_teacher_logits(config, [m.text for m in train], device))
+        soft_cat, soft_sev = torch.sigmoid(soft[:, :4]), torch.softmax(soft[:, 4:], dim=1)
 
     params = [p for p in model.parameters() if p.requires_grad]
     opt = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=0.01)
@@ -113,12 +158,17 @@ def fine_tune(config: TrainConfig, messages: list):
     rng = np.random.default_rng(config.seed)
     for epoch in range(config.epochs):
         model.train()
-        order = rng.permutation(len(ids)).tolist()
+        order = _bucketed_order(ids, config.batch_size, rng)
         total = 0.0
         for idx, b_ids, b_mask in _batches(ids, order, config.batch_size, tokenizer.pad_token_id, torch):
             with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
                 logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits.float()
             loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:], sev[idx].to(device))
+            if soft is not None:
+                w = config.distill_weight
+                kd = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, :4], soft_cat[idx].to(device))
+                kd = kd - 0.5 * (soft_sev[idx].to(device) * torch.log_softmax(logits[:, 4:], dim=1)).sum(1).mean()
+                loss = (1 - w) * loss + w * kd
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
             opt.step()
@@ -317,7 +367,7 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
 def train_bert(config: TrainConfig, messages: list):
     """Fine-tune, calibrate, export and save; returns the loaded (ONNX) classifier."""
     model, tokenizer, history = fine_tune(config, messages)
-    return finalize(model, tokenizer, config, messages, history)
+    return finalize(model, tokenizer, config, messages, history, baseline_dir=config.blend_baseline or None)
 
 
 def save_checkpoint(model, tokenizer, path: Path, history: list) -> None:

@@ -157,7 +157,9 @@ def cmd_train(args) -> int:
     out = args.output or f"models/kasuhara-{'baseline' if args.model == 'baseline' else 'bert-ja'}"
     cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
-                      seed=args.seed, device=args.device, version=args.version, max_minutes=args.max_minutes)
+                      seed=args.seed, device=args.device, version=args.version, max_minutes=args.max_minutes,
+                      layers=args.layers, teacher=args.teacher or "", distill_weight=args.distill_weight,
+                      blend_baseline=args.blend_baseline or "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
     else:
@@ -274,6 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     s.add_argument("--version", default="0.1.0", help="version recorded in the model")
     s.add_argument("--max-minutes", type=float, default=0.0, help="stop training after this many minutes")
+    s.add_argument("--layers", type=int, default=0, help="keep this many of the base's layers (0: all)")
+    s.add_argument("--teacher", help="fine-tuned model folder to distil from")
+    s.add_argument("--distill-weight", type=float, default=0.5, help="teacher's share of the loss (0-1)")
+    s.add_argument("--blend-baseline", help="baseline model folder to blend with the BERT")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")

@@ -35,6 +35,11 @@ class TrainConfig:
         base: for "bert", a local folder or Hugging Face id of a BERT-family encoder.
         target_fpr: per-category false-positive rate allowed on labelled dev negatives.
         benign_fpr: per-category false-positive rate allowed on real benign customer text.
+        layers: keep this many encoder layers of the base, evenly spaced and ending with the last
+            (0 keeps all); half the layers scan about twice as fast.
+        teacher: a fine-tuned model folder whose logits the student also learns from (distillation).
+        distill_weight: the teacher's share of the loss, from 0 (labels only) to 1 (teacher only).
+        blend_baseline: a baseline model folder whose probabilities are blended with the BERT's.
     """
 
     model: str = "baseline"
@@ -54,6 +59,10 @@ class TrainConfig:
     benign_fpr: float = 0.003
     device: str = "auto"
     max_minutes: float = 0.0  # 0 = no wall-clock budget
+    layers: int = 0
+    teacher: str = ""
+    distill_weight: float = 0.5
+    blend_baseline: str = ""
 
     def __post_init__(self) -> None:
         if self.model not in ("baseline", "bert"):
@@ -67,6 +76,10 @@ class TrainConfig:
             raise ConfigError("epochs and batch_size must be >= 1 and learning_rate > 0")
         if not 0 <= self.stride < self.max_length // 2:
             raise ConfigError(f"stride must be in [0, max_length/2), got {self.stride} with max_length {self.max_length}")
+        if self.layers < 0:
+            raise ConfigError(f"layers must be >= 0 (0 keeps all of the base's layers), got {self.layers}")
+        if not 0.0 <= self.distill_weight <= 1.0:
+            raise ConfigError(f"distill_weight must be in [0, 1], got {self.distill_weight}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
 

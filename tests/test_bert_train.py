@@ -1,0 +1,97 @@
+"""Fine-tuning helpers: length-bucketed batches, layer pruning, distillation from a teacher."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from kasuhara_nlp.errors import ConfigError
+from kasuhara_nlp.train import TrainConfig
+
+pytest.importorskip("torch")
+
+from kasuhara_nlp.bert_train import _bucketed_order, _keep_layers, fine_tune, predict_logits  # noqa: E402
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"layers": -1}, "layers must be >= 0"),
+    ({"distill_weight": 1.5}, "distill_weight must be in"),
+    ({"distill_weight": -0.1}, "distill_weight must be in"),
+])
+def test_invalid_distillation_settings_are_rejected(kwargs, message):
+    with pytest.raises(ConfigError, match=message):
+        TrainConfig(model="bert", base="b", **kwargs)
+
+
+def _width_waste(enc_ids, order, size):
+    """Padding tokens a batching order adds."""
+    waste = 0
+    for b in range(0, len(order), size):
+        lengths = [len(enc_ids[k]) for k in order[b:b + size]]
+        waste += max(lengths) * len(lengths) - sum(lengths)
+    return waste
+
+
+def test_bucketed_order_is_a_new_permutation_each_epoch_with_little_padding():
+    rng = np.random.default_rng(0)
+    enc_ids = [[1] * int(n) for n in rng.integers(3, 257, size=3000)]
+    first = _bucketed_order(enc_ids, 16, rng)
+    second = _bucketed_order(enc_ids, 16, rng)
+    assert sorted(first) == list(range(3000)) == sorted(second)
+    assert first != second
+    random_order = rng.permutation(3000).tolist()
+    assert _width_waste(enc_ids, first, 16) < 0.2 * _width_waste(enc_ids, random_order, 16)
+
+
+def test_keep_layers_is_evenly_spaced_and_ends_with_the_last():
+    from transformers import BertConfig, BertForSequenceClassification
+
+    model = BertForSequenceClassification(BertConfig(
+        vocab_size=32, hidden_size=16, num_hidden_layers=12, num_attention_heads=2, intermediate_size=32))
+    layers = list(model.base_model.encoder.layer)
+    assert _keep_layers(model, 6) == [1, 3, 5, 7, 9, 11]
+    assert list(model.base_model.encoder.layer) == [layers[i] for i in (1, 3, 5, 7, 9, 11)]
+    assert model.config.num_hidden_layers == 6
+    assert _keep_layers(model, 0) == list(range(6))  # 0 keeps all
+
+
+def _teacher(base, folder):
+    """The tiny base with a head that gives large, input-dependent logits, unlike anything the labels teach."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(base)
+    with torch.no_grad():
+        model.classifier.weight.mul_(40.0)
+        model.classifier.bias.copy_(torch.tensor([3.0, -3.0, 2.0, -2.0, 1.0, -1.0, 0.5, -0.5]))
+    model.save_pretrained(folder)
+    AutoTokenizer.from_pretrained(base).save_pretrained(folder)
+    return folder
+
+
+def test_distilled_student_moves_towards_its_teacher(tmp_path, tiny_bert_dir, tiny_messages):
+    """A 1-layer student trained on the teacher's logits alone ends much closer to the teacher."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    teacher_dir = _teacher(tiny_bert_dir, tmp_path / "teacher")
+    cfg = TrainConfig(model="bert", base=str(tiny_bert_dir), teacher=str(teacher_dir),
+                      out_dir=str(tmp_path / "student"), layers=1, distill_weight=1.0, epochs=1, batch_size=16,
+                      learning_rate=2e-3, max_length=32, stride=8, freeze_embeddings=False)
+    texts = [m.text for m in tiny_messages if m.split == "train"]
+    tokenizer = AutoTokenizer.from_pretrained(tiny_bert_dir)
+    target = predict_logits(AutoModelForSequenceClassification.from_pretrained(teacher_dir), tokenizer, texts,
+                            cfg, "cpu")
+    start = AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir)
+    _keep_layers(start, 1)
+    before = np.abs(predict_logits(start, tokenizer, texts, cfg, "cpu") - target).mean()
+
+    # One long epoch (the train split ten times over): early stopping on dev labels has nothing to pick.
+    many = [m for m in tiny_messages if m.split != "train"]
+    many += [replace(m, id=f"{m.id}-{k}") for k in range(10) for m in tiny_messages if m.split == "train"]
+    student, _, history = fine_tune(cfg, many)
+    after = np.abs(predict_logits(student, tokenizer, texts, cfg, "cpu") - target).mean()
+    assert student.config.num_hidden_layers == 1
+    assert len(student.base_model.encoder.layer) == 1
+    assert after < 0.5 * before, (before, after, history)
