@@ -31,21 +31,12 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if pe == 1 else round((po - pe) / (1 - pe), 4)
 
 
-def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
-    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator.
+# Second-annotator files, one per annotated sample: the first wave (writers w1-w5) and the second (w6-w13).
+SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wave2_second_labels.jsonl"}
 
-    ``messages`` are the team-written messages when the caller has them loaded already."""
-    second_path = data_dir / "agreement" / "second_labels.jsonl"
-    if not second_path.exists():
-        return None
-    second = {}
-    for line in second_path.open(encoding="utf-8"):
-        if line.strip():
-            r = json.loads(line)
-            second[r["id"]] = r
-    team = messages if messages is not None else load_messages(data_dir, public=False)
-    first = {m.id: m for m in team if m.id in second}
-    ids = sorted(first)
+
+def _kappas(first: dict, second: dict) -> dict:
+    ids = sorted(set(first) & set(second))
     out = {"n": len(ids)}
     for c in CATEGORIES:
         out[c] = kappa([int(c in first[i].labels) for i in ids], [int(c in second[i]["labels"]) for i in ids])
@@ -53,6 +44,24 @@ def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict |
                                   [int(bool(second[i]["labels"])) for i in ids])
     out["severity"] = kappa([first[i].severity for i in ids], [second[i]["severity"] for i in ids])
     return out
+
+
+def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
+    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator,
+    for each annotated sample present (see :data:`SECOND_LABELS`).
+
+    ``messages`` are the team-written messages when the caller has them loaded already."""
+    samples = {}
+    for name, file in SECOND_LABELS.items():
+        path = data_dir / "agreement" / file
+        if path.exists():
+            rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+            samples[name] = {r["id"]: r for r in rows}
+    if not samples:
+        return None
+    team = messages if messages is not None else load_messages(data_dir, public=False)
+    by_id = {m.id: m for m in team}
+    return {name: _kappas({i: by_id[i] for i in second if i in by_id}, second) for name, second in samples.items()}
 
 
 def card(data_dir: Path = DATA_DIR) -> dict:
@@ -114,11 +123,11 @@ def to_markdown(c: dict) -> str:
               f"Near-duplicate pairs (character 5-gram Jaccard > 0.6) among {nd['messages']} team-written messages: "
               f"{nd['pairs_over_0.6']} ({nd['across_splits']} across splits)."]
     if c["agreement"]:
-        a = c["agreement"]
-        lines += ["", f"Agreement with an independent second annotator on {a['n']} training items (Cohen's kappa):",
-                  "", "| " + " | ".join(["category", *CATEGORIES, "any_harassment", "severity"]) + " |",
-                  "|---|" + "---:|" * (len(CATEGORIES) + 2),
-                  "| kappa | " + " | ".join(str(a[k]) for k in [*CATEGORIES, "any_harassment", "severity"]) + " |"]
+        keys = [*CATEGORIES, "any_harassment", "severity"]
+        lines += ["", "Agreement with an independent second annotator on training items (Cohen's kappa):", "",
+                  "| sample | items | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
+        lines += [f"| {name} | {a['n']} | " + " | ".join(str(a[k]) for k in keys) + " |"
+                  for name, a in c["agreement"].items()]
     return "\n".join(lines)
 
 
