@@ -157,8 +157,8 @@ def cmd_train(args) -> int:
     out = args.output or f"models/kasuhara-{'baseline' if args.model == 'baseline' else 'bert-ja'}"
     cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
-                      seed=args.seed, device=args.device, version=args.version, max_minutes=args.max_minutes,
-                      layers=args.layers, teacher=args.teacher or "", distill_weight=args.distill_weight,
+                      stride=args.stride, seed=args.seed, device=args.device, version=args.version,
+                      max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "", distill_weight=args.distill_weight,
                       blend_baseline=args.blend_baseline or "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
@@ -272,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--learning-rate", type=float, default=5e-5)
     s.add_argument("--batch-size", type=int, default=32)
     s.add_argument("--max-length", type=int, default=128)
+    s.add_argument("--stride", type=int, default=32, help="tokens shared by neighbouring windows of a long message")
     s.add_argument("--seed", type=int, default=13)
     s.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto")
     s.add_argument("--version", default="0.1.0", help="version recorded in the model")

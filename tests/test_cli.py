@@ -125,6 +125,24 @@ def test_train_and_evaluate_baseline(tmp_path, capsys):
     assert set(r["test"]["categories"]) == {"abuse", "demand", "restraint", "other_harassment"}
 
 
+def test_train_distils_a_smaller_bert_blended_with_the_baseline(tmp_path, tiny_bert_dir, tiny_classifier_dir,
+                                                                 baseline_dir, capsys):
+    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
+            for m in make_messages()]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "student"
+    assert main(["train", "--model", "bert", "--data", str(data), "-o", str(out), "--base", str(tiny_bert_dir),
+                 "--teacher", str(tiny_classifier_dir), "--layers", "1", "--blend-baseline", str(baseline_dir),
+                 "--epochs", "1", "--max-length", "32", "--stride", "8"]) == EXIT_OK
+    saved = json.loads((out / "kasuhara_config.json").read_text())
+    assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
+    assert saved["extra"]["train_config"]["teacher"] == str(tiny_classifier_dir)
+    assert saved["stride"] == 8
+    assert "bert_weight" in saved["extra"]["blend"]
+    assert json.loads(capsys.readouterr().out)["model"] == "kasuhara-bert-ja"
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["--version"]])
 def test_help(argv):
     assert main(argv) == EXIT_OK
