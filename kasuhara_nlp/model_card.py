@@ -83,6 +83,14 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
                      f"{train.get('batch_size')}, max length {train.get('max_length')}, seed {train.get('seed')}, "
                      f"frozen word embeddings: {train.get('freeze_embeddings')}; {extra.get('train_size')} training and "
                      f"{extra.get('dev_size')} dev messages.")
+    if train.get("layers") or train.get("teacher"):
+        lines.append(f"- Distilled: {train.get('layers') or 'all'} encoder layers of the base kept (evenly spaced, "
+                     f"the last included), trained on the labels and on the logits of the teacher "
+                     f"`{train.get('teacher') or 'none'}` (teacher weight {train.get('distill_weight')}).")
+    history = extra.get("history") or []
+    if history and "minutes" in history[-1] and "gpu_run" not in extra:
+        lines.append(f"- Fine-tuning took {history[-1]['minutes']} minutes on {train.get('device')} "
+                     f"({len(history)} epochs, best dev epoch kept).")
     if "gpu_run" in extra:
         g = extra["gpu_run"]
         lines.append(f"- Trained on {g['device']} (torch {g['torch']}), {g['minutes']} minutes for the learning-rate "
