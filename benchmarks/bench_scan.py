@@ -33,8 +33,8 @@ sys.path.insert(0, str(ROOT))
 
 from kasuhara_nlp.classifier import KasuharaClassifier  # noqa: E402
 from kasuhara_nlp.config import ModelConfig  # noqa: E402
-from kasuhara_nlp.labels import CATEGORIES  # noqa: E402
 from kasuhara_nlp.data import load_messages, shared_dir  # noqa: E402
+from kasuhara_nlp.labels import CATEGORIES  # noqa: E402
 from kasuhara_nlp.scan import ScanOptions, run_scan  # noqa: E402
 
 

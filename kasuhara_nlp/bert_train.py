@@ -1,5 +1,6 @@
-"""Fine-tune a BERT-family encoder with one head (4 category + 4 severity logits), then calibrate,
-export to ONNX with dynamic int8 quantisation, and save a model folder.  Needs the ``train`` extra.
+"""Fine-tune a BERT-family encoder with one head (4 category + 4 severity logits), optionally as a
+smaller student of a fine-tuned teacher, then calibrate, export to ONNX with 8-bit weights, and save a
+model folder.  Needs the ``train`` extra.
 
 The base can be the trimmed multilingual-e5-small built by :mod:`kasuhara_nlp.base_model`, or any
 Hugging Face BERT such as tohoku-nlp/bert-base-japanese-v3 (BertJapaneseTokenizer: MeCab +
@@ -165,6 +166,8 @@ def fine_tune(config: TrainConfig, messages: list):
                 logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits.float()
             loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:], sev[idx].to(device))
             if soft is not None:
+                # Soft targets: the teacher's category probabilities (binary cross-entropy) and its
+                # severity distribution (cross-entropy, half weight as for the labels).
                 w = config.distill_weight
                 kd = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, :4], soft_cat[idx].to(device))
                 kd = kd - 0.5 * (soft_sev[idx].to(device) * torch.log_softmax(logits[:, 4:], dim=1)).sum(1).mean()
