@@ -158,8 +158,8 @@ def cmd_train(args) -> int:
     cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
                       stride=args.stride, seed=args.seed, device=args.device, version=args.version,
-                      max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "", distill_weight=args.distill_weight,
-                      blend_baseline=args.blend_baseline or "")
+                      max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
+                      distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
     else:

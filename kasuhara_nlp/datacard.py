@@ -36,6 +36,7 @@ SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wa
 
 
 def _kappas(first: dict, second: dict) -> dict:
+    """Kappas over the items both annotators labelled (``first``: messages by id; ``second``: rows by id)."""
     ids = sorted(set(first) & set(second))
     out = {"n": len(ids)}
     for c in CATEGORIES:
@@ -61,7 +62,7 @@ def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict |
         return None
     team = messages if messages is not None else load_messages(data_dir, public=False)
     by_id = {m.id: m for m in team}
-    return {name: _kappas({i: by_id[i] for i in second if i in by_id}, second) for name, second in samples.items()}
+    return {name: _kappas(by_id, second) for name, second in samples.items()}
 
 
 def card(data_dir: Path = DATA_DIR) -> dict:
