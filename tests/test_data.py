@@ -36,6 +36,21 @@ def test_schema(path: Path):
         assert not (r["labels"] and r["hard_negative"]), f"{path.name}:{n}"
 
 
+SUBTYPE_CATEGORY = {"A": "abuse", "B": "demand", "C": "restraint", "D": "other_harassment"}
+
+
+def test_training_labels_cover_their_subtypes():
+    # The guide puts each subtype in one category (B7 also in other_harassment); a record listing a subtype
+    # without its category teaches the model two answers.  The blind set is kept exactly as its writer wrote it.
+    for path in sorted((DATA_DIR / "corpus").glob("*.jsonl")):
+        for n, line in enumerate(path.open(encoding="utf-8"), 1):
+            r = json.loads(line)
+            need = {SUBTYPE_CATEGORY[s[0]] for s in r["subtypes"]}
+            if "B7" in r["subtypes"]:
+                need.add("other_harassment")
+            assert need <= set(r["labels"]), f"{path.name}:{n} subtypes {r['subtypes']} need {need - set(r['labels'])}"
+
+
 def test_ids_and_texts_are_unique(team):
     assert len({m.id for m in team}) == len(team)
     assert len({m.original for m in team}) == len(team)
