@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -154,6 +155,8 @@ def _messages(data: str | None):
 def cmd_train(args) -> int:
     from .train import TrainConfig
 
+    # Training runs for minutes to hours: show per-epoch progress (figures only, never message text).
+    logging.basicConfig(level=logging.INFO, format="kasuhara: %(message)s")
     out = args.output or f"models/kasuhara-{'baseline' if args.model == 'baseline' else 'bert-ja'}"
     cfg = TrainConfig(model=args.model, out_dir=out, base=args.base or "", epochs=args.epochs,
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,

@@ -31,8 +31,9 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if pe == 1 else round((po - pe) / (1 - pe), 4)
 
 
-# Second-annotator files, one per annotated sample: the first wave (writers w1-w5) and the second (w6-w13).
-SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wave2_second_labels.jsonl"}
+# Second-annotator files, one per annotated sample: the first wave (w1-w5), the second (w6-w13) and the third (w14-w21).
+SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wave2_second_labels.jsonl",
+                 "wave 3 (w14-w21)": "wave3_second_labels.jsonl"}
 
 
 def _kappas(first: dict, second: dict) -> dict:
