@@ -9,7 +9,6 @@ Run ``python -m kasuhara_nlp.datacard`` to print them as Markdown (the data card
 from __future__ import annotations
 
 import json
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -134,5 +133,8 @@ def to_markdown(c: dict) -> str:
 
 
 if __name__ == "__main__":
-    figures = card(Path(sys.argv[1]) if len(sys.argv) > 1 else DATA_DIR)
-    print(to_markdown(figures))
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m kasuhara_nlp.datacard", description=__doc__.splitlines()[0])
+    parser.add_argument("data_dir", nargs="?", type=Path, default=DATA_DIR, help="data folder (default: data/)")
+    print(to_markdown(card(parser.parse_args().data_dir)))
