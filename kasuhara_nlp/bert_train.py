@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from .calibration import fit_temperature
-from .config import ONNX_NAME, TOKENIZER_NAME, ModelConfig
+from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
 from .errors import MissingDependencyError
 from .labels import CATEGORIES
 from .train import TrainConfig, fit_thresholds, set_seed, split_messages
@@ -318,6 +318,18 @@ def _blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, dev: list) -> 
     return max(scores, key=lambda w: (scores[w], w)), scores
 
 
+def parent_model(base: str) -> dict | None:
+    """What ``base`` was when it is a kasuhara model folder (training further from a trained model): its name,
+    version, base and training, so the new model's card can say where its weights came from."""
+    path = Path(base) / CONFIG_NAME
+    if not path.exists():
+        return None
+    parent = json.loads(path.read_text(encoding="utf-8"))
+    extra = parent.get("extra", {})
+    return {"name": parent.get("name"), "version": parent.get("version"), "base": parent.get("base"),
+            "train_config": extra.get("train_config"), "history": extra.get("history")}
+
+
 def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
     """Calibrate on dev, choose thresholds, save fp16 safetensors + int8 ONNX + tokenizer + config.
 
@@ -357,12 +369,16 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
              "train_size": len([m for m in messages if m.split == "train"]), "dev_size": len(dev)}
     if blend:
         extra["blend"] = blend
+    parent = parent_model(config.base)
+    if parent:
+        extra["parent"] = parent
     if pretokenize:
         extra["pretokenize"] = pretokenize
     ModelConfig(
         backend="bert-onnx", name=config.name or "kasuhara-bert-ja", version=config.version,
         thresholds=thresholds, temperatures=temps, max_length=config.max_length, stride=config.stride,
-        base=config.base, extra=extra,
+        base=f"{parent['name']} {parent['version']}, trained further ({parent['base']})" if parent else config.base,
+        extra=extra,
     ).save(out)
     return KasuharaClassifier.from_pretrained(out)
 

