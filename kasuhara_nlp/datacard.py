@@ -30,20 +30,34 @@ def kappa(a: list[int], b: list[int]) -> float:
     return 1.0 if pe == 1 else round((po - pe) / (1 - pe), 4)
 
 
-# Second-annotator files, one per annotated sample: the first wave (w1-w5), the second (w6-w13) and the third (w14-w21).
+# Second-annotator files, one per annotated sample: training items of the first wave (w1-w5), the second
+# (w6-w13) and the third (w14-w21), and the whole blind set (reported only: how far a careful human gets).
 SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wave2_second_labels.jsonl",
-                 "wave 3 (w14-w21)": "wave3_second_labels.jsonl"}
+                 "wave 3 (w14-w21)": "wave3_second_labels.jsonl", "blind set": "blind_second_labels.jsonl"}
+
+
+def _f1(truth: list[int], guess: list[int]) -> float | None:
+    """F1 of ``guess`` against ``truth``; None when neither has a positive."""
+    tp = sum(t and g for t, g in zip(truth, guess))
+    pos = sum(truth) + sum(guess)
+    return 2 * tp / pos if pos else None
 
 
 def _kappas(first: dict, second: dict) -> dict:
-    """Kappas over the items both annotators labelled (``first``: messages by id; ``second``: rows by id)."""
+    """Kappas over the items both annotators labelled (``first``: messages by id; ``second``: rows by id), and
+    the second annotator's macro-F1 against the first labels: what a careful human scores as a classifier."""
     ids = sorted(set(first) & set(second))
     out = {"n": len(ids)}
+    f1s = []
     for c in CATEGORIES:
-        out[c] = kappa([int(c in first[i].labels) for i in ids], [int(c in second[i]["labels"]) for i in ids])
+        a, b = [int(c in first[i].labels) for i in ids], [int(c in second[i]["labels"]) for i in ids]
+        out[c] = kappa(a, b)
+        f1s.append(_f1(a, b))
     out["any_harassment"] = kappa([int(bool(first[i].labels)) for i in ids],
                                   [int(bool(second[i]["labels"])) for i in ids])
     out["severity"] = kappa([first[i].severity for i in ids], [second[i]["severity"] for i in ids])
+    scored = [f for f in f1s if f is not None]
+    out["macro_f1"] = round(sum(scored) / len(scored), 4) if scored else None
     return out
 
 
@@ -124,8 +138,9 @@ def to_markdown(c: dict) -> str:
               f"Near-duplicate pairs (character 5-gram Jaccard > 0.6) among {nd['messages']} team-written messages: "
               f"{nd['pairs_over_0.6']} ({nd['across_splits']} across splits)."]
     if c["agreement"]:
-        keys = [*CATEGORIES, "any_harassment", "severity"]
-        lines += ["", "Agreement with an independent second annotator on training items (Cohen's kappa):", "",
+        keys = [*CATEGORIES, "any_harassment", "severity", "macro_f1"]
+        lines += ["", "Agreement with an independent second annotator (Cohen's kappa; macro_f1: the second "
+                  "annotator's labels scored against the first, as a classifier would be):", "",
                   "| sample | items | " + " | ".join(keys) + " |", "|---|---:|" + "---:|" * len(keys)]
         lines += [f"| {name} | {a['n']} | " + " | ".join(str(a[k]) for k in keys) + " |"
                   for name, a in c["agreement"].items()]

@@ -38,6 +38,8 @@ def test_agreement_is_reported_per_annotated_sample(tmp_path):
     assert result["wave 1 (w1-w5)"]["n"] == 2
     assert result["wave 1 (w1-w5)"]["any_harassment"] == 1.0
     assert result["wave 2 (w6-w13)"]["demand"] == -1.0
+    assert result["wave 1 (w1-w5)"]["macro_f1"] == 1.0  # categories neither annotator used are left out
+    assert result["wave 2 (w6-w13)"]["macro_f1"] == 0.0
     table = to_markdown({"corpus": {}, "blind": {}, "corpus_by_split": {}, "by_channel": {}, "by_industry": {},
                          "public": {}, "families": 2, "agreement": result,
                          "near_duplicates": {"messages": 4, "pairs_over_0.6": 0, "across_splits": 0}})
