@@ -65,6 +65,24 @@ SEVERITY_NAMES_EN: dict[int, str] = {0: "none", 1: "mild", 2: "clear", 3: "sever
 SEVERITY_LEVELS: tuple[int, ...] = (0, 1, 2, 3)
 
 
+#: The label guide's subtype letters (A1-A6, B1-B7, C1-C5, D1-D4) and the category each belongs to.
+SUBTYPE_CATEGORY: dict[str, str] = {"A": "abuse", "B": "demand", "C": "restraint", "D": "other_harassment"}
+
+
+def subtype_categories(subtypes: list[str]) -> set[str]:
+    """The categories a labelled record must carry for the subtypes it lists.
+
+    B7 (a staff member's personal information) belongs to demand and, as the guide says, other_harassment.
+
+    >>> sorted(subtype_categories(["A3", "B7"]))
+    ['abuse', 'demand', 'other_harassment']
+    """
+    out = {SUBTYPE_CATEGORY[s[0]] for s in subtypes if s[:1] in SUBTYPE_CATEGORY}
+    if "B7" in subtypes:
+        out.add("other_harassment")
+    return out
+
+
 def display_name(category: str, lang: str = "ja") -> str:
     """Return the display name of a category id in Japanese ("ja") or English ("en").
 

@@ -34,10 +34,12 @@ def main() -> None:
         for name, subset in slices.items():
             report = evaluate_folder(model, subset, splits=("dev", "test"))
             for split in ("dev", "test"):
-                r = report[split]
-                print(f"| {model} | {name} | {split} | {r['n']} | {r['macro_f1']:.3f} | {r['fpr_hard_negatives']:.1%} |")
-        r = evaluate_folder(model, messages, splits=("blind",))["blind"]
-        print(f"| {model} | blind | blind | {r['n']} | {r['macro_f1']:.3f} | {r['fpr_hard_negatives']:.1%} |")
+                _row(model, name, split, report[split])
+        _row(model, "blind", "blind", evaluate_folder(model, messages, splits=("blind",))["blind"])
+
+
+def _row(model: str, name: str, split: str, r: dict) -> None:
+    print(f"| {model} | {name} | {split} | {r['n']} | {r['macro_f1']:.3f} | {r['fpr_hard_negatives']:.1%} |")
 
 
 if __name__ == "__main__":

@@ -115,5 +115,8 @@ def test_training_further_from_a_trained_model_records_where_its_weights_came_fr
     assert saved["extra"]["parent"]["history"] == parent["extra"]["history"]
     assert saved["base"].startswith(f"{parent['name']} {parent['version']}, trained further")
     assert child.info()["model_version"] == "9.9.9"
+    depth = [json.loads((d / "config.json").read_text())["num_hidden_layers"]
+             for d in (tiny_classifier_dir, tmp_path / "child")]
+    assert depth[0] == depth[1]
     card = write_card_files(tmp_path / "child", {"model": {}}, saved).parent / CARD_NAME
     assert f"Started from {parent['name']} {parent['version']}" in card.read_text(encoding="utf-8")

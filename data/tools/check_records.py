@@ -10,20 +10,12 @@ import collections
 import json
 import sys
 
+from kasuhara_nlp.labels import subtype_categories
+
 CATS = ("abuse", "demand", "restraint", "other_harassment")
 CHANNELS = {"email", "chat", "phone", "meeting", "web_form", "sns_dm", "review_reply", "one_liner"}
-# The category each subtype belongs to; B7 (a staff member's personal information) is also other_harassment.
-SUBTYPE_CATEGORY = {"A": "abuse", "B": "demand", "C": "restraint", "D": "other_harassment"}
 FIELDS = {"id", "family", "text", "label_quote", "channel", "industry", "register", "labels",
           "severity", "subtypes", "hard_negative", "source", "notes"}
-
-
-def implied_labels(subtypes: list[str]) -> set[str]:
-    """The categories that the listed subtypes require in ``labels``."""
-    out = {SUBTYPE_CATEGORY[s[0]] for s in subtypes if s[:1] in SUBTYPE_CATEGORY}
-    if "B7" in subtypes:
-        out.add("other_harassment")
-    return out
 
 
 def check(paths: list[str]) -> int:
@@ -52,7 +44,7 @@ def check(paths: list[str]) -> int:
                     problems.append(f"unknown labels {labels}")
                 if sev not in (0, 1, 2, 3) or bool(labels) != (sev >= 1 if isinstance(sev, int) else False):
                     problems.append(f"severity {sev} inconsistent with labels {labels}")
-                uncovered = implied_labels(r.get("subtypes", [])) - set(labels)
+                uncovered = subtype_categories(r.get("subtypes", [])) - set(labels)
                 if uncovered:
                     problems.append(f"subtypes {r.get('subtypes')} need labels {sorted(uncovered)}")
                 if r.get("channel") not in CHANNELS:
