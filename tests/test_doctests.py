@@ -1,4 +1,4 @@
-"""Run the >>> examples of the input-stage modules, so the documented behaviour stays true."""
+"""Run the >>> examples of the input-stage and label modules, so the documented behaviour stays true."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import importlib
 import pytest
 
 MODULES = (
+    "kasuhara_nlp.labels",
+    "kasuhara_nlp.datacard",
     "kasuhara_nlp.segments",
     "kasuhara_nlp.turns",
     "kasuhara_nlp.pii",
