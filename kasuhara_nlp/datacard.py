@@ -62,8 +62,8 @@ def _kappas(first: dict, second: dict) -> dict:
 
 
 def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
-    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator,
-    for each annotated sample present (see :data:`SECOND_LABELS`).
+    """Cohen's kappa per category (and for any harassment, and severity) against the second annotator, and
+    the second annotator's macro-F1, for each annotated sample present (see :data:`SECOND_LABELS`).
 
     ``messages`` are the team-written messages when the caller has them loaded already."""
     samples = {}

@@ -10,9 +10,8 @@ import collections
 import json
 import sys
 
-from kasuhara_nlp.labels import subtype_categories
+from kasuhara_nlp.labels import CATEGORIES, SEVERITY_LEVELS, subtype_categories
 
-CATS = ("abuse", "demand", "restraint", "other_harassment")
 CHANNELS = {"email", "chat", "phone", "meeting", "web_form", "sns_dm", "review_reply", "one_liner"}
 FIELDS = {"id", "family", "text", "label_quote", "channel", "industry", "register", "labels",
           "severity", "subtypes", "hard_negative", "source", "notes"}
@@ -40,9 +39,9 @@ def check(paths: list[str]) -> int:
                     problems.append(f"missing fields {sorted(missing)}")
                 labels = r.get("labels", [])
                 sev = r.get("severity")
-                if any(x not in CATS for x in labels):
+                if any(x not in CATEGORIES for x in labels):
                     problems.append(f"unknown labels {labels}")
-                if sev not in (0, 1, 2, 3) or bool(labels) != (sev >= 1 if isinstance(sev, int) else False):
+                if sev not in SEVERITY_LEVELS or bool(labels) != (sev >= 1 if isinstance(sev, int) else False):
                     problems.append(f"severity {sev} inconsistent with labels {labels}")
                 uncovered = subtype_categories(r.get("subtypes", [])) - set(labels)
                 if uncovered:
