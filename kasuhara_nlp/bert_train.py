@@ -184,6 +184,8 @@ def fine_tune(config: TrainConfig, messages: list):
         history.append({"epoch": epoch + 1, "train_loss": round(total / len(ids), 4), "dev_pr_auc": score,
                         "minutes": round((time.time() - start) / 60, 2)})
         log.info("epoch %d: %s", epoch + 1, history[-1])
+        if config.checkpoint_dir:
+            save_checkpoint(model, tokenizer, Path(config.checkpoint_dir) / f"epoch-{epoch + 1}", history)
         if score > best_score:
             best_score, bad_epochs = score, 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
@@ -390,7 +392,8 @@ def train_bert(config: TrainConfig, messages: list):
 
 
 def save_checkpoint(model, tokenizer, path: Path, history: list) -> None:
-    """Save a Hugging Face checkpoint (used by the GPU job, finalised later on a CPU)."""
+    """Save a Hugging Face checkpoint: each epoch with ``--checkpoint-dir``, or the GPU job's result
+    (finalised later on a CPU)."""
     if path.exists():
         shutil.rmtree(path)
     model.save_pretrained(path, safe_serialization=True)

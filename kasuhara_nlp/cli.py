@@ -162,7 +162,8 @@ def cmd_train(args) -> int:
                       learning_rate=args.learning_rate, batch_size=args.batch_size, max_length=args.max_length,
                       stride=args.stride, seed=args.seed, device=args.device, version=args.version,
                       max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
-                      distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "")
+                      distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "",
+                      checkpoint_dir=args.checkpoint_dir or "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
     else:
@@ -284,6 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--teacher", help="fine-tuned model folder to distil from")
     s.add_argument("--distill-weight", type=float, default=0.5, help="teacher's share of the loss (0-1)")
     s.add_argument("--blend-baseline", help="baseline model folder to blend with the BERT")
+    s.add_argument("--checkpoint-dir", help="save the model after every epoch (epoch-N folders) here")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")

@@ -40,6 +40,8 @@ class TrainConfig:
         teacher: a fine-tuned model folder whose logits the student also learns from (distillation).
         distill_weight: the teacher's share of the loss, from 0 (labels only) to 1 (teacher only).
         blend_baseline: a baseline model folder whose probabilities are blended with the BERT's.
+        checkpoint_dir: save the model after every epoch in ``epoch-N`` folders here, so that a long CPU
+            run can be resumed (``--base`` a checkpoint) or its epochs averaged.
     """
 
     model: str = "baseline"
@@ -63,6 +65,7 @@ class TrainConfig:
     teacher: str = ""
     distill_weight: float = 0.5
     blend_baseline: str = ""
+    checkpoint_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.model not in ("baseline", "bert"):

@@ -120,3 +120,19 @@ def test_training_further_from_a_trained_model_records_where_its_weights_came_fr
     assert depth[0] == depth[1]
     card = write_card_files(tmp_path / "child", {"model": {}}, saved).parent / CARD_NAME
     assert f"Started from {parent['name']} {parent['version']}" in card.read_text(encoding="utf-8")
+
+
+def test_checkpoint_dir_keeps_every_epoch_with_its_history(tmp_path, tiny_bert_dir, tiny_messages):
+    """Each epoch is saved as a loadable checkpoint (resume with --base, or average epochs)."""
+    import json
+
+    from transformers import AutoModelForSequenceClassification
+
+    cfg = TrainConfig(model="bert", base=str(tiny_bert_dir), epochs=2, batch_size=16, learning_rate=1e-3,
+                      max_length=32, stride=8, patience=5, checkpoint_dir=str(tmp_path / "ckpt"))
+    model, _, history = fine_tune(cfg, tiny_messages)
+    assert sorted(p.name for p in (tmp_path / "ckpt").iterdir()) == ["epoch-1", "epoch-2"]
+    assert json.loads((tmp_path / "ckpt" / "epoch-2" / "history.json").read_text()) == history
+    assert len(json.loads((tmp_path / "ckpt" / "epoch-1" / "history.json").read_text())) == 1
+    saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "ckpt" / "epoch-1")
+    assert saved.config.num_labels == model.config.num_labels
