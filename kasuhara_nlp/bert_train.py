@@ -23,7 +23,7 @@ import numpy as np
 
 from .calibration import fit_temperature
 from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
-from .errors import MissingDependencyError
+from .errors import ConfigError, MissingDependencyError
 from .labels import CATEGORIES
 from .train import TrainConfig, fit_thresholds, set_seed, split_messages
 
@@ -389,6 +389,22 @@ def train_bert(config: TrainConfig, messages: list):
     """Fine-tune, calibrate, export and save; returns the loaded (ONNX) classifier."""
     model, tokenizer, history = fine_tune(config, messages)
     return finalize(model, tokenizer, config, messages, history)
+
+
+def average_weights(first, second, alpha: float = 0.5):
+    """Set ``first``'s weights to ``(1 - alpha) * first + alpha * second`` and return it (WiSE-FT).
+
+    Both models must have the same architecture, e.g. a model and the same model trained further.
+    Integer buffers (position ids) are kept from ``first``.
+    """
+    if not 0.0 <= alpha <= 1.0:
+        raise ConfigError(f"alpha must be in [0, 1], got {alpha}")
+    a, b = first.state_dict(), second.state_dict()
+    if a.keys() != b.keys() or any(a[k].shape != b[k].shape for k in a):
+        raise ConfigError("the two models differ in architecture; average a model with one trained from it")
+    first.load_state_dict({k: (1 - alpha) * v + alpha * b[k].to(v.dtype) if v.is_floating_point() else v
+                           for k, v in a.items()})
+    return first
 
 
 def save_checkpoint(model, tokenizer, path: Path, history: list) -> None:

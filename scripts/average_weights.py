@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import argparse
 
-from kasuhara_nlp.bert_train import finalize
+from kasuhara_nlp.bert_train import average_weights, finalize
 from kasuhara_nlp.data import load_messages
 from kasuhara_nlp.train import TrainConfig
 
@@ -29,15 +29,12 @@ def main() -> None:
     args = parser.parse_args()
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    first = AutoModelForSequenceClassification.from_pretrained(args.first).float()
-    second = AutoModelForSequenceClassification.from_pretrained(args.second).float().state_dict()
-    mean = {k: (1 - args.alpha) * v + args.alpha * second[k] if v.is_floating_point() else v
-            for k, v in first.state_dict().items()}
-    first.load_state_dict(mean)
+    model = average_weights(AutoModelForSequenceClassification.from_pretrained(args.first).float(),
+                            AutoModelForSequenceClassification.from_pretrained(args.second).float(), args.alpha)
     config = TrainConfig(model="bert", base=args.first, out_dir=args.output, max_length=args.max_length,
                          stride=args.stride, version=args.version, name="kasuhara-bert-ja",
                          blend_baseline=args.blend_baseline or "")
-    finalize(first, AutoTokenizer.from_pretrained(args.first), config, load_messages())
+    finalize(model, AutoTokenizer.from_pretrained(args.first), config, load_messages())
     print(f"wrote {args.output}")
 
 

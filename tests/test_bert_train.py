@@ -136,3 +136,25 @@ def test_checkpoint_dir_keeps_every_epoch_with_its_history(tmp_path, tiny_bert_d
     assert len(json.loads((tmp_path / "ckpt" / "epoch-1" / "history.json").read_text())) == 1
     saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "ckpt" / "epoch-1")
     assert saved.config.num_labels == model.config.num_labels
+
+
+def test_average_weights_interpolates_between_two_models_of_one_shape():
+    import torch
+    from transformers import BertConfig, BertForSequenceClassification
+
+    from kasuhara_nlp.bert_train import average_weights
+
+    def tiny(seed, layers=2):
+        torch.manual_seed(seed)
+        return BertForSequenceClassification(BertConfig(
+            vocab_size=32, hidden_size=16, num_hidden_layers=layers, num_attention_heads=2, intermediate_size=32))
+
+    a, b = tiny(0), tiny(1)
+    wa, wb = a.classifier.weight.detach().clone(), b.classifier.weight.detach().clone()
+    mixed = average_weights(a, b, 0.25)
+    assert torch.allclose(mixed.classifier.weight, 0.75 * wa + 0.25 * wb)
+    assert torch.equal(average_weights(tiny(0), b, 0.0).classifier.weight, wa)
+    with pytest.raises(ConfigError, match="differ in architecture"):
+        average_weights(tiny(0), tiny(1, layers=1))
+    with pytest.raises(ConfigError, match="alpha must be in"):
+        average_weights(tiny(0), b, 1.5)
