@@ -323,13 +323,11 @@ def _blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, dev: list) -> 
 def parent_model(base: str) -> dict | None:
     """What ``base`` was when it is a kasuhara model folder (training further from a trained model): its name,
     version, base and training, so the new model's card can say where its weights came from."""
-    path = Path(base) / CONFIG_NAME
-    if not path.exists():
+    if not (Path(base) / CONFIG_NAME).exists():
         return None
-    parent = json.loads(path.read_text(encoding="utf-8"))
-    extra = parent.get("extra", {})
-    return {"name": parent.get("name"), "version": parent.get("version"), "base": parent.get("base"),
-            "train_config": extra.get("train_config"), "history": extra.get("history")}
+    parent = ModelConfig.load(base)
+    return {"name": parent.name, "version": parent.version, "base": parent.base,
+            "train_config": parent.extra.get("train_config"), "history": parent.extra.get("history")}
 
 
 def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
