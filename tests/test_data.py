@@ -109,3 +109,43 @@ def test_load_corpus_gives_a_datasetdict():
     dd = load_corpus(public=False)
     assert {"train", "dev", "test", "blind"} <= set(dd)
     assert {"text", "labels", "label_vector", "severity", "source"} <= set(dd["train"].column_names)
+
+
+def _relabel_tool():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("relabel_wave1", DATA_DIR / "tools" / "relabel_wave1.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _lab(labels, severity, subtypes):
+    return {"labels": labels, "severity": severity, "subtypes": subtypes}
+
+
+@pytest.mark.parametrize("writer, first, second, expected", [
+    # Annotator 2 sides with annotator 1: annotator 1's labelling is taken whole.
+    (_lab(["demand"], 1, ["B1"]), _lab(["demand", "abuse"], 2, ["B1", "A3"]), _lab(["abuse", "demand"], 3, ["A1", "B1"]),
+     _lab(["abuse", "demand"], 2, ["B1", "A3"])),
+    # Annotator 2 sides with the writer: the writer's labels stand.
+    (_lab(["abuse"], 2, ["A3"]), _lab([], 0, []), _lab(["abuse"], 1, ["A3"]), _lab(["abuse"], 1, ["A3"])),
+    # Two of three say not harassment.
+    (_lab(["restraint"], 1, ["C3"]), _lab([], 0, []), _lab([], 0, []), _lab([], 0, [])),
+    # Per-category majority that nobody gave whole: subtypes of the kept categories, median severity.
+    (_lab(["abuse", "restraint"], 2, ["A3", "C1"]), _lab(["abuse", "demand"], 3, ["A1", "B1"]),
+     _lab(["demand", "restraint"], 1, ["B5", "C2"]),
+     _lab(["abuse", "demand", "restraint"], 2, ["A1", "A3", "B1", "B5", "C1", "C2"])),
+])
+def test_wave1_vote_is_a_per_category_majority(writer, first, second, expected):
+    assert _relabel_tool().vote(writer, first, second) == expected
+
+
+def test_wave1_corpus_is_what_the_relabel_tool_makes():
+    tool = _relabel_tool()
+    original, first, second = (tool._read(p) for p in (tool.ORIGINAL, tool.FIRST, tool.SECOND))
+    records = [json.loads(line) for path in tool._corpus_files() for line in path.open(encoding="utf-8")]
+    assert len(records) == len(original) == len(first) > 5000
+    assert set(second) <= set(original)
+    stale = [r["id"] for r in records if tool.revise(r, original, first, second) != r]
+    assert not stale, f"wave-1 labels differ from data/tools/relabel_wave1.py apply: {stale[:5]}"

@@ -45,16 +45,26 @@ def disputed(original: dict[str, dict], first: dict[str, dict]) -> list[str]:
 
 def vote(writer: dict, first: dict, second: dict) -> dict:
     """Labels, severity and subtypes by per-category majority of three labellings."""
-    votes = [writer, second, first]  # order = preference when several match the result
+    votes = (first, second, writer)  # in this order of preference when several match the result
     labels = [c for c in CATEGORIES if sum(c in v["labels"] for v in votes) >= 2]
     if not labels:
         return {"labels": [], "severity": 0, "subtypes": []}
-    same = [v for v in votes[::-1] if set(v["labels"]) == set(labels)]  # second, first, writer
+    same = [v for v in votes if set(v["labels"]) == set(labels)]
     if same:
         return {"labels": labels, "severity": same[0]["severity"], "subtypes": list(same[0]["subtypes"])}
     subtypes = sorted({s for v in votes for s in v["subtypes"] if subtype_categories([s]) <= set(labels)})
     severities = sorted(v["severity"] for v in votes if v["severity"] >= 1)
     return {"labels": labels, "severity": severities[len(severities) // 2], "subtypes": subtypes}
+
+
+def revise(record: dict, original: dict[str, dict], first: dict[str, dict], second: dict[str, dict]) -> dict:
+    """The wave-1 ``record`` with its revised labels, severity, subtypes and hard_negative flag."""
+    w = original[record["id"]]
+    final = vote(w, first[w["id"]], second[w["id"]]) if w["id"] in second else {
+        k: w[k] for k in ("labels", "severity", "subtypes")}
+    # A message the writer flagged but the vote clears is an angry, borderline complaint.
+    hard = False if final["labels"] else (w["hard_negative"] or bool(w["labels"]))
+    return {**record, **final, "hard_negative": hard}
 
 
 def apply() -> collections.Counter:
@@ -64,20 +74,15 @@ def apply() -> collections.Counter:
     for path in _corpus_files():
         out = []
         for line in path.read_text(encoding="utf-8").splitlines():
-            r = json.loads(line)
+            r = revise(json.loads(line), original, first, second)
             w = original[r["id"]]
-            final = vote(w, first[r["id"]], second[r["id"]]) if r["id"] in second else {
-                k: w[k] for k in ("labels", "severity", "subtypes")}
-            r.update(final)
-            # A message the writer flagged but the vote clears is an angry, borderline complaint.
-            r["hard_negative"] = False if final["labels"] else (w["hard_negative"] or bool(w["labels"]))
             counts["messages"] += 1
             counts["disputed"] += r["id"] in second
-            counts["any changed"] += bool(w["labels"]) != bool(final["labels"])
-            counts["labels changed"] += set(w["labels"]) != set(final["labels"])
+            counts["any changed"] += bool(w["labels"]) != bool(r["labels"])
+            counts["labels changed"] += set(w["labels"]) != set(r["labels"])
             for c in CATEGORIES:
-                if (c in w["labels"]) != (c in final["labels"]):
-                    counts[f"{c} {'added' if c in final['labels'] else 'removed'}"] += 1
+                if (c in w["labels"]) != (c in r["labels"]):
+                    counts[f"{c} {'added' if c in r['labels'] else 'removed'}"] += 1
             out.append(json.dumps(r, ensure_ascii=False))
         path.write_text("\n".join(out) + "\n", encoding="utf-8")
     return counts
