@@ -1,16 +1,17 @@
-"""Revise the wave-1 labels (writers w1-w5) by independent annotation and a majority vote.
+"""Revise a corpus wave's labels by independent annotation and a per-category majority vote.
 
-Wave 1 agreed least with an independent annotator (data/README.md: any-harassment kappa 0.78, against 0.97-0.99
-for waves 2 and 3), so every wave-1 message was labelled again from the guide alone, and a second annotator
-labelled each message where the first disagreed with the writer on any category. Each category then takes the
-majority of the three (writer, annotator 1, annotator 2); where the writer and annotator 1 agree, nothing changes.
+Every team-written message was labelled again from the label guide alone by an annotator who saw neither the
+writer's labels nor any model output, and a second annotator labelled each message where the first disagreed
+with the writer on any category. Each category then takes the majority of the three (writer, annotator 1,
+annotator 2); where the writer and annotator 1 agree, nothing changes. docs/training.md §5 says why.
 
-    python data/tools/relabel_wave1.py disputes OUT.jsonl   # the messages annotator 2 labels (id, channel, text)
-    python data/tools/relabel_wave1.py apply                # rewrite data/corpus/w[1-5]_*.jsonl; prints counts
+    python data/tools/relabel.py WAVE disputes OUT.jsonl   # the messages annotator 2 labels (id, channel, text)
+    python data/tools/relabel.py WAVE apply                # rewrite that wave's corpus files; prints counts
 
-Inputs, all in data/agreement/: ``wave1_original_labels.jsonl`` (the writers' labels, kept for provenance),
-``wave1_relabel.jsonl`` (annotator 1, every message) and ``wave1_adjudication.jsonl`` (annotator 2, disputes).
-``apply`` starts from the writers' labels each time, so running it twice gives the same corpus.
+WAVE is wave1 (writers w1-w5), wave2 (w6-w13) or wave3 (w14-w21). Inputs, all in data/agreement/:
+``WAVE_original_labels.jsonl`` (the writers' labels, kept for provenance), ``WAVE_relabel.jsonl`` (annotator 1,
+every message) and ``WAVE_adjudication.jsonl`` (annotator 2, the disputes). ``apply`` starts from the writers'
+labels each time, so running it twice gives the same corpus.
 """
 
 from __future__ import annotations
@@ -23,19 +24,20 @@ from pathlib import Path
 from kasuhara_nlp.labels import CATEGORIES, subtype_categories
 
 DATA = Path(__file__).resolve().parents[1]
-CORPUS_GLOB = "w[1-5]_*.jsonl"
-ORIGINAL = DATA / "agreement" / "wave1_original_labels.jsonl"
-FIRST = DATA / "agreement" / "wave1_relabel.jsonl"
-SECOND = DATA / "agreement" / "wave1_adjudication.jsonl"
+WAVES = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22)}  # writer numbers
+ORIGINAL, FIRST, SECOND = "original_labels", "relabel", "adjudication"
 
 
-def _read(path: Path) -> dict[str, dict]:
-    with open(path, encoding="utf-8") as f:
+def read_labels(wave: str, kind: str) -> dict[str, dict]:
+    """One labelling of a wave (``kind`` is ORIGINAL, FIRST or SECOND), by message id."""
+    with open(DATA / "agreement" / f"{wave}_{kind}.jsonl", encoding="utf-8") as f:
         return {r["id"]: r for r in map(json.loads, f) if r}
 
 
-def _corpus_files() -> list[Path]:
-    return sorted((DATA / "corpus").glob(CORPUS_GLOB))
+def corpus_files(wave: str) -> list[Path]:
+    """The corpus files of a wave's writers (``data/corpus/wN_MM.jsonl``)."""
+    return sorted(p for p in (DATA / "corpus").glob("w*_*.jsonl")
+                  if int(p.stem.split("_")[0][1:]) in WAVES[wave])
 
 
 def disputed(original: dict[str, dict], first: dict[str, dict]) -> list[str]:
@@ -58,7 +60,7 @@ def vote(writer: dict, first: dict, second: dict) -> dict:
 
 
 def revise(record: dict, original: dict[str, dict], first: dict[str, dict], second: dict[str, dict]) -> dict:
-    """The wave-1 ``record`` with its revised labels, severity, subtypes and hard_negative flag."""
+    """The corpus ``record`` with its revised labels, severity, subtypes and hard_negative flag."""
     w = original[record["id"]]
     final = vote(w, first[w["id"]], second[w["id"]]) if w["id"] in second else {
         k: w[k] for k in ("labels", "severity", "subtypes")}
@@ -67,11 +69,11 @@ def revise(record: dict, original: dict[str, dict], first: dict[str, dict], seco
     return {**record, **final, "hard_negative": hard}
 
 
-def apply() -> collections.Counter:
-    """Rewrite the wave-1 corpus files with the revised labels; returns counts of what changed."""
-    original, first, second = _read(ORIGINAL), _read(FIRST), _read(SECOND)
+def apply(wave: str) -> collections.Counter:
+    """Rewrite a wave's corpus files with the revised labels; returns counts of what changed."""
+    original, first, second = (read_labels(wave, k) for k in (ORIGINAL, FIRST, SECOND))
     counts: collections.Counter = collections.Counter()
-    for path in _corpus_files():
+    for path in corpus_files(wave):
         out = []
         for line in path.read_text(encoding="utf-8").splitlines():
             r = revise(json.loads(line), original, first, second)
@@ -89,24 +91,25 @@ def apply() -> collections.Counter:
 
 
 def main(argv: list[str]) -> int:
-    if argv[:1] == ["disputes"] and len(argv) == 2:
-        original, first = _read(ORIGINAL), _read(FIRST)
+    wave, command, *rest = argv + ["", ""]
+    if wave in WAVES and command == "disputes" and rest[0]:
+        original, first = read_labels(wave, ORIGINAL), read_labels(wave, FIRST)
         missing = set(original) - set(first)
         if missing:
             print(f"annotator 1 has not labelled {len(missing)} messages, e.g. {sorted(missing)[:3]}")
             return 1
         texts = {}
-        for path in _corpus_files():
+        for path in corpus_files(wave):
             texts.update({r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())})
         ids = disputed(original, first)
-        with open(argv[1], "w", encoding="utf-8") as f:
+        with open(rest[0], "w", encoding="utf-8") as f:
             for i in ids:
                 f.write(json.dumps({"id": i, "channel": texts[i]["channel"], "text": texts[i]["text"]},
                                    ensure_ascii=False) + "\n")
-        print(f"{len(ids)} of {len(original)} messages disputed -> {argv[1]}")
+        print(f"{len(ids)} of {len(original)} messages disputed -> {rest[0]}")
         return 0
-    if argv == ["apply"]:
-        for k, v in sorted(apply().items()):
+    if wave in WAVES and command == "apply":
+        for k, v in sorted(apply(wave).items()):
             print(f"{k}: {v}")
         return 0
     print(__doc__)
