@@ -34,6 +34,9 @@ def kappa(a: list[int], b: list[int]) -> float:
 # (w6-w13) and the third (w14-w21), and the whole blind set (reported only: how far a careful human gets).
 SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wave2_second_labels.jsonl",
                  "wave 3 (w14-w21)": "wave3_second_labels.jsonl", "blind set": "blind_second_labels.jsonl"}
+# Whole waves labelled again (data/tools/relabel.py): the writers' own labels against the first annotator's.
+RELABELLED = {f"wave {n}, all: writers vs annotator": (f"wave{n}_original_labels.jsonl", f"wave{n}_relabel.jsonl")
+              for n in (1, 2, 3)}
 
 
 def _f1(truth: list[int], guess: list[int]) -> float | None:
@@ -44,39 +47,46 @@ def _f1(truth: list[int], guess: list[int]) -> float | None:
 
 
 def _kappas(first: dict, second: dict) -> dict:
-    """Kappas over the items both annotators labelled (``first``: messages by id; ``second``: rows by id), and
-    the second annotator's macro-F1 against the first labels: what a careful human scores as a classifier."""
+    """Kappas over the items both annotators labelled (rows with ``labels`` and ``severity``, by id), and the
+    second annotator's macro-F1 against the first labels: what a careful human scores as a classifier."""
     ids = sorted(set(first) & set(second))
     out = {"n": len(ids)}
     f1s = []
     for c in CATEGORIES:
-        a, b = [int(c in first[i].labels) for i in ids], [int(c in second[i]["labels"]) for i in ids]
+        a, b = [int(c in first[i]["labels"]) for i in ids], [int(c in second[i]["labels"]) for i in ids]
         out[c] = kappa(a, b)
         f1s.append(_f1(a, b))
-    out["any_harassment"] = kappa([int(bool(first[i].labels)) for i in ids],
+    out["any_harassment"] = kappa([int(bool(first[i]["labels"])) for i in ids],
                                   [int(bool(second[i]["labels"])) for i in ids])
-    out["severity"] = kappa([first[i].severity for i in ids], [second[i]["severity"] for i in ids])
+    out["severity"] = kappa([first[i]["severity"] for i in ids], [second[i]["severity"] for i in ids])
     scored = [f for f in f1s if f is not None]
     out["macro_f1"] = round(sum(scored) / len(scored), 4) if scored else None
     return out
 
 
+def _rows(path: Path) -> dict[str, dict]:
+    with path.open(encoding="utf-8") as f:
+        return {r["id"]: r for r in map(json.loads, f) if r}
+
+
 def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
     """Cohen's kappa per category (and for any harassment, and severity) against the second annotator, and
-    the second annotator's macro-F1, for each annotated sample present (see :data:`SECOND_LABELS`).
+    the second annotator's macro-F1, for each annotated sample present (see :data:`SECOND_LABELS`; the
+    labels they are scored against are the corpus labels as they stand), and for each wave labelled again
+    as a whole (:data:`RELABELLED`: the writers' labels against the first annotator's).
 
     ``messages`` are the team-written messages when the caller has them loaded already."""
-    samples = {}
-    for name, file in SECOND_LABELS.items():
-        path = data_dir / "agreement" / file
-        if path.exists():
-            rows = [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
-            samples[name] = {r["id"]: r for r in rows}
-    if not samples:
-        return None
-    team = messages if messages is not None else load_messages(data_dir, public=False)
-    by_id = {m.id: m for m in team}
-    return {name: _kappas(by_id, second) for name, second in samples.items()}
+    folder = data_dir / "agreement"
+    samples = {name: _rows(folder / file) for name, file in SECOND_LABELS.items() if (folder / file).exists()}
+    out = {}
+    if samples:
+        team = messages if messages is not None else load_messages(data_dir, public=False)
+        by_id = {m.id: {"labels": m.labels, "severity": m.severity} for m in team}
+        out = {name: _kappas(by_id, second) for name, second in samples.items()}
+    for name, (writers, annotator) in RELABELLED.items():
+        if (folder / writers).exists() and (folder / annotator).exists():
+            out[name] = _kappas(_rows(folder / writers), _rows(folder / annotator))
+    return out or None
 
 
 def card(data_dir: Path = DATA_DIR) -> dict:

@@ -50,3 +50,17 @@ def test_no_second_annotation_gives_none(tmp_path):
     (tmp_path / "corpus").mkdir()
     write_jsonl(tmp_path / "corpus" / "w1_01.jsonl", [_record("w1-1", ["abuse"])])
     assert agreement(tmp_path) is None
+
+
+def test_a_wave_labelled_again_is_scored_writers_against_annotator(tmp_path):
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "agreement").mkdir()
+    write_jsonl(tmp_path / "agreement" / "wave1_original_labels.jsonl", [
+        {"id": "w1-1", "labels": ["abuse"], "severity": 2}, {"id": "w1-2", "labels": [], "severity": 0}])
+    write_jsonl(tmp_path / "agreement" / "wave1_relabel.jsonl", [
+        {"id": "w1-1", "labels": ["abuse", "demand"], "severity": 2}, {"id": "w1-2", "labels": [], "severity": 0}])
+    result = agreement(tmp_path)
+    assert list(result) == ["wave 1, all: writers vs annotator"]
+    row = result["wave 1, all: writers vs annotator"]
+    assert (row["n"], row["abuse"], row["any_harassment"]) == (2, 1.0, 1.0)
+    assert row["demand"] == 0.0  # the annotator adds demand where the writer had none
