@@ -365,7 +365,9 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
     max_diff = export_onnx(model, out, sample, tokenizer.pad_token_id)
     model.to(torch.float16).save_pretrained(out, safe_serialization=True)
     model.to(torch.float32)
-    extra = {"onnx_int8_max_prob_diff": max_diff, "train_config": config.to_dict(), "history": history or [],
+    # The device actually used, not "auto": the model card says where the run took its minutes.
+    train_config = {**config.to_dict(), "device": _device(config, torch)}
+    extra = {"onnx_int8_max_prob_diff": max_diff, "train_config": train_config, "history": history or [],
              "train_size": len([m for m in messages if m.split == "train"]), "dev_size": len(dev)}
     if blend:
         extra["blend"] = blend

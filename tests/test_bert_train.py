@@ -115,6 +115,7 @@ def test_training_further_from_a_trained_model_records_where_its_weights_came_fr
     assert saved["extra"]["parent"]["history"] == parent["extra"]["history"]
     assert saved["base"].startswith(f"{parent['name']} {parent['version']}, trained further")
     assert child.info()["model_version"] == "9.9.9"
+    assert saved["extra"]["train_config"]["device"] == "cpu"  # "auto" resolved, as the card reports it
     depth = [json.loads((d / "config.json").read_text())["num_hidden_layers"]
              for d in (tiny_classifier_dir, tmp_path / "child")]
     assert depth[0] == depth[1]
