@@ -64,9 +64,10 @@ def _kappas(first: dict, second: dict) -> dict:
     return out
 
 
-def _rows(path: Path) -> dict[str, dict]:
+def read_rows(path: Path) -> dict[str, dict]:
+    """The rows of a JSONL labelling file (``id``, ``labels``, ``severity``...) by id; blank lines are skipped."""
     with path.open(encoding="utf-8") as f:
-        return {r["id"]: r for r in map(json.loads, f) if r}
+        return {r["id"]: r for r in (json.loads(line) for line in f if line.strip())}
 
 
 def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:
@@ -77,7 +78,7 @@ def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict |
 
     ``messages`` are the team-written messages when the caller has them loaded already."""
     folder = data_dir / "agreement"
-    samples = {name: _rows(folder / file) for name, file in SECOND_LABELS.items() if (folder / file).exists()}
+    samples = {name: read_rows(folder / file) for name, file in SECOND_LABELS.items() if (folder / file).exists()}
     out = {}
     if samples:
         team = messages if messages is not None else load_messages(data_dir, public=False)
@@ -85,7 +86,7 @@ def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict |
         out = {name: _kappas(by_id, second) for name, second in samples.items()}
     for name, (writers, annotator) in RELABELLED.items():
         if (folder / writers).exists() and (folder / annotator).exists():
-            out[name] = _kappas(_rows(folder / writers), _rows(folder / annotator))
+            out[name] = _kappas(read_rows(folder / writers), read_rows(folder / annotator))
     return out or None
 
 

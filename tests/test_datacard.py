@@ -59,6 +59,8 @@ def test_a_wave_labelled_again_is_scored_writers_against_annotator(tmp_path):
         {"id": "w1-1", "labels": ["abuse"], "severity": 2}, {"id": "w1-2", "labels": [], "severity": 0}])
     write_jsonl(tmp_path / "agreement" / "wave1_relabel.jsonl", [
         {"id": "w1-1", "labels": ["abuse", "demand"], "severity": 2}, {"id": "w1-2", "labels": [], "severity": 0}])
+    with (tmp_path / "agreement" / "wave1_relabel.jsonl").open("a", encoding="utf-8") as f:
+        f.write("\n")  # a trailing blank line is skipped, not a JSON error
     result = agreement(tmp_path)
     assert list(result) == ["wave 1, all: writers vs annotator"]
     row = result["wave 1, all: writers vs annotator"]

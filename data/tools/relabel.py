@@ -21,6 +21,7 @@ import json
 import sys
 from pathlib import Path
 
+from kasuhara_nlp.datacard import read_rows
 from kasuhara_nlp.labels import CATEGORIES, subtype_categories
 
 DATA = Path(__file__).resolve().parents[1]
@@ -30,8 +31,7 @@ ORIGINAL, FIRST, SECOND = "original_labels", "relabel", "adjudication"
 
 def read_labels(wave: str, kind: str) -> dict[str, dict]:
     """One labelling of a wave (``kind`` is ORIGINAL, FIRST or SECOND), by message id."""
-    with open(DATA / "agreement" / f"{wave}_{kind}.jsonl", encoding="utf-8") as f:
-        return {r["id"]: r for r in map(json.loads, f) if r}
+    return read_rows(DATA / "agreement" / f"{wave}_{kind}.jsonl")
 
 
 def corpus_files(wave: str) -> list[Path]:
@@ -98,9 +98,7 @@ def main(argv: list[str]) -> int:
         if missing:
             print(f"annotator 1 has not labelled {len(missing)} messages, e.g. {sorted(missing)[:3]}")
             return 1
-        texts = {}
-        for path in corpus_files(wave):
-            texts.update({r["id"]: r for r in map(json.loads, path.read_text(encoding="utf-8").splitlines())})
+        texts = {i: r for path in corpus_files(wave) for i, r in read_rows(path).items()}
         ids = disputed(original, first)
         with open(rest[0], "w", encoding="utf-8") as f:
             for i in ids:
