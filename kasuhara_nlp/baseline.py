@@ -1,4 +1,9 @@
-"""The scikit-learn baseline: TF-IDF over MeCab words and character n-grams + logistic regression.
+"""The scikit-learn baseline: two linear models over MeCab words and character n-grams, averaged.
+
+One is TF-IDF + logistic regression; the other an NB-SVM (Wang & Manning 2012: logistic regression on
+binary character 1-4 grams scaled by their naive-Bayes log-count ratios). They err differently: trained
+on waves 1-2 of the corpus and scored on the unseen wave-3 writers, their mean ranked better than either
+(docs/training.md §6, ``scripts/cross_writer.py``).
 
 It is a light fallback and the yardstick for the BERT model, behind the same interface
 (:meth:`BaselineModel.score`).  It is saved without pickle: vocabularies as JSON and weights as a
@@ -20,7 +25,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import DataConversionWarning
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.multiclass import unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
@@ -109,10 +114,13 @@ def _analyzer_words(text: str) -> list[str]:
 
 
 class BaselineModel:
-    """TF-IDF (words + character 1-3 grams) with logistic-regression heads for categories and severity."""
+    """TF-IDF (words + character 1-3 grams) and NB-SVM (character 1-4 grams) category heads, averaged,
+    with a TF-IDF logistic-regression head for severity."""
 
-    def __init__(self, C: float = 4.0, max_word_features: int = 40000, max_char_features: int = 60000):
+    def __init__(self, C: float = 4.0, max_word_features: int = 40000, max_char_features: int = 60000,
+                 nb_C: float = 1.0, max_nb_features: int = 150000):
         self.C = C
+        self.nb_C = nb_C
         self.max_word_features = max_word_features
         self.max_char_features = max_char_features
         self._word = TfidfVectorizer(
@@ -121,25 +129,30 @@ class BaselineModel:
         self._char = TfidfVectorizer(
             analyzer="char", ngram_range=(1, 3), sublinear_tf=True, min_df=1, max_features=max_char_features
         )
+        self._nb = CountVectorizer(analyzer="char", ngram_range=(1, 4), min_df=2, binary=True,
+                                   max_features=max_nb_features)
         self.cat_coef: np.ndarray | None = None
         self.cat_intercept: np.ndarray | None = None
+        self.nb_coef: np.ndarray | None = None  # None for models saved before the NB-SVM was added
+        self.nb_intercept: np.ndarray | None = None
         self.sev_coef: np.ndarray | None = None
         self.sev_intercept: np.ndarray | None = None
 
-    def _features(self, texts: list[str], fit: bool = False):
-        norm = [normalize(t).text for t in texts]
+    def _features(self, norm: list[str], fit: bool = False):
         if fit:
             return sparse.hstack([self._word.fit_transform(norm), self._char.fit_transform(norm)]).tocsr()
         return sparse.hstack([self._word.transform(norm), self._char.transform(norm)]).tocsr()
 
     def fit(self, texts: list[str], labels, severity) -> "BaselineModel":
         """Train on texts, a (n, 4) 0/1 label matrix in CATEGORIES order, and severities 0-3."""
-        X = self._features(list(texts), fit=True)
+        norm = [normalize(t).text for t in texts]
+        X = self._features(norm, fit=True)
         Y = np.asarray(labels, dtype=int)
         sev = np.asarray(severity, dtype=int)
         head = MultiLabelLogistic(C=self.C).fit(X, Y)
         self.cat_coef = np.vstack([_coef(e, X.shape[1]) for e in head.estimators_])
         self.cat_intercept = np.array([_intercept(e) for e in head.estimators_])
+        self._fit_nb(self._nb.fit_transform(norm).astype(np.float64).tocsr(), Y)
         sev_head = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(X, sev)
         coef = np.zeros((len(SEVERITY_LEVELS), X.shape[1]))
         intercept = np.full(len(SEVERITY_LEVELS), -30.0)  # levels never seen get ~0 probability
@@ -156,29 +169,54 @@ class BaselineModel:
         self.sev_coef, self.sev_intercept = coef, intercept
         return self
 
+    def _fit_nb(self, X, Y: np.ndarray) -> None:
+        # NB-SVM: each category's features are scaled by their log-count ratio r; the regression on X*r is
+        # folded into one coefficient row (r * w), so scoring is a plain dot product like the TF-IDF head.
+        coefs, intercepts = [], []
+        for j in range(Y.shape[1]):
+            y = Y[:, j]
+            if len(np.unique(y)) < 2:
+                coefs.append(np.zeros(X.shape[1]))
+                intercepts.append(30.0 if y[0] else -30.0)
+                continue
+            p = np.asarray(X[y == 1].sum(axis=0)).ravel() + 1.0
+            q = np.asarray(X[y == 0].sum(axis=0)).ravel() + 1.0
+            r = np.log((p / p.sum()) / (q / q.sum()))
+            lr = LogisticRegression(C=self.nb_C, class_weight="balanced", max_iter=3000)
+            lr.fit(X @ sparse.diags(r), y)
+            coefs.append(r * lr.coef_[0])
+            intercepts.append(float(lr.intercept_[0]))
+        self.nb_coef, self.nb_intercept = np.vstack(coefs), np.array(intercepts)
+
     def score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return (category probabilities (n, 4), severity probabilities (n, 4))."""
         if self.cat_coef is None:
             raise ModelNotFoundError("the baseline is not trained; call fit() or load a saved folder")
-        X = self._features(list(texts))
-        cat_logits = X @ self.cat_coef.T + self.cat_intercept
+        norm = [normalize(t).text for t in texts]
+        X = self._features(norm)
+        cat = _sigmoid(X @ self.cat_coef.T + self.cat_intercept)
+        if self.nb_coef is not None:
+            cat = (cat + _sigmoid(self._nb.transform(norm) @ self.nb_coef.T + self.nb_intercept)) / 2
         sev_logits = X @ self.sev_coef.T + self.sev_intercept
         sev_logits -= sev_logits.max(axis=1, keepdims=True)
         sev = np.exp(sev_logits)
-        return 1.0 / (1.0 + np.exp(-cat_logits)), sev / sev.sum(axis=1, keepdims=True)
+        return cat, sev / sev.sum(axis=1, keepdims=True)
 
     def save(self, folder: str | Path) -> None:
         folder = Path(folder)
         vocab = {
             "word": {k: int(v) for k, v in self._word.vocabulary_.items()},
             "char": {k: int(v) for k, v in self._char.vocabulary_.items()},
+            "nb": {k: int(v) for k, v in self._nb.vocabulary_.items()},
             "C": self.C,
+            "nb_C": self.nb_C,
         }
         (folder / BASELINE_VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
         np.savez_compressed(
             folder / BASELINE_WEIGHTS_NAME,
             word_idf=self._word.idf_, char_idf=self._char.idf_,
             cat_coef=self.cat_coef.astype(np.float32), cat_intercept=self.cat_intercept,
+            nb_coef=self.nb_coef.astype(np.float32), nb_intercept=self.nb_intercept,
             sev_coef=self.sev_coef.astype(np.float32), sev_intercept=self.sev_intercept,
         )
 
@@ -193,7 +231,7 @@ class BaselineModel:
                 f"{folder} is not a complete baseline model folder ({exc.filename} is missing); "
                 "retrain it with: kasuhara train --model baseline"
             ) from None
-        model = cls(C=vocab.get("C", 4.0))
+        model = cls(C=vocab.get("C", 4.0), nb_C=vocab.get("nb_C", 1.0))
         model._word = TfidfVectorizer(analyzer=_analyzer_words, sublinear_tf=True, vocabulary=vocab["word"])
         model._char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
                                       vocabulary=vocab["char"])
@@ -203,7 +241,15 @@ class BaselineModel:
         model.cat_intercept = weights["cat_intercept"]
         model.sev_coef = weights["sev_coef"].astype(np.float64)
         model.sev_intercept = weights["sev_intercept"]
+        if "nb" in vocab:  # baselines before 0.6.0 have the TF-IDF head only, and still load
+            model._nb = CountVectorizer(analyzer="char", ngram_range=(1, 4), binary=True, vocabulary=vocab["nb"])
+            model.nb_coef = weights["nb_coef"].astype(np.float64)
+            model.nb_intercept = weights["nb_intercept"]
         return model
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def _coef(est, n_features: int) -> np.ndarray:
