@@ -1,9 +1,9 @@
-"""The scikit-learn baseline: two linear models over MeCab words and character n-grams, averaged.
+"""The scikit-learn baseline: TF-IDF over MeCab words and character n-grams + logistic regression.
 
-One is TF-IDF + logistic regression; the other an NB-SVM (Wang & Manning 2012: logistic regression on
-binary character 1-4 grams scaled by their naive-Bayes log-count ratios). They err differently: trained
-on waves 1-2 of the corpus and scored on the unseen wave-3 writers, their mean ranked better than either
-(docs/training.md §6, ``scripts/cross_writer.py``).
+With ``nbsvm=True`` a second linear model is averaged in for the categories: an NB-SVM (Wang & Manning
+2012: logistic regression on binary character 1-4 grams scaled by their naive-Bayes log-count ratios).
+The two err differently: trained on waves 1-2 of the corpus and scored on the unseen wave-3 writers, their
+mean ranked better than the TF-IDF model alone (docs/training.md §6, ``scripts/cross_writer.py``).
 
 It is a light fallback and the yardstick for the BERT model, behind the same interface
 (:meth:`BaselineModel.score`).  It is saved without pickle: vocabularies as JSON and weights as a
@@ -114,12 +114,13 @@ def _analyzer_words(text: str) -> list[str]:
 
 
 class BaselineModel:
-    """TF-IDF (words + character 1-3 grams) and NB-SVM (character 1-4 grams) category heads, averaged,
-    with a TF-IDF logistic-regression head for severity."""
+    """TF-IDF (words + character 1-3 grams) with logistic-regression heads for categories and severity;
+    with ``nbsvm``, NB-SVM category heads (character 1-4 grams) averaged with the TF-IDF ones."""
 
     def __init__(self, C: float = 4.0, max_word_features: int = 40000, max_char_features: int = 60000,
-                 nb_C: float = 1.0, max_nb_features: int = 150000):
+                 nbsvm: bool = False, nb_C: float = 1.0, max_nb_features: int = 150000):
         self.C = C
+        self.nbsvm = nbsvm
         self.nb_C = nb_C
         self.max_word_features = max_word_features
         self.max_char_features = max_char_features
@@ -133,7 +134,7 @@ class BaselineModel:
                                    max_features=max_nb_features)
         self.cat_coef: np.ndarray | None = None
         self.cat_intercept: np.ndarray | None = None
-        self.nb_coef: np.ndarray | None = None  # None for models saved before the NB-SVM was added
+        self.nb_coef: np.ndarray | None = None  # None without the NB-SVM
         self.nb_intercept: np.ndarray | None = None
         self.sev_coef: np.ndarray | None = None
         self.sev_intercept: np.ndarray | None = None
@@ -152,7 +153,8 @@ class BaselineModel:
         head = MultiLabelLogistic(C=self.C).fit(X, Y)
         self.cat_coef = np.vstack([_coef(e, X.shape[1]) for e in head.estimators_])
         self.cat_intercept = np.array([_intercept(e) for e in head.estimators_])
-        self._fit_nb(self._nb.fit_transform(norm).astype(np.float64).tocsr(), Y)
+        if self.nbsvm:
+            self._fit_nb(self._nb.fit_transform(norm).astype(np.float64).tocsr(), Y)
         sev_head = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(X, sev)
         coef = np.zeros((len(SEVERITY_LEVELS), X.shape[1]))
         intercept = np.full(len(SEVERITY_LEVELS), -30.0)  # levels never seen get ~0 probability
@@ -207,18 +209,18 @@ class BaselineModel:
         vocab = {
             "word": {k: int(v) for k, v in self._word.vocabulary_.items()},
             "char": {k: int(v) for k, v in self._char.vocabulary_.items()},
-            "nb": {k: int(v) for k, v in self._nb.vocabulary_.items()},
             "C": self.C,
-            "nb_C": self.nb_C,
         }
-        (folder / BASELINE_VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-        np.savez_compressed(
-            folder / BASELINE_WEIGHTS_NAME,
+        weights = dict(
             word_idf=self._word.idf_, char_idf=self._char.idf_,
             cat_coef=self.cat_coef.astype(np.float32), cat_intercept=self.cat_intercept,
-            nb_coef=self.nb_coef.astype(np.float32), nb_intercept=self.nb_intercept,
             sev_coef=self.sev_coef.astype(np.float32), sev_intercept=self.sev_intercept,
         )
+        if self.nb_coef is not None:
+            vocab.update(nb={k: int(v) for k, v in self._nb.vocabulary_.items()}, nb_C=self.nb_C)
+            weights.update(nb_coef=self.nb_coef.astype(np.float32), nb_intercept=self.nb_intercept)
+        (folder / BASELINE_VOCAB_NAME).write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+        np.savez_compressed(folder / BASELINE_WEIGHTS_NAME, **weights)
 
     @classmethod
     def load(cls, folder: str | Path) -> "BaselineModel":
@@ -231,7 +233,7 @@ class BaselineModel:
                 f"{folder} is not a complete baseline model folder ({exc.filename} is missing); "
                 "retrain it with: kasuhara train --model baseline"
             ) from None
-        model = cls(C=vocab.get("C", 4.0), nb_C=vocab.get("nb_C", 1.0))
+        model = cls(C=vocab.get("C", 4.0), nbsvm="nb" in vocab, nb_C=vocab.get("nb_C", 1.0))
         model._word = TfidfVectorizer(analyzer=_analyzer_words, sublinear_tf=True, vocabulary=vocab["word"])
         model._char = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True,
                                       vocabulary=vocab["char"])
@@ -241,7 +243,7 @@ class BaselineModel:
         model.cat_intercept = weights["cat_intercept"]
         model.sev_coef = weights["sev_coef"].astype(np.float64)
         model.sev_intercept = weights["sev_intercept"]
-        if "nb" in vocab:  # baselines before 0.6.0 have the TF-IDF head only, and still load
+        if "nb" in vocab:
             model._nb = CountVectorizer(analyzer="char", ngram_range=(1, 4), binary=True, vocabulary=vocab["nb"])
             model.nb_coef = weights["nb_coef"].astype(np.float64)
             model.nb_intercept = weights["nb_intercept"]

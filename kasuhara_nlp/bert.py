@@ -131,14 +131,15 @@ class BertScorer:
 
     def score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Return (category probabilities (n, 4), severity probabilities (n, 4))."""
-        cat, sev = self._score_bert(texts)
+        cat, sev = self.score_bert(texts)
         if self.baseline is None or not texts:
             return cat, sev
         base_cat, base_sev = self.baseline.score(texts)
         w = self.bert_weight
         return w * cat + (1 - w) * base_cat, w * sev + (1 - w) * base_sev
 
-    def _score_bert(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def score_bert(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Like :meth:`score`, from the BERT alone (calibrated), without the baseline's share."""
         body = self.config.max_length - 2
         chunks: list[list[int]] = []
         owner: list[int] = []

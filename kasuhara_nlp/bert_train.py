@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .blend import choose_blend_weight
 from .calibration import fit_temperature
 from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
 from .errors import ConfigError, MissingDependencyError
@@ -29,7 +30,6 @@ from .train import TrainConfig, fit_thresholds, set_seed, split_messages
 
 log = logging.getLogger(__name__)
 N_OUT = 8  # 4 category logits + 4 severity logits
-BLEND_WEIGHTS = (0.3, 0.5, 0.7, 1.0)  # BERT's share when blended with the baseline
 ONNX_FP32_NAME = "model.fp32.onnx"
 
 
@@ -308,18 +308,6 @@ def _probs(logits: np.ndarray) -> np.ndarray:
     return np.concatenate([cat, s / s.sum(1, keepdims=True)], axis=1)
 
 
-def _blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, dev: list) -> tuple[float, dict]:
-    """The BERT weight (vs the baseline) with the best mean dev PR-AUC, and every candidate's score."""
-    from sklearn.metrics import average_precision_score
-
-    y = np.array([m.label_vector for m in dev])
-    scores = {}
-    for w in BLEND_WEIGHTS:
-        p = w * bert_probs + (1 - w) * base_probs
-        scores[w] = round(float(np.mean([average_precision_score(y[:, j], p[:, j]) for j in range(4)])), 4)
-    return max(scores, key=lambda w: (scores[w], w)), scores
-
-
 def parent_model(base: str) -> dict | None:
     """What ``base`` was when it is a kasuhara model folder (training further from a trained model): its name,
     version, base and training, so the new model's card can say where its weights came from."""
@@ -334,7 +322,7 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
     """Calibrate on dev, choose thresholds, save fp16 safetensors + int8 ONNX + tokenizer + config.
 
     With ``config.blend_baseline``, the baseline's files are copied in and its probabilities are blended
-    with the BERT's (the weight is chosen on dev among :data:`BLEND_WEIGHTS`; 1.0 means BERT alone).
+    with the BERT's (the weight is chosen on dev by :func:`.blend.choose_blend_weight`; 1.0 means BERT alone).
     """
     torch, _ = _imports()
     from .baseline import BaselineModel
@@ -353,7 +341,7 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
     baseline_dir = config.blend_baseline
     if baseline_dir:
         base_probs, _ = BaselineModel.load(baseline_dir).score([m.text for m in dev])
-        weight, candidates = _blend_weight(probs, base_probs, dev)
+        weight, candidates = choose_blend_weight(probs, base_probs, y)
         probs = weight * probs + (1 - weight) * base_probs
         for name in (BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME):
             shutil.copy2(Path(baseline_dir) / name, out / name)

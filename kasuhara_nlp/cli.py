@@ -163,9 +163,11 @@ def cmd_train(args) -> int:
                       stride=args.stride, seed=args.seed, device=args.device, version=args.version,
                       max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
                       distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "",
-                      checkpoint_dir=args.checkpoint_dir or "")
+                      checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm)
     if cfg.model == "baseline":
         from .train import train_baseline as train
+    elif cfg.model == "blend":
+        from .blend import reblend as train
     else:
         from .bert_train import train_bert as train  # needs the train extra (torch)
     clf = train(cfg, _messages(args.data))
@@ -268,7 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_info)
 
     s = sub.add_parser("train", help="train the baseline or fine-tune a BERT on labelled JSONL")
-    s.add_argument("--model", choices=["baseline", "bert"], default="baseline")
+    s.add_argument("--model", choices=["baseline", "bert", "blend"], default="baseline",
+                   help="blend: pair the trained BERT folder --base with the baseline --blend-baseline")
     s.add_argument("--data", help="labelled JSONL file or data folder (default: the bundled data/)")
     s.add_argument("-o", "--output", help="model folder to write")
     s.add_argument("--base", help="BERT base: local folder or Hugging Face id")
@@ -286,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--distill-weight", type=float, default=0.5, help="teacher's share of the loss (0-1)")
     s.add_argument("--blend-baseline", help="baseline model folder to blend with the BERT")
     s.add_argument("--checkpoint-dir", help="save the model after every epoch (epoch-N folders) here")
+    s.add_argument("--nbsvm", action="store_true",
+                   help="baseline: average an NB-SVM over character 1-4 grams into the TF-IDF model")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")

@@ -30,7 +30,8 @@ class TrainConfig:
     """Arguments of `kasuhara train`, validated.
 
     Args:
-        model: "baseline" or "bert".
+        model: "baseline", "bert", or "blend" (pair the trained BERT folder ``base`` with the baseline
+            ``blend_baseline``, choosing the weight and thresholds again on dev; no fine-tuning).
         out_dir: the model folder to write.
         base: for "bert", a local folder or Hugging Face id of a BERT-family encoder.
         target_fpr: per-category false-positive rate allowed on labelled dev negatives.
@@ -40,6 +41,7 @@ class TrainConfig:
         teacher: a fine-tuned model folder whose logits the student also learns from (distillation).
         distill_weight: the teacher's share of the loss, from 0 (labels only) to 1 (teacher only).
         blend_baseline: a baseline model folder whose probabilities are blended with the BERT's.
+        nbsvm: for "baseline", average an NB-SVM over character 1-4 grams into the category heads.
         checkpoint_dir: save the model after every epoch in ``epoch-N`` folders here, so that a long CPU
             run can be resumed (``--base`` a checkpoint) or its epochs averaged.
     """
@@ -66,12 +68,16 @@ class TrainConfig:
     distill_weight: float = 0.5
     blend_baseline: str = ""
     checkpoint_dir: str = ""
+    nbsvm: bool = False
 
     def __post_init__(self) -> None:
-        if self.model not in ("baseline", "bert"):
-            raise ConfigError(f"model must be 'baseline' or 'bert', got {self.model!r}")
+        if self.model not in ("baseline", "bert", "blend"):
+            raise ConfigError(f"model must be 'baseline', 'bert' or 'blend', got {self.model!r}")
         if self.model == "bert" and not self.base:
             raise ConfigError("training a BERT model needs --base (a local folder or a Hugging Face id)")
+        if self.model == "blend" and not (self.base and self.blend_baseline):
+            raise ConfigError("--model blend needs --base (a trained BERT model folder) and --blend-baseline "
+                              "(a baseline model folder)")
         for key in ("target_fpr", "benign_fpr"):
             if not 0.0 < getattr(self, key) < 1.0:
                 raise ConfigError(f"{key} must be in (0, 1), got {getattr(self, key)}")
@@ -128,7 +134,7 @@ def train_baseline(config: TrainConfig, messages: list):
 
     set_seed(config.seed)
     train, dev = split_messages(messages)
-    model = BaselineModel().fit(
+    model = BaselineModel(nbsvm=config.nbsvm).fit(
         [m.text for m in train], [m.label_vector for m in train], [m.severity for m in train]
     )
     dev_probs, _ = model.score([m.text for m in dev])
@@ -137,7 +143,8 @@ def train_baseline(config: TrainConfig, messages: list):
     model.save(out)
     cfg = ModelConfig(
         backend="baseline", name=config.name or "kasuhara-baseline", version=config.version,
-        thresholds=fit_thresholds(dev_probs, dev, config), base="tfidf-mecab-char+logreg",
+        thresholds=fit_thresholds(dev_probs, dev, config),
+        base="tfidf-mecab-char+logreg" + (" + nbsvm-char1-4" if config.nbsvm else ""),
         extra={"train_size": len(train), "dev_size": len(dev), "train_config": config.to_dict()},
     )
     cfg.save(out)

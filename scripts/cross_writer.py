@@ -41,7 +41,7 @@ def main() -> None:
             "wave 3, unseen writers": [m for m in messages if m.split in ("train", "dev", "test")
                                        and WAVE3.match(m.id)]}
     scorer = KasuharaClassifier.from_pretrained(args.bert).scorer
-    baseline = BaselineModel().fit([m.text for m in train], [m.label_vector for m in train],
+    baseline = BaselineModel(nbsvm=True).fit([m.text for m in train], [m.label_vector for m in train],
                                    [m.severity for m in train])
     nb_coef = baseline.nb_coef
     print(f"trained on {len(train)} messages (waves 1-2 train split and public data)")
@@ -50,8 +50,8 @@ def main() -> None:
     for name, subset in sets.items():
         texts = [m.text for m in subset]
         y = np.array([m.label_vector for m in subset])
-        bert, _ = scorer._score_bert(texts)
-        # Without its NB-SVM coefficients the baseline is what it was before 0.6.0: the TF-IDF head alone.
+        bert, _ = scorer.score_bert(texts)
+        # Without its NB-SVM coefficients the baseline is the default one: the TF-IDF model alone.
         for label, baseline.nb_coef in (("TF-IDF", None), ("TF-IDF + NB-SVM", nb_coef)):
             base, _ = baseline.score(texts)
             cells = " | ".join(f"{mean_pr_auc(y, w * bert + (1 - w) * base):.4f}" for w in WEIGHTS)

@@ -143,6 +143,23 @@ def test_train_distils_a_smaller_bert_blended_with_the_baseline(tmp_path, tiny_b
     assert json.loads(capsys.readouterr().out)["model"] == "kasuhara-bert-ja"
 
 
+def test_train_blend_pairs_a_trained_bert_with_a_new_baseline(tmp_path, tiny_classifier_dir, capsys):
+    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
+            for m in make_messages()]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    base = tmp_path / "baseline"
+    assert main(["train", "--model", "baseline", "--nbsvm", "--data", str(data), "-o", str(base)]) == EXIT_OK
+    out = tmp_path / "blended"
+    assert main(["train", "--model", "blend", "--data", str(data), "--base", str(tiny_classifier_dir),
+                 "--blend-baseline", str(base), "-o", str(out), "--version", "2.0.0"]) == EXIT_OK
+    saved = json.loads((out / "kasuhara_config.json").read_text())
+    assert saved["version"] == "2.0.0" and "bert_weight" in saved["extra"]["blend"]
+    assert "nb" in json.loads((out / "baseline_vocab.json").read_text())
+    assert main(["train", "--model", "blend", "--data", str(data), "-o", str(out)]) == EXIT_USAGE
+    assert "--model blend needs --base" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["--version"]])
 def test_help(argv):
     assert main(argv) == EXIT_OK
