@@ -73,8 +73,13 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
         f"- Calibration temperatures: {json.dumps(config.get('temperatures', {}))}.",
     ]
     if "blend" in extra:
-        lines.append(f"- Blended with the TF-IDF baseline: BERT weight {extra['blend']['bert_weight']} "
-                     f"(chosen on dev by mean PR-AUC: {json.dumps(extra['blend']['dev_pr_auc_by_bert_weight'])}).")
+        blend = extra["blend"]
+        lines.append(f"- Blended with the baseline{' ' + blend['baseline'] if 'baseline' in blend else ''}: BERT weight "
+                     f"{blend['bert_weight']} (chosen on dev by mean PR-AUC: "
+                     f"{json.dumps(blend['dev_pr_auc_by_bert_weight'])}).")
+    if "reblended_from" in extra:
+        lines.append(f"- The BERT of {extra['reblended_from']} unchanged, paired with that baseline by "
+                     "`kasuhara train --model blend` (weight and thresholds chosen again on dev).")
     if "onnx_int8_max_prob_diff" in extra:
         lines.append(f"- ONNX export: MatMul weights 8-bit (blocks of 32), embeddings int8; max probability "
                      f"difference vs PyTorch on 256 dev messages: {extra['onnx_int8_max_prob_diff']}.")

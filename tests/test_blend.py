@@ -10,7 +10,9 @@ import pytest
 from kasuhara_nlp.baseline import BaselineModel
 from kasuhara_nlp.blend import choose_blend_weight, reblend
 from kasuhara_nlp.classifier import KasuharaClassifier
+from kasuhara_nlp.config import CARD_NAME
 from kasuhara_nlp.errors import ConfigError
+from kasuhara_nlp.model_card import write_card_files
 from kasuhara_nlp.train import TrainConfig, fit_thresholds
 
 
@@ -48,6 +50,9 @@ def test_reblend_keeps_the_bert_and_rechooses_weight_and_thresholds(tmp_path, ti
     np.testing.assert_allclose(clf.predict_proba(texts, raw=True), w * bert + (1 - w) * base, atol=1e-6)
     # ...and its thresholds are the ones dev gives for that mix.
     assert clf.thresholds == fit_thresholds(w * bert + (1 - w) * base, dev, cfg)
+    card = write_card_files(out, {"model": {}}, saved).parent / CARD_NAME
+    text = card.read_text(encoding="utf-8")
+    assert "Blended with the baseline kasuhara-baseline 0.1.0" in text and "--model blend" in text
 
 
 def test_reblend_needs_a_bert_folder(tmp_path, baseline_dir, tiny_messages):

@@ -111,13 +111,17 @@ def test_load_corpus_gives_a_datasetdict():
     assert {"text", "labels", "label_vector", "severity", "source"} <= set(dd["train"].column_names)
 
 
-def _relabel_tool():
+def _tool(name: str):
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("relabel", DATA_DIR / "tools" / "relabel.py")
+    spec = importlib.util.spec_from_file_location(name, DATA_DIR / "tools" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def _relabel_tool():
+    return _tool("relabel")
 
 
 def _lab(labels, severity, subtypes):
@@ -150,3 +154,25 @@ def test_corpus_is_what_the_relabel_tool_makes(wave):
     assert set(second) == set(tool.disputed(original, first))
     stale = [r["id"] for r in records if tool.revise(r, original, first, second) != r]
     assert not stale, f"{wave} labels differ from `data/tools/relabel.py {wave} apply`: {stale[:5]}"
+
+
+def test_paraphrases_take_their_sources_labels_and_family(tmp_path, monkeypatch, capsys):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    source = {"id": "w2-0002", "family": "w2-f001", "text": "土下座しろ", "label_quote": "土下座しろ",
+              "channel": "chat", "industry": "retail_ec", "register": "casual", "labels": ["demand"],
+              "severity": 2, "subtypes": ["B1"], "hard_negative": False, "source": "team", "notes": ""}
+    (corpus / "w2_01.jsonl").write_text(json.dumps(source, ensure_ascii=False) + "\n", encoding="utf-8")
+    inputs = tmp_path / "in_03.jsonl"
+    inputs.write_text(json.dumps({"id": "w2-0002", "style": "dialect"}) + "\n" * 2, encoding="utf-8")
+    outputs = tmp_path / "out_03.jsonl"
+    outputs.write_text(json.dumps({"src": "w2-0002", "text": "土下座してや", "label_quote": "土下座しろ"},
+                                  ensure_ascii=False) + "\n", encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["add_paraphrases", str(corpus), str(outputs), "--inputs", str(inputs)])
+    assert _tool("add_paraphrases").main() == 0
+    (record,) = [json.loads(x) for x in (corpus / "w24_01.jsonl").open(encoding="utf-8")]
+    assert record["id"] == "w24-0001" and record["text"] == "土下座してや"
+    assert {k: record[k] for k in ("family", "labels", "severity", "subtypes")} == \
+        {"family": "w2-f001", "labels": ["demand"], "severity": 2, "subtypes": ["B1"]}
+    assert record["label_quote"] is None  # the quote was not in the new text, so it is not kept
+    assert "out_03.jsonl:1: label_quote is not in the text" in capsys.readouterr().out
