@@ -43,6 +43,10 @@ def main() -> int:
                 print(f"{out_path}:{n}: src {new['src']} does not match input {src['id']}")
                 problems += 1
                 continue
+            if src["id"] not in sources:
+                print(f"{in_path}:{n}: source {src['id']} is not in {corpus}; pass the corpus the chunk was drawn from")
+                problems += 1
+                continue
             quote = new.get("label_quote")
             if quote is not None and quote not in new["text"]:
                 print(f"{out_path}:{n}: label_quote is not in the text; kept as null")
