@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .blend import choose_blend_weight
+from .blend import baseline_name, choose_blend_weight
 from .calibration import fit_temperature
 from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
 from .errors import ConfigError, MissingDependencyError
@@ -345,7 +345,8 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
         probs = weight * probs + (1 - weight) * base_probs
         for name in (BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME):
             shutil.copy2(Path(baseline_dir) / name, out / name)
-        blend = {"bert_weight": weight, "dev_pr_auc_by_bert_weight": candidates}
+        blend = {"bert_weight": weight, "dev_pr_auc_by_bert_weight": candidates,
+                 "baseline": baseline_name(baseline_dir)}
     thresholds = fit_thresholds(probs, dev, config)
 
     pretokenize = write_tokenizer(tokenizer, out)

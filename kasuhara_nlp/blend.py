@@ -38,6 +38,14 @@ def choose_blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, y: np.nd
     return max(scores, key=lambda w: (scores[w], w)), scores
 
 
+def baseline_name(folder: str | Path) -> str:
+    """"name version" of a baseline model folder, for the card; the path when it has no config."""
+    if not (Path(folder) / CONFIG_NAME).exists():
+        return str(folder)
+    cfg = ModelConfig.load(folder)
+    return f"{cfg.name} {cfg.version}"
+
+
 def reblend(config, messages: list):
     """Pair the trained BERT folder ``config.base`` with the baseline ``config.blend_baseline``.
 
@@ -72,11 +80,8 @@ def reblend(config, messages: list):
     base, _ = baseline.score(texts)
     weight, scores = choose_blend_weight(bert, base, np.array([m.label_vector for m in dev]))
     thresholds = fit_thresholds(weight * bert + (1 - weight) * base, dev, config)
-    base_name = str(config.blend_baseline)
-    if (Path(config.blend_baseline) / CONFIG_NAME).exists():
-        base_cfg = ModelConfig.load(config.blend_baseline)
-        base_name = f"{base_cfg.name} {base_cfg.version}"
     extra = {**parent.extra, "reblended_from": f"{parent.name} {parent.version}",
-             "blend": {"bert_weight": weight, "dev_pr_auc_by_bert_weight": scores, "baseline": base_name}}
+             "blend": {"bert_weight": weight, "dev_pr_auc_by_bert_weight": scores,
+                       "baseline": baseline_name(config.blend_baseline)}}
     replace(parent, version=config.version, thresholds=thresholds, extra=extra).save(out)
     return KasuharaClassifier.from_pretrained(out)

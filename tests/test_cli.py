@@ -139,7 +139,7 @@ def test_train_distils_a_smaller_bert_blended_with_the_baseline(tmp_path, tiny_b
     assert json.loads((out / "config.json").read_text())["num_hidden_layers"] == 1
     assert saved["extra"]["train_config"]["teacher"] == str(tiny_classifier_dir)
     assert saved["stride"] == 8
-    assert "bert_weight" in saved["extra"]["blend"]
+    assert saved["extra"]["blend"]["baseline"] == "kasuhara-baseline 0.1.0"
     assert json.loads(capsys.readouterr().out)["model"] == "kasuhara-bert-ja"
 
 
