@@ -177,9 +177,9 @@ class BaselineModel:
         coefs, intercepts = [], []
         for j in range(Y.shape[1]):
             y = Y[:, j]
-            if len(np.unique(y)) < 2:
-                coefs.append(np.zeros(X.shape[1]))
-                intercepts.append(30.0 if y[0] else -30.0)
+            if len(np.unique(y)) < 2:  # a constant column: always / never, as for the TF-IDF heads
+                coefs.append(_coef(float(y[0]), X.shape[1]))
+                intercepts.append(_intercept(float(y[0])))
                 continue
             p = np.asarray(X[y == 1].sum(axis=0)).ravel() + 1.0
             q = np.asarray(X[y == 0].sum(axis=0)).ravel() + 1.0

@@ -27,14 +27,16 @@ from .errors import ConfigError
 BLEND_WEIGHTS = (0.3, 0.5, 0.7, 1.0)  # BERT's share when blended with the baseline
 
 
-def choose_blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
-    """The BERT weight with the best mean PR-AUC on ``y`` (ties go to the BERT), and every candidate's score."""
+def mean_pr_auc(y: np.ndarray, probs: np.ndarray) -> float:
+    """PR-AUC (average precision) of each column of ``probs`` against ``y``, averaged over the columns."""
     from sklearn.metrics import average_precision_score
 
-    scores = {}
-    for w in BLEND_WEIGHTS:
-        p = w * bert_probs + (1 - w) * base_probs
-        scores[w] = round(float(np.mean([average_precision_score(y[:, j], p[:, j]) for j in range(y.shape[1])])), 4)
+    return float(np.mean([average_precision_score(y[:, j], probs[:, j]) for j in range(y.shape[1])]))
+
+
+def choose_blend_weight(bert_probs: np.ndarray, base_probs: np.ndarray, y: np.ndarray) -> tuple[float, dict]:
+    """The BERT weight with the best mean PR-AUC on ``y`` (ties go to the BERT), and every candidate's score."""
+    scores = {w: round(mean_pr_auc(y, w * bert_probs + (1 - w) * base_probs), 4) for w in BLEND_WEIGHTS}
     return max(scores, key=lambda w: (scores[w], w)), scores
 
 

@@ -14,21 +14,16 @@ prints mean PR-AUC over the four categories, per blend weight (BERT's share), ne
 from __future__ import annotations
 
 import argparse
-import re
 
 import numpy as np
-from sklearn.metrics import average_precision_score
+from compare_waves import WAVE3  # scripts/ is on the path when a script there runs
 
 from kasuhara_nlp.baseline import BaselineModel
+from kasuhara_nlp.blend import mean_pr_auc
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages
 
-WAVE3 = re.compile(r"w(1[4-9]|2[01])-")  # writers w14-w21 (data/plans/wave3.md)
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
-
-
-def mean_pr_auc(y: np.ndarray, p: np.ndarray) -> float:
-    return float(np.mean([average_precision_score(y[:, j], p[:, j]) for j in range(y.shape[1])]))
 
 
 def main() -> None:
@@ -42,7 +37,7 @@ def main() -> None:
                                        and WAVE3.match(m.id)]}
     scorer = KasuharaClassifier.from_pretrained(args.bert).scorer
     baseline = BaselineModel(nbsvm=True).fit([m.text for m in train], [m.label_vector for m in train],
-                                   [m.severity for m in train])
+                                             [m.severity for m in train])
     nb_coef = baseline.nb_coef
     print(f"trained on {len(train)} messages (waves 1-2 train split and public data)")
     print("| slice | n | baseline | " + " | ".join(f"BERT {w}" for w in WEIGHTS) + " |")
@@ -51,8 +46,9 @@ def main() -> None:
         texts = [m.text for m in subset]
         y = np.array([m.label_vector for m in subset])
         bert, _ = scorer.score_bert(texts)
-        # Without its NB-SVM coefficients the baseline is the default one: the TF-IDF model alone.
-        for label, baseline.nb_coef in (("TF-IDF", None), ("TF-IDF + NB-SVM", nb_coef)):
+        for label, coef in (("TF-IDF", None), ("TF-IDF + NB-SVM", nb_coef)):
+            # Without its NB-SVM coefficients the baseline is the default one: the TF-IDF model alone.
+            baseline.nb_coef = coef
             base, _ = baseline.score(texts)
             cells = " | ".join(f"{mean_pr_auc(y, w * bert + (1 - w) * base):.4f}" for w in WEIGHTS)
             print(f"| {name} | {len(subset)} | {label} | {cells} |", flush=True)

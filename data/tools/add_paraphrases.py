@@ -15,6 +15,8 @@ import re
 import sys
 from pathlib import Path
 
+from kasuhara_nlp.datacard import read_rows
+
 COPIED = ("family", "channel", "industry", "labels", "severity", "subtypes", "hard_negative")
 
 
@@ -25,12 +27,7 @@ def main() -> int:
     parser.add_argument("--inputs", nargs="+", required=True, help="the matching input chunks, in_K.jsonl")
     args = parser.parse_args()
     corpus = Path(args.corpus)
-    sources = {}
-    for path in sorted(corpus.glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
-            if line.strip():
-                r = json.loads(line)
-                sources[r["id"]] = r
+    sources = {i: r for path in sorted(corpus.glob("*.jsonl")) for i, r in read_rows(path).items()}
     problems = 0
     for out_path, in_path in zip(args.outputs, args.inputs):
         k = int(re.search(r"(\d+)\.jsonl$", out_path).group(1))
