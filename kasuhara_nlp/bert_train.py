@@ -27,6 +27,7 @@ from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
 from .errors import ConfigError, MissingDependencyError
 from .labels import CATEGORIES
 from .train import TrainConfig, fit_thresholds, set_seed, split_messages
+from .votes import shares_for, vote_shares
 
 log = logging.getLogger(__name__)
 N_OUT = 8  # 4 category logits + 4 severity logits
@@ -135,10 +136,17 @@ def fine_tune(config: TrainConfig, messages: list):
     model.to(device)
 
     ids = tokenizer([m.text for m in train], truncation=True, max_length=config.max_length)["input_ids"]
-    y = torch.tensor([m.label_vector for m in train], dtype=torch.float32)
+    targets = [m.label_vector for m in train]
+    if config.vote_dir:
+        shares = vote_shares(config.vote_dir)
+        if not shares:
+            raise ConfigError(f"no labellings under {config.vote_dir}/agreement; --soft-labels needs the "
+                              "writers' and annotators' labels there (data/agreement in the repository)")
+        targets = shares_for(train, shares)
+    y = torch.tensor(targets, dtype=torch.float32)
     sev = torch.tensor([m.severity for m in train], dtype=torch.long)
     # Class weighting: rare categories count as much as common ones.
-    pos = y.sum(0).clamp(min=1)
+    pos = (y > 0.5).sum(0).float().clamp(min=1)
     pos_weight = ((len(train) - pos) / pos).clamp(max=10.0).to(device)
     sev_counts = torch.bincount(sev, minlength=4).float().clamp(min=1)
     sev_weight = (sev_counts.sum() / (4 * sev_counts)).clamp(max=10.0).to(device)

@@ -152,6 +152,13 @@ def _messages(data: str | None):
     return list(read_labelled(path)) if path.is_file() else load_messages(path)
 
 
+def _vote_dir(data: str | None) -> str:
+    """The data folder whose agreement/ labellings give soft targets: --data when it is a folder."""
+    from .data import DATA_DIR
+
+    return data if data and Path(data).is_dir() else str(DATA_DIR)
+
+
 def cmd_train(args) -> int:
     from .train import TrainConfig
 
@@ -163,7 +170,8 @@ def cmd_train(args) -> int:
                       stride=args.stride, seed=args.seed, device=args.device, version=args.version,
                       max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
                       distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "",
-                      checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm)
+                      checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm,
+                      vote_dir=_vote_dir(args.data) if args.soft_labels else "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
     elif cfg.model == "blend":
@@ -291,6 +299,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--checkpoint-dir", help="save the model after every epoch (epoch-N folders) here")
     s.add_argument("--nbsvm", action="store_true",
                    help="baseline: average an NB-SVM over character 1-4 grams into the TF-IDF model")
+    s.add_argument("--soft-labels", action="store_true",
+                   help="bert: learn each category's share of the labellers in <data>/agreement, not the majority")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")

@@ -42,6 +42,8 @@ class TrainConfig:
         distill_weight: the teacher's share of the loss, from 0 (labels only) to 1 (teacher only).
         blend_baseline: a baseline model folder whose probabilities are blended with the BERT's.
         nbsvm: for "baseline", average an NB-SVM over character 1-4 grams into the category heads.
+        vote_dir: a data folder with independent labellings in ``agreement/`` (the bundled ``data/``): the
+            BERT learns each category's share of labellers instead of the majority label (:mod:`.votes`).
         checkpoint_dir: save the model after every epoch in ``epoch-N`` folders here, so that a long CPU
             run can be resumed (``--base`` a checkpoint) or its epochs averaged.
     """
@@ -69,6 +71,7 @@ class TrainConfig:
     blend_baseline: str = ""
     checkpoint_dir: str = ""
     nbsvm: bool = False
+    vote_dir: str = ""
 
     def __post_init__(self) -> None:
         if self.model not in ("baseline", "bert", "blend"):
