@@ -139,9 +139,10 @@ def fine_tune(config: TrainConfig, messages: list):
     targets = [m.label_vector for m in train]
     if config.vote_dir:
         shares = vote_shares(config.vote_dir)
-        if not shares:
-            raise ConfigError(f"no labellings under {config.vote_dir}/agreement; --soft-labels needs the "
-                              "writers' and annotators' labels there (data/agreement in the repository)")
+        if not any(m.id in shares for m in train):
+            raise ConfigError(f"none of the {len(train)} training messages has labellings in {config.vote_dir}/"
+                              "agreement; --soft-labels needs the writers' and annotators' labels there, as "
+                              "data/agreement holds them for the bundled corpus")
         targets = shares_for(train, shares)
     y = torch.tensor(targets, dtype=torch.float32)
     sev = torch.tensor([m.severity for m in train], dtype=torch.long)

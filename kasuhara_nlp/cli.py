@@ -153,10 +153,11 @@ def _messages(data: str | None):
 
 
 def _vote_dir(data: str | None) -> str:
-    """The data folder whose agreement/ labellings give soft targets: --data when it is a folder."""
+    """The folder whose agreement/ labellings give soft targets: --data's folder (default: the bundled data/)."""
     from .data import DATA_DIR
 
-    return data if data and Path(data).is_dir() else str(DATA_DIR)
+    path = Path(data) if data else DATA_DIR
+    return str(path if path.is_dir() else path.parent)
 
 
 def cmd_train(args) -> int:

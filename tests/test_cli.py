@@ -160,6 +160,17 @@ def test_train_blend_pairs_a_trained_bert_with_a_new_baseline(tmp_path, tiny_cla
     assert "--model blend needs --base" in capsys.readouterr().err
 
 
+def test_soft_labels_need_labellings_beside_the_data(tmp_path, tiny_bert_dir, capsys):
+    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
+            for m in make_messages()]
+    data = tmp_path / "labelled.jsonl"
+    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    argv = ["train", "--model", "bert", "--data", str(data), "-o", str(tmp_path / "m"), "--base",
+            str(tiny_bert_dir), "--epochs", "1", "--max-length", "32", "--stride", "8", "--soft-labels"]
+    assert main(argv) == EXIT_USAGE
+    assert f"{tmp_path}/agreement" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["--version"]])
 def test_help(argv):
     assert main(argv) == EXIT_OK
