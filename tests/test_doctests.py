@@ -1,4 +1,4 @@
-"""Run the >>> examples of the input-stage and label modules, so the documented behaviour stays true."""
+"""Run the >>> examples of the input-stage, label and data modules, so the documented behaviour stays true."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 MODULES = (
     "kasuhara_nlp.labels",
     "kasuhara_nlp.datacard",
+    "kasuhara_nlp.votes",
+    "kasuhara_nlp.blend",
     "kasuhara_nlp.segments",
     "kasuhara_nlp.turns",
     "kasuhara_nlp.pii",
