@@ -105,7 +105,7 @@ def _batches(enc_ids: list[list[int]], order: list[int], size: int, pad_id: int,
 
 
 def predict_logits(model, tokenizer, texts: list[str], config: TrainConfig, device: str) -> np.ndarray:
-    """Raw logits (n, 8) of ``model`` on ``texts`` (first window only; used on dev for calibration)."""
+    """Raw logits (n, 8) of ``model`` on ``texts`` (first window only: early stopping and distillation)."""
     torch, _ = _imports()
     ids = tokenizer(texts, truncation=True, max_length=config.max_length)["input_ids"]
     order = sorted(range(len(ids)), key=lambda k: len(ids[k]))
@@ -327,6 +327,20 @@ def parent_model(base: str) -> dict | None:
             "train_config": parent.extra.get("train_config"), "history": parent.extra.get("history")}
 
 
+def served_logits(folder: Path, config: TrainConfig, pretokenize: str | None, texts: list[str]) -> np.ndarray:
+    """Uncalibrated category logits (n, 4) of the exported model in ``folder`` as scanning computes them.
+
+    A message's logit is its highest window's: the maximum of sigmoids is the sigmoid of the maximum.
+    """
+    from .bert import BertScorer
+
+    extra = {"pretokenize": pretokenize} if pretokenize else {}
+    scorer = BertScorer(folder, ModelConfig(backend="bert-onnx", name="calibrating", version=config.version,
+                                            max_length=config.max_length, stride=config.stride, extra=extra))
+    probs = np.clip(scorer.score_bert(texts)[0], 1e-7, 1 - 1e-7)
+    return np.log(probs / (1 - probs))
+
+
 def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
     """Calibrate on dev, choose thresholds, save fp16 safetensors + int8 ONNX + tokenizer + config.
 
@@ -339,17 +353,26 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
     from .config import BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME
 
     _, dev = split_messages(messages)
+    texts = [m.text for m in dev]
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    logits = predict_logits(model, tokenizer, [m.text for m in dev], config, "cpu")
+    pretokenize = write_tokenizer(tokenizer, out)
+    sample = tokenizer(texts[:256], truncation=True, max_length=config.max_length)["input_ids"]
+    max_diff = export_onnx(model, out, sample, tokenizer.pad_token_id)
+    model.to(torch.float16).save_pretrained(out, safe_serialization=True)
+    model.to(torch.float32)
+
+    # Calibrate and choose thresholds on the scores the exported model serves (ONNX with 8-bit weights, the
+    # maximum over every window of a long message), not on PyTorch's first window: the two differ by up to
+    # max_diff, and thresholds sit where a small shift moves many messages.
+    logits = served_logits(out, config, pretokenize, texts)
     y = np.array([m.label_vector for m in dev])
     temps = {c: round(fit_temperature(logits[:, j], y[:, j]), 4) for j, c in enumerate(CATEGORIES)}
-    t = np.array([temps[c] for c in CATEGORIES])
-    probs = 1 / (1 + np.exp(-logits[:, :4] / t))
+    probs = 1 / (1 + np.exp(-logits / np.array([temps[c] for c in CATEGORIES])))
     blend: dict = {}
     baseline_dir = config.blend_baseline
     if baseline_dir:
-        base_probs, _ = BaselineModel.load(baseline_dir).score([m.text for m in dev])
+        base_probs, _ = BaselineModel.load(baseline_dir).score(texts)
         weight, candidates = choose_blend_weight(probs, base_probs, y)
         probs = weight * probs + (1 - weight) * base_probs
         for name in (BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME):
@@ -358,11 +381,6 @@ def finalize(model, tokenizer, config: TrainConfig, messages: list, history: lis
                  "baseline": baseline_name(baseline_dir)}
     thresholds = fit_thresholds(probs, dev, config)
 
-    pretokenize = write_tokenizer(tokenizer, out)
-    sample = tokenizer([m.text for m in dev[:256]], truncation=True, max_length=config.max_length)["input_ids"]
-    max_diff = export_onnx(model, out, sample, tokenizer.pad_token_id)
-    model.to(torch.float16).save_pretrained(out, safe_serialization=True)
-    model.to(torch.float32)
     # The device actually used, not "auto": the model card says where the run took its minutes.
     train_config = {**config.to_dict(), "device": _device(config, torch)}
     extra = {"onnx_int8_max_prob_diff": max_diff, "train_config": train_config, "history": history or [],

@@ -159,3 +159,17 @@ def test_average_weights_interpolates_between_two_models_of_one_shape():
         average_weights(tiny(0), tiny(1, layers=1))
     with pytest.raises(ConfigError, match="alpha must be in"):
         average_weights(tiny(0), b, 1.5)
+
+
+def test_thresholds_are_chosen_on_the_scores_the_exported_model_serves(tiny_classifier_dir, tiny_messages):
+    """Choosing thresholds again on the served (ONNX, windowed) dev scores gives back the saved ones."""
+    from kasuhara_nlp.classifier import KasuharaClassifier
+    from kasuhara_nlp.labels import CATEGORIES
+    from kasuhara_nlp.train import fit_thresholds, split_messages
+
+    clf = KasuharaClassifier.from_pretrained(tiny_classifier_dir)
+    _, dev = split_messages(tiny_messages)
+    probs = np.array([[p.scores[c] for c in CATEGORIES]
+                      for p in clf.predict([m.text for m in dev], raw=True, evidence=False)])
+    chosen = fit_thresholds(probs, dev, TrainConfig(model="bert", base="b"))
+    assert chosen == pytest.approx(clf.thresholds, abs=1e-5)  # logits went through a sigmoid and back
