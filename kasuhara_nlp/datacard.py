@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .data import DATA_DIR, load_messages
 from .dedup import near_duplicates
+from .errors import InputFormatError
 from .labels import CATEGORIES
 
 AGREEMENT_DIR = DATA_DIR / "agreement"
@@ -65,9 +66,21 @@ def _kappas(first: dict, second: dict) -> dict:
 
 
 def read_rows(path: Path) -> dict[str, dict]:
-    """The rows of a JSONL labelling file (``id``, ``labels``, ``severity``...) by id; blank lines are skipped."""
+    """The rows of a JSONL labelling file (``id``, ``labels``, ``severity``...) by id; blank lines are skipped.
+
+    A line that is not a JSON object with an ``id`` raises :class:`InputFormatError` naming the file and line.
+    """
+    rows = {}
     with path.open(encoding="utf-8") as f:
-        return {r["id"]: r for r in (json.loads(line) for line in f if line.strip())}
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                rows[r["id"]] = r
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise InputFormatError(f"bad JSONL row ({exc}); see data/SCHEMA.md", path=str(path), line=n) from None
+    return rows
 
 
 def agreement(data_dir: Path = DATA_DIR, messages: list | None = None) -> dict | None:

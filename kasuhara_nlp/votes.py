@@ -14,28 +14,16 @@ message would likely label it. Rewrites (data/plans/paraphrase.md) take their so
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
-from .errors import InputFormatError
+from .datacard import read_rows
 from .labels import CATEGORIES
 
 # data/agreement/WAVE_KIND.jsonl: the writers' labels, annotator 1 (every message), annotator 2 (disputes).
 LABELLINGS = ("original_labels", "relabel", "adjudication")
 _WAVE_FILE = re.compile(r"(wave\d+)_original_labels\.jsonl")
 _REWRITE_NOTE = re.compile(r"paraphrase of (\S+) ")  # data/tools/add_paraphrases.py writes these notes
-
-
-def _read(path: Path) -> dict[str, list[str]]:
-    out = {}
-    for n, line in enumerate(path.open(encoding="utf-8"), 1):
-        try:
-            r = json.loads(line)
-            out[r["id"]] = r["labels"]
-        except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise InputFormatError(f"bad labelling ({exc})", path=str(path), line=n) from None
-    return out
 
 
 def vote_shares(data_dir: str | Path) -> dict[str, list[float]]:
@@ -48,17 +36,16 @@ def vote_shares(data_dir: str | Path) -> dict[str, list[float]]:
     shares: dict[str, list[float]] = {}
     for first in sorted((data_dir / "agreement").glob("wave*_original_labels.jsonl")):
         wave = _WAVE_FILE.fullmatch(first.name).group(1)
-        labellings = [_read(p) for p in (data_dir / "agreement" / f"{wave}_{k}.jsonl" for k in LABELLINGS)
+        labellings = [read_rows(p) for p in (data_dir / "agreement" / f"{wave}_{k}.jsonl" for k in LABELLINGS)
                       if p.exists()]
         for mid in labellings[0]:
-            votes = [lab[mid] for lab in labellings if mid in lab]
+            votes = [lab[mid]["labels"] for lab in labellings if mid in lab]
             shares[mid] = [sum(c in v for v in votes) / len(votes) for c in CATEGORIES]
     for path in sorted((data_dir / "corpus").glob("*.jsonl")):
-        for line in path.open(encoding="utf-8"):
-            r = json.loads(line)
+        for mid, r in read_rows(path).items():
             source = _REWRITE_NOTE.match(r.get("notes") or "")
             if source and source.group(1) in shares:
-                shares[r["id"]] = shares[source.group(1)]
+                shares[mid] = shares[source.group(1)]
     return shares
 
 
