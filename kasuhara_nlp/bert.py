@@ -140,15 +140,7 @@ class BertScorer:
 
     def score_bert(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Like :meth:`score`, from the BERT alone (calibrated), without the baseline's share."""
-        body = self.config.max_length - 2
-        chunks: list[list[int]] = []
-        owner: list[int] = []
-        for i, text in enumerate(texts):
-            ids, _ = self.encoder.encode(text)
-            for s, e in windows(ids, body, self.config.stride):
-                chunks.append([self.encoder.cls_id, *ids[s:e], self.encoder.sep_id])
-                owner.append(i)
-        logits = self._run(chunks)
+        logits, owner = self._window_logits(texts)
         cat_logits = logits[:, :N_CATEGORIES] / self.temperatures
         cat = 1.0 / (1.0 + np.exp(-cat_logits))
         sev_logits = logits[:, N_CATEGORIES:N_CATEGORIES + N_SEVERITY]
@@ -165,6 +157,26 @@ class BertScorer:
                 best[i] = cat[row].max()
                 out_sev[i] = sev[row]
         return out_cat, out_sev
+
+    def category_logits(self, texts: list[str]) -> np.ndarray:
+        """Uncalibrated category logits (n, 4): each message's highest window's, as :meth:`score_bert` takes the
+        highest window's probability. Training fits the temperatures and thresholds on these."""
+        logits, owner = self._window_logits(texts)
+        out = np.full((len(texts), N_CATEGORIES), -np.inf, dtype=np.float32)
+        np.maximum.at(out, owner, logits[:, :N_CATEGORIES])
+        return out
+
+    def _window_logits(self, texts: list[str]) -> tuple[np.ndarray, list[int]]:
+        """Logits of every window of every text (long texts give several), and the text each window is of."""
+        body = self.config.max_length - 2
+        chunks: list[list[int]] = []
+        owner: list[int] = []
+        for i, text in enumerate(texts):
+            ids, _ = self.encoder.encode(text)
+            for s, e in windows(ids, body, self.config.stride):
+                chunks.append([self.encoder.cls_id, *ids[s:e], self.encoder.sep_id])
+                owner.append(i)
+        return self._run(chunks), owner
 
     def _run(self, chunks: list[list[int]]) -> np.ndarray:
         out = np.zeros((len(chunks), N_CATEGORIES + N_SEVERITY), dtype=np.float32)

@@ -328,17 +328,13 @@ def parent_model(base: str) -> dict | None:
 
 
 def served_logits(folder: Path, config: TrainConfig, pretokenize: str | None, texts: list[str]) -> np.ndarray:
-    """Uncalibrated category logits (n, 4) of the exported model in ``folder`` as scanning computes them.
-
-    A message's logit is its highest window's: the maximum of sigmoids is the sigmoid of the maximum.
-    """
+    """Uncalibrated category logits (n, 4) of the exported model in ``folder`` as scanning computes them."""
     from .bert import BertScorer
 
     extra = {"pretokenize": pretokenize} if pretokenize else {}
     scorer = BertScorer(folder, ModelConfig(backend="bert-onnx", name="calibrating", version=config.version,
                                             max_length=config.max_length, stride=config.stride, extra=extra))
-    probs = np.clip(scorer.score_bert(texts)[0], 1e-7, 1 - 1e-7)
-    return np.log(probs / (1 - probs))
+    return scorer.category_logits(texts)
 
 
 def finalize(model, tokenizer, config: TrainConfig, messages: list, history: list | None = None):
