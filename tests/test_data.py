@@ -120,10 +120,6 @@ def _tool(name: str):
     return module
 
 
-def _relabel_tool():
-    return _tool("relabel")
-
-
 def _lab(labels, severity, subtypes):
     return {"labels": labels, "severity": severity, "subtypes": subtypes}
 
@@ -142,12 +138,12 @@ def _lab(labels, severity, subtypes):
      _lab(["abuse", "demand", "restraint"], 2, ["A1", "A3", "B1", "B5", "C1", "C2"])),
 ])
 def test_relabel_vote_is_a_per_category_majority(writer, first, second, expected):
-    assert _relabel_tool().vote(writer, first, second) == expected
+    assert _tool("relabel").vote(writer, first, second) == expected
 
 
 @pytest.mark.parametrize("wave", ["wave1", "wave2", "wave3"])
 def test_corpus_is_what_the_relabel_tool_makes(wave):
-    tool = _relabel_tool()
+    tool = _tool("relabel")
     original, first, second = (tool.read_labels(wave, k) for k in (tool.ORIGINAL, tool.FIRST, tool.SECOND))
     records = [json.loads(line) for path in tool.corpus_files(wave) for line in path.open(encoding="utf-8")]
     assert len(records) == len(original) == len(first) > 3000

@@ -23,10 +23,11 @@ from pathlib import Path
 
 from kasuhara_nlp.datacard import read_rows
 from kasuhara_nlp.labels import CATEGORIES, subtype_categories
+from kasuhara_nlp.votes import LABELLINGS
 
 DATA = Path(__file__).resolve().parents[1]
 WAVES = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22)}  # writer numbers
-ORIGINAL, FIRST, SECOND = "original_labels", "relabel", "adjudication"
+ORIGINAL, FIRST, SECOND = LABELLINGS  # the writers', annotator 1's and annotator 2's
 
 
 def read_labels(wave: str, kind: str) -> dict[str, dict]:
