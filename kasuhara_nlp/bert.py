@@ -30,7 +30,13 @@ Runner = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 N_CATEGORIES = 4
 N_SEVERITY = 4
-BATCH_SIZE = 32
+# Windows run in length-sorted batches of at most TOKEN_BUDGET padded tokens (rows x longest row) and
+# MAX_ROWS rows.  A fixed 32 rows padded half of every scan batch to its longest window, and on 2 CPU
+# cores batching short rows buys little: the budget scans 2.7-2.9x faster on ONNX Runtime and 2.2-2.6x
+# on PyTorch.  256 was 4-7% faster still on ONNX Runtime but slower on PyTorch, and machines with more
+# cores gain from wider batches (benchmarks/bench_batching.py, benchmarks/results/bench_batching_*.md).
+TOKEN_BUDGET = 512
+MAX_ROWS = 64
 
 
 def windows(ids: list[int], body: int, stride: int) -> list[tuple[int, int]]:
@@ -46,6 +52,24 @@ def windows(ids: list[int], body: int, stride: int) -> list[tuple[int, int]]:
         if end == len(ids):
             return spans
         start += step
+
+
+def length_batches(lengths: list[int], budget: int = TOKEN_BUDGET, max_rows: int = MAX_ROWS) -> list[list[int]]:
+    """Group indices of ``lengths`` into batches, shortest first, each padding to at most ``budget``
+    tokens (rows x longest) and ``max_rows`` rows; a row longer than the budget runs alone.
+
+    >>> length_batches([3, 10, 2, 9], budget=20)
+    [[2, 0], [3, 1]]
+    """
+    order = sorted(range(len(lengths)), key=lambda k: lengths[k])
+    batches: list[list[int]] = []
+    for k in order:
+        # Sorted, so the newcomer is the longest: the batch would pad to its length.
+        if batches and len(batches[-1]) < max_rows and (len(batches[-1]) + 1) * lengths[k] <= budget:
+            batches[-1].append(k)
+        else:
+            batches.append([k])
+    return batches
 
 
 class TextEncoder:
@@ -119,6 +143,7 @@ class BertScorer:
         self.config = config
         self.encoder = TextEncoder(folder, config.extra.get("pretokenize"))
         self.runner = runner or OnnxRunner(folder / ONNX_NAME, config.extra.get("threads"))
+        self.token_budget, self.max_rows = TOKEN_BUDGET, MAX_ROWS
         self.temperatures = np.array([config.temperatures.get(c, 1.0) for c in CATEGORIES])
         # A blended model also holds the TF-IDF baseline: the two err differently, and their mean
         # probability beat either alone on dev (the weight was chosen there, see kasuhara_config.json).
@@ -180,11 +205,8 @@ class BertScorer:
 
     def _run(self, chunks: list[list[int]]) -> np.ndarray:
         out = np.zeros((len(chunks), N_CATEGORIES + N_SEVERITY), dtype=np.float32)
-        # Sorting by length keeps padding small within a batch.
-        order = sorted(range(len(chunks)), key=lambda k: len(chunks[k]))
-        for b in range(0, len(order), BATCH_SIZE):
-            idx = order[b:b + BATCH_SIZE]
-            width = max(len(chunks[k]) for k in idx)
+        for idx in length_batches([len(c) for c in chunks], self.token_budget, self.max_rows):
+            width = len(chunks[idx[-1]])
             ids = np.full((len(idx), width), self.encoder.pad_id, dtype=np.int64)
             mask = np.zeros((len(idx), width), dtype=np.int64)
             for r, k in enumerate(idx):

@@ -5,7 +5,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from kasuhara_nlp.bert import windows
+from kasuhara_nlp import bert
+from kasuhara_nlp.bert import length_batches, windows
 from kasuhara_nlp.classifier import KasuharaClassifier, Prediction
 from kasuhara_nlp.errors import ModelNotFoundError
 from kasuhara_nlp.labels import CATEGORIES
@@ -26,6 +27,23 @@ WINDOW_CASES = [
 @pytest.mark.parametrize("n,body,stride,expected", WINDOW_CASES)
 def test_windows_cover_every_token(n, body, stride, expected):
     assert windows(list(range(n)), body, stride) == expected
+
+
+BATCH_CASES = [
+    # lengths, budget, max_rows, batches
+    ([3, 10, 2, 9], 20, 64, [[2, 0], [3, 1]]),
+    ([5, 5, 5, 5], 20, 64, [[0, 1, 2, 3]]),
+    ([5, 5, 5, 5], 20, 3, [[0, 1, 2], [3]]),
+    ([30, 4], 20, 64, [[1], [0]]),  # longer than the budget: alone, never dropped
+    ([], 20, 64, []),
+]
+
+
+@pytest.mark.parametrize("lengths,budget,max_rows,expected", BATCH_CASES)
+def test_length_batches_pad_within_the_budget(lengths, budget, max_rows, expected):
+    batches = length_batches(lengths, budget, max_rows)
+    assert batches == expected
+    assert sorted(k for b in batches for k in b) == list(range(len(lengths)))
 
 
 @pytest.fixture(scope="module")
@@ -108,6 +126,17 @@ def test_long_messages_are_scored_in_windows_not_truncated(clf):
     # The last window holds the demand; max-aggregation keeps its score.
     alone = clf.predict("商品が届きません。" * 2 + tail, raw=True, evidence=False)
     assert p.scores["demand"] >= alone.scores["demand"] - 0.05
+
+
+def test_batching_does_not_change_scores(clf):
+    texts = TEXTS + ["商品が届きません。" * 40 + "土下座して謝れ。"]
+    default = clf.predict_proba(texts, raw=True)
+    clf.scorer.token_budget, clf.scorer.max_rows = 10**9, 1  # every window alone
+    try:
+        alone = clf.predict_proba(texts, raw=True)
+    finally:
+        clf.scorer.token_budget, clf.scorer.max_rows = bert.TOKEN_BUDGET, bert.MAX_ROWS
+    assert np.max(np.abs(default - alone)) < 1e-5
 
 
 def test_concurrent_predict_calls_agree(clf):
