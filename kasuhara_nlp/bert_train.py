@@ -26,6 +26,7 @@ from .calibration import fit_temperature
 from .config import CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME, ModelConfig
 from .errors import ConfigError, MissingDependencyError
 from .labels import CATEGORIES
+from .subtypes import narrow_head, subtype_targets, widen_head
 from .train import TrainConfig, fit_thresholds, set_seed, split_messages
 from .votes import shares_for, vote_shares
 
@@ -115,7 +116,7 @@ def predict_logits(model, tokenizer, texts: list[str], config: TrainConfig, devi
         for idx, b_ids, b_mask in _batches(ids, order, 64, tokenizer.pad_token_id, torch):
             with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
                 logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits
-            out[idx] = logits.float().cpu().numpy()
+            out[idx] = logits[:, :N_OUT].float().cpu().numpy()  # without subtype logits while training
     return out
 
 
@@ -133,6 +134,15 @@ def fine_tune(config: TrainConfig, messages: list):
         # Frozen word embeddings: 3x less to update on a 2-core CPU, and the trimmed vocabulary
         # keeps what pretraining learned for pieces the labelled data never shows.
         model.base_model.embeddings.word_embeddings.weight.requires_grad = False
+    n_sub = 0
+    if config.subtype_weight:
+        names, sub_y, sub_mask = subtype_targets([m.extra for m in train])
+        if not names:
+            raise ConfigError("--subtype-weight needs training records that list their subtypes (the 'subtypes' "
+                              "field of data/SCHEMA.md); none of the training messages does")
+        n_sub, sub_y, sub_mask = len(names), torch.from_numpy(sub_y), torch.from_numpy(sub_mask)
+        widen_head(model, n_sub, torch)
+        sub_bce = torch.nn.BCEWithLogitsLoss()
     model.to(device)
 
     ids = tokenizer([m.text for m in train], truncation=True, max_length=config.max_length)["input_ids"]
@@ -172,13 +182,16 @@ def fine_tune(config: TrainConfig, messages: list):
         for idx, b_ids, b_mask in _batches(ids, order, config.batch_size, tokenizer.pad_token_id, torch):
             with torch.autocast(device_type=device.split(":")[0], dtype=torch.bfloat16):
                 logits = model(input_ids=b_ids.to(device), attention_mask=b_mask.to(device)).logits.float()
-            loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:], sev[idx].to(device))
+            loss = bce(logits[:, :4], y[idx].to(device)) + 0.5 * ce(logits[:, 4:N_OUT], sev[idx].to(device))
+            if n_sub and sub_mask[idx].any():
+                keep = sub_mask[idx].to(device)
+                loss = loss + config.subtype_weight * sub_bce(logits[keep][:, N_OUT:], sub_y[idx].to(device)[keep])
             if config.teacher:
                 # Soft targets: the teacher's category probabilities (binary cross-entropy) and its
                 # severity distribution (cross-entropy, half weight as for the labels).
                 w = config.distill_weight
                 kd = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, :4], soft_cat[idx].to(device))
-                kd = kd - 0.5 * (soft_sev[idx].to(device) * torch.log_softmax(logits[:, 4:], dim=1)).sum(1).mean()
+                kd = kd - 0.5 * (soft_sev[idx].to(device) * torch.log_softmax(logits[:, 4:N_OUT], dim=1)).sum(1).mean()
                 loss = (1 - w) * loss + w * kd
             loss.backward()
             torch.nn.utils.clip_grad_norm_(params, 1.0)
@@ -203,6 +216,8 @@ def fine_tune(config: TrainConfig, messages: list):
         if bad_epochs >= config.patience or (config.max_minutes and time.time() - start > config.max_minutes * 60):
             break
     model.load_state_dict(best_state)
+    if n_sub:
+        narrow_head(model, N_OUT, torch)
     return model.to("cpu").float(), tokenizer, history
 
 

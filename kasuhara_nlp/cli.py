@@ -172,7 +172,7 @@ def cmd_train(args) -> int:
                       max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
                       distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "",
                       checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm,
-                      vote_dir=_vote_dir(args.data) if args.soft_labels else "")
+                      vote_dir=_vote_dir(args.data) if args.soft_labels else "", subtype_weight=args.subtype_weight)
     if cfg.model == "baseline":
         from .train import train_baseline as train
     elif cfg.model == "blend":
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="baseline: average an NB-SVM over character 1-4 grams into the TF-IDF model")
     s.add_argument("--soft-labels", action="store_true",
                    help="bert: learn each category's share of the labellers in <data>/agreement, not the majority")
+    s.add_argument("--subtype-weight", type=float, default=0.0,
+                   help="bert: weight of an auxiliary loss on the records' subtypes (A1-D4); 0 turns it off")
     s.set_defaults(func=cmd_train)
 
     s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")

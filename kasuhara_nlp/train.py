@@ -44,6 +44,8 @@ class TrainConfig:
         nbsvm: for "baseline", average an NB-SVM over character 1-4 grams into the category heads.
         vote_dir: a data folder with independent labellings in ``agreement/`` (the bundled ``data/``): the
             BERT learns each category's share of labellers instead of the majority label (:mod:`.votes`).
+        subtype_weight: for "bert", weight of an auxiliary loss on the records' subtypes (0: none); the extra
+            head rows are dropped before export (:mod:`.subtypes`).
         checkpoint_dir: save the model after every epoch in ``epoch-N`` folders here, so that a long CPU
             run can be resumed (``--base`` a checkpoint) or its epochs averaged.
     """
@@ -72,6 +74,7 @@ class TrainConfig:
     checkpoint_dir: str = ""
     nbsvm: bool = False
     vote_dir: str = ""
+    subtype_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.model not in ("baseline", "bert", "blend"):
@@ -92,6 +95,8 @@ class TrainConfig:
             raise ConfigError(f"layers must be >= 0 (0 keeps all of the base's layers), got {self.layers}")
         if not 0.0 <= self.distill_weight <= 1.0:
             raise ConfigError(f"distill_weight must be in [0, 1], got {self.distill_weight}")
+        if self.subtype_weight < 0:
+            raise ConfigError(f"subtype_weight must be >= 0 (0 turns the subtype loss off), got {self.subtype_weight}")
         if self.device not in ("auto", "cpu", "cuda"):
             raise ConfigError(f"device must be auto, cpu or cuda, got {self.device!r}")
 
