@@ -12,6 +12,7 @@ WordPiece), given as a local folder or a hub id.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import math
@@ -207,7 +208,9 @@ def fine_tune(config: TrainConfig, messages: list):
                         "minutes": round((time.time() - start) / 60, 2)})
         log.info("epoch %d: %s", epoch + 1, history[-1])
         if config.checkpoint_dir:
-            save_checkpoint(model, tokenizer, Path(config.checkpoint_dir) / f"epoch-{epoch + 1}", history)
+            # A checkpoint is a plain eight-output model that --base can load: the subtype rows are training-only.
+            saved = narrow_head(copy.deepcopy(model), N_OUT, torch) if n_sub else model
+            save_checkpoint(saved, tokenizer, Path(config.checkpoint_dir) / f"epoch-{epoch + 1}", history)
         if score > best_score:
             best_score, bad_epochs = score, 0
             best_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}

@@ -51,8 +51,9 @@ def widen_head(model, extra: int, torch) -> None:
     _set_head(model, new)
 
 
-def narrow_head(model, keep: int, torch) -> None:
-    """Keep only the first ``keep`` output rows of the classifier (drops the subtype rows before export)."""
+def narrow_head(model, keep: int, torch):
+    """Keep only the first ``keep`` output rows of the classifier (drops the subtype rows before export);
+    returns ``model``."""
     old = _head(model)
     new = torch.nn.Linear(old.in_features, keep)
     with torch.no_grad():
@@ -60,6 +61,7 @@ def narrow_head(model, keep: int, torch) -> None:
         new.bias.copy_(old.bias[:keep])
     _set_head(model, new)
     model.config.num_labels = keep
+    return model
 
 
 def _set_head(model, linear) -> None:

@@ -41,15 +41,16 @@ def test_widened_head_keeps_the_trained_outputs_and_narrows_back(tiny_bert_dir):
     assert model.config.num_labels == 8
 
 
-def test_subtype_weight_trains_and_returns_the_eight_output_head(tiny_bert_dir, tiny_messages):
+def test_subtype_weight_trains_and_returns_the_eight_output_head(tmp_path, tiny_bert_dir, tiny_messages):
     pytest.importorskip("torch")
+    from transformers import AutoModelForSequenceClassification
     from kasuhara_nlp.bert_train import N_OUT, fine_tune, predict_logits
     from kasuhara_nlp.train import TrainConfig
 
     subtype = {"abuse": "A3", "demand": "B1", "restraint": "C1", "other_harassment": "D1"}
     tagged = [replace(m, extra={"subtypes": [subtype[c] for c in m.labels]}) for m in tiny_messages]
     plain = TrainConfig(model="bert", base=str(tiny_bert_dir), epochs=1, batch_size=16, learning_rate=2e-3,
-                        max_length=32, stride=8, freeze_embeddings=False)
+                        max_length=32, stride=8, freeze_embeddings=False, checkpoint_dir=str(tmp_path / "ckpt"))
     texts = [m.text for m in tagged[:6]]
     logits = []
     for cfg in (plain, replace(plain, subtype_weight=1.0)):
@@ -58,6 +59,10 @@ def test_subtype_weight_trains_and_returns_the_eight_output_head(tiny_bert_dir, 
         logits.append(predict_logits(model, tokenizer, texts, cfg, "cpu"))
     # Same seed and batches: only the extra loss differs, so the encoder must have learnt something else.
     assert np.abs(logits[0] - logits[1]).max() > 1e-3
+    # The epoch checkpoint of the subtype run loads as a plain eight-output model (what --base needs).
+    saved = AutoModelForSequenceClassification.from_pretrained(tmp_path / "ckpt" / "epoch-1")
+    assert saved.config.num_labels == N_OUT
+    np.testing.assert_allclose(predict_logits(saved, tokenizer, texts, plain, "cpu"), logits[1], atol=1e-2)
 
 
 def test_subtype_weight_without_subtypes_is_an_error(tiny_bert_dir, tiny_messages):
