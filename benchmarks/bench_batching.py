@@ -58,7 +58,8 @@ def main() -> None:
         for name, budget, rows in SETUPS:
             clf.scorer.token_budget, clf.scorer.max_rows = budget, rows
             best[name] = max(best[name], throughput(clf, csv_path, args.n))
-            probs.setdefault(name, clf.predict_proba(texts[:300], raw=True))
+            if name not in probs:
+                probs[name] = clf.predict_proba(texts[:300], raw=True)
     base_name = SETUPS[0][0]
     print(f"{args.runtime}, {args.n} messages, {Path(args.model).name}; best of {args.repeats}")
     print("| batching | msgs/s | ratio | max score difference |")
