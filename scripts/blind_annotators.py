@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-from sklearn.metrics import average_precision_score, f1_score
 
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages
 from kasuhara_nlp.datacard import AGREEMENT_DIR, read_rows
+from kasuhara_nlp.evaluate import category_metrics
 from kasuhara_nlp.labels import CATEGORIES
 
 
@@ -27,22 +27,23 @@ def main() -> None:
     args = parser.parse_args()
     blind = [m for m in load_messages() if m.split == "blind"]
     annotators = read_rows(AGREEMENT_DIR / "blind_second_labels.jsonl")
-    writer = np.array([m.label_vector for m in blind], dtype=bool)
-    second = np.array([[c in annotators[m.id]["labels"] for c in CATEGORIES] for m in blind])
+    writer = np.array([m.label_vector for m in blind])
+    second = np.array([[int(c in annotators[m.id]["labels"]) for c in CATEGORIES] for m in blind])
     clf = KasuharaClassifier.from_pretrained(args.model)
-    preds = clf.predict([m.text for m in blind], evidence=False)
-    scores = np.array([[p.scores[c] for c in CATEGORIES] for p in preds])
-    flagged = np.array([[c in p.labels for c in CATEGORIES] for p in preds])
+    # Scored as `kasuhara evaluate` scores them (evaluate.evaluate_classifier): raw text, no evidence.
+    preds = clf.predict([m.text for m in blind], raw=True, evidence=False)
+    probs = np.array([[p.scores[c] for c in CATEGORIES] for p in preds])
+    vs_writer = category_metrics(writer, probs, clf.thresholds)
+    vs_annotators = category_metrics(second, probs, clf.thresholds)
+    # The annotators' 0/1 labels as a classifier's scores, cut at one half.
+    people = category_metrics(writer, second.astype(float), {c: 0.5 for c in CATEGORIES})
     print(f"{len(blind)} blind messages; model {clf.config.name} {clf.config.version}")
     print("| category | model vs writer | model vs annotators | annotators vs writer "
           "| PR-AUC vs writer | PR-AUC vs annotators |")
     print("|---|---:|---:|---:|---:|---:|")
-    rows = []
-    for j, c in enumerate(CATEGORIES):
-        row = (f1_score(writer[:, j], flagged[:, j]), f1_score(second[:, j], flagged[:, j]),
-               f1_score(writer[:, j], second[:, j]), average_precision_score(writer[:, j], scores[:, j]),
-               average_precision_score(second[:, j], scores[:, j]))
-        rows.append(row)
+    rows = [(vs_writer[c]["f1"], vs_annotators[c]["f1"], people[c]["f1"], vs_writer[c]["pr_auc"],
+             vs_annotators[c]["pr_auc"]) for c in CATEGORIES]
+    for c, row in zip(CATEGORIES, rows):
         print(f"| {c} | " + " | ".join(f"{x:.3f}" for x in row) + " |")
     print("| macro | " + " | ".join(f"{x:.3f}" for x in np.mean(rows, axis=0)) + " |")
 
