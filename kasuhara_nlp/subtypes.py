@@ -33,39 +33,34 @@ def subtype_targets(extras: list[dict]) -> tuple[list[str], np.ndarray, np.ndarr
     return names, targets, mask
 
 
-def _head(model):
-    """The last linear layer of a sequence classifier (BERT: ``classifier``; XLM-R: ``classifier.out_proj``)."""
-    head = model.classifier
-    return head.out_proj if hasattr(head, "out_proj") else head
+def _head_slot(model) -> tuple[object, str]:
+    """(module, attribute) holding the classifier's last linear layer (BERT: ``classifier``; XLM-R:
+    ``classifier.out_proj``)."""
+    return (model.classifier, "out_proj") if hasattr(model.classifier, "out_proj") else (model, "classifier")
 
 
 def widen_head(model, extra: int, torch) -> None:
     """Add ``extra`` output rows to the classifier, newly initialised; the trained rows are kept."""
-    old = _head(model)
+    slot = _head_slot(model)
+    old = getattr(*slot)
     new = torch.nn.Linear(old.in_features, old.out_features + extra)
     with torch.no_grad():
         new.weight.normal_(0.0, model.config.initializer_range)
         new.bias.zero_()
         new.weight[:old.out_features] = old.weight
         new.bias[:old.out_features] = old.bias
-    _set_head(model, new)
+    setattr(*slot, new)
 
 
 def narrow_head(model, keep: int, torch):
     """Keep only the first ``keep`` output rows of the classifier (drops the subtype rows before export);
     returns ``model``."""
-    old = _head(model)
+    slot = _head_slot(model)
+    old = getattr(*slot)
     new = torch.nn.Linear(old.in_features, keep)
     with torch.no_grad():
         new.weight.copy_(old.weight[:keep])
         new.bias.copy_(old.bias[:keep])
-    _set_head(model, new)
+    setattr(*slot, new)
     model.config.num_labels = keep
     return model
-
-
-def _set_head(model, linear) -> None:
-    if hasattr(model.classifier, "out_proj"):
-        model.classifier.out_proj = linear
-    else:
-        model.classifier = linear

@@ -23,11 +23,22 @@ def test_subtype_targets(extras, names, targets, mask):
     assert got_mask.tolist() == mask
 
 
-def test_widened_head_keeps_the_trained_outputs_and_narrows_back(tiny_bert_dir):
+def _xlmr_classifier():
+    from transformers import XLMRobertaConfig, XLMRobertaForSequenceClassification
+
+    return XLMRobertaForSequenceClassification(XLMRobertaConfig(
+        vocab_size=64, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32,
+        num_labels=8))
+
+
+@pytest.mark.parametrize("kind", ["bert", "xlm-r"])  # BERT's head is `classifier`, XLM-R's `classifier.out_proj`
+def test_widened_head_keeps_the_trained_outputs_and_narrows_back(kind, tiny_bert_dir):
     torch = pytest.importorskip("torch")
     from transformers import AutoModelForSequenceClassification
 
-    model = AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir, num_labels=8).eval()
+    torch.manual_seed(0)
+    model = (AutoModelForSequenceClassification.from_pretrained(tiny_bert_dir, num_labels=8) if kind == "bert"
+             else _xlmr_classifier()).eval()
     ids = torch.tensor([[2, 10, 11, 12, 3]])
     with torch.no_grad():
         before = model(input_ids=ids).logits.numpy()
