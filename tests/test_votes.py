@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,11 +10,7 @@ import pytest
 from kasuhara_nlp.data import DATA_DIR, LabelledMessage, load_messages
 from kasuhara_nlp.errors import InputFormatError
 from kasuhara_nlp.votes import shares_for, vote_shares
-
-
-def _write(path: Path, rows: list[dict]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+from tests.conftest import write_jsonl
 
 
 def _labelling(rows: dict[str, list[str]]) -> list[dict]:
@@ -25,13 +20,13 @@ def _labelling(rows: dict[str, list[str]]) -> list[dict]:
 @pytest.fixture()
 def data_dir(tmp_path) -> Path:
     agreement = tmp_path / "agreement"
-    _write(agreement / "wave1_original_labels.jsonl", _labelling(
+    write_jsonl(agreement / "wave1_original_labels.jsonl", _labelling(
         {"w1-1": ["demand"], "w1-2": [], "w1-3": ["abuse", "demand"]}))
-    _write(agreement / "wave1_relabel.jsonl", _labelling(
+    write_jsonl(agreement / "wave1_relabel.jsonl", _labelling(
         {"w1-1": ["demand"], "w1-2": ["restraint"], "w1-3": ["abuse"]}))
-    _write(agreement / "wave1_adjudication.jsonl", _labelling({"w1-2": [], "w1-3": ["abuse", "demand"]}))
-    _write(tmp_path / "corpus" / "w1_01.jsonl", [{"id": "w1-1", "notes": "calm 迷惑料"}])
-    _write(tmp_path / "corpus" / "w22_01.jsonl", [
+    write_jsonl(agreement / "wave1_adjudication.jsonl", _labelling({"w1-2": [], "w1-3": ["abuse", "demand"]}))
+    write_jsonl(tmp_path / "corpus" / "w1_01.jsonl", [{"id": "w1-1", "notes": "calm 迷惑料"}])
+    write_jsonl(tmp_path / "corpus" / "w22_01.jsonl", [
         {"id": "w22-1", "notes": "paraphrase of w1-3 (関西弁)"},
         {"id": "w22-2", "notes": "paraphrase of w9-9 (関西弁)"},  # a source with no labellings
     ])
@@ -100,9 +95,9 @@ def test_soft_targets_make_the_model_less_sure_of_disputed_labels(tmp_path, tiny
     abuse = [m.id for m in many if m.labels == ["abuse"] and m.split == "train"]
     rows = {i: ["abuse"] for i in abuse}
     agreement = tmp_path / "data" / "agreement"
-    _write(agreement / "wave1_original_labels.jsonl", _labelling(rows))
-    _write(agreement / "wave1_relabel.jsonl", _labelling(rows))
-    _write(agreement / "wave1_adjudication.jsonl", _labelling({i: [] for i in abuse}))
+    write_jsonl(agreement / "wave1_original_labels.jsonl", _labelling(rows))
+    write_jsonl(agreement / "wave1_relabel.jsonl", _labelling(rows))
+    write_jsonl(agreement / "wave1_adjudication.jsonl", _labelling({i: [] for i in abuse}))
     hard = TrainConfig(model="bert", base=str(tiny_bert_dir), epochs=1, batch_size=16, learning_rate=2e-3,
                        max_length=32, stride=8, freeze_embeddings=False)
     texts = sorted({m.text for m in many if m.id in abuse})
