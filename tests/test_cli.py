@@ -4,10 +4,11 @@ import csv
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from tests.conftest import make_messages
+from tests.conftest import make_messages, write_jsonl
 from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, main
 
 
@@ -109,11 +110,15 @@ def test_missing_text_column_suggests_text_field(tmp_path, baseline_dir, capsys)
                  "--text-field", "free_note", "-q"]) == EXIT_OK
 
 
+def _labelled_jsonl(tmp_path) -> Path:
+    """The tiny labelled set as a JSONL file, as `kasuhara train --data` and `evaluate --data` read it."""
+    return write_jsonl(tmp_path / "labelled.jsonl", [
+        {"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split,
+         "hard_negative": m.hard_negative} for m in make_messages()])
+
+
 def test_train_and_evaluate_baseline(tmp_path, capsys):
-    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split,
-             "hard_negative": m.hard_negative} for m in make_messages()]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    data = _labelled_jsonl(tmp_path)
     model = tmp_path / "model"
     assert main(["train", "--model", "baseline", "--data", str(data), "-o", str(model)]) == EXIT_OK
     capsys.readouterr()
@@ -127,10 +132,7 @@ def test_train_and_evaluate_baseline(tmp_path, capsys):
 
 def test_train_distils_a_smaller_bert_blended_with_the_baseline(tmp_path, tiny_bert_dir, tiny_classifier_dir,
                                                                  baseline_dir, capsys):
-    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
-            for m in make_messages()]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    data = _labelled_jsonl(tmp_path)
     out = tmp_path / "student"
     assert main(["train", "--model", "bert", "--data", str(data), "-o", str(out), "--base", str(tiny_bert_dir),
                  "--teacher", str(tiny_classifier_dir), "--layers", "1", "--blend-baseline", str(baseline_dir),
@@ -144,10 +146,7 @@ def test_train_distils_a_smaller_bert_blended_with_the_baseline(tmp_path, tiny_b
 
 
 def test_train_blend_pairs_a_trained_bert_with_a_new_baseline(tmp_path, tiny_classifier_dir, capsys):
-    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
-            for m in make_messages()]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    data = _labelled_jsonl(tmp_path)
     base = tmp_path / "baseline"
     assert main(["train", "--model", "baseline", "--nbsvm", "--data", str(data), "-o", str(base)]) == EXIT_OK
     out = tmp_path / "blended"
@@ -161,10 +160,7 @@ def test_train_blend_pairs_a_trained_bert_with_a_new_baseline(tmp_path, tiny_cla
 
 
 def test_soft_labels_need_labellings_beside_the_data(tmp_path, tiny_bert_dir, capsys):
-    rows = [{"id": m.id, "text": m.text, "labels": m.labels, "severity": m.severity, "split": m.split}
-            for m in make_messages()]
-    data = tmp_path / "labelled.jsonl"
-    data.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    data = _labelled_jsonl(tmp_path)
     argv = ["train", "--model", "bert", "--data", str(data), "-o", str(tmp_path / "m"), "--base",
             str(tiny_bert_dir), "--epochs", "1", "--max-length", "32", "--stride", "8", "--soft-labels"]
     assert main(argv) == EXIT_USAGE
