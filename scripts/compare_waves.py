@@ -16,6 +16,12 @@ from kasuhara_nlp.data import load_messages
 from kasuhara_nlp.evaluate import evaluate_classifier
 
 WAVE3 = re.compile(r"w(1[4-9]|2[01])-")  # writers w14-w21 (data/plans/wave3.md)
+WAVE4 = re.compile(r"w3[0-7]-")  # writers w30-w37 (data/plans/wave4.md)
+
+
+def wave(message_id: str) -> str:
+    """The slice a message is reported in; public benign text has no writer and counts with waves 1-2."""
+    return "wave 3" if WAVE3.match(message_id) else "wave 4" if WAVE4.match(message_id) else "waves 1-2"
 
 
 def main() -> None:
@@ -23,9 +29,8 @@ def main() -> None:
     parser.add_argument("models", nargs="+", help="model folders")
     args = parser.parse_args()
     messages = load_messages()
-    # Public benign dev text has no writer, so it counts with the earlier waves' dev split.
-    sets = [(name, split, [m for m in messages if m.split == split and bool(WAVE3.match(m.id)) == wave3])
-            for name, wave3 in (("waves 1-2", False), ("wave 3", True)) for split in ("dev", "test")]
+    sets = [(name, split, [m for m in messages if m.split == split and wave(m.id) == name])
+            for name in ("waves 1-2", "wave 3", "wave 4") for split in ("dev", "test")]
     sets.append(("blind", "blind", [m for m in messages if m.split == "blind"]))
     print("| model | slice | split | n | macro-F1 | FPR hard negatives |")
     print("|---|---|---|---:|---:|---:|")

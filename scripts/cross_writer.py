@@ -10,6 +10,7 @@ share), next to the waves 1-2 dev split.
     mkdir -p /tmp/m110 && for f in $(git ls-tree --name-only 8900918 models/kasuhara-bert-ja/); do
       git show 8900918:$f > /tmp/m110/$(basename $f); done
     python scripts/cross_writer.py /tmp/m110
+    python scripts/cross_writer.py /tmp/bert-trained-with-wave-4 --also 'w3[0-7]-'
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from kasuhara_nlp.baseline import BaselineModel
 from kasuhara_nlp.blend import mean_pr_auc
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages
+from kasuhara_nlp.labels import CATEGORIES
 
 LATER_WRITERS = re.compile(r"w(1[4-9]|[2-9]\d)-")  # w14 and after
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
@@ -32,11 +34,15 @@ WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bert", help="a BERT model folder trained without wave 3 (e.g. 1.1.0)")
+    parser.add_argument("--also", metavar="REGEX", help="ids of later writers the baselines also learn from "
+                        "(their training split), as the BERT did: e.g. 'w3[0-7]-' for wave 4")
     args = parser.parse_args()
     messages = load_messages()
     # Writers w1-w13 and the public data: not wave 3, and not the rewrites (w22-w29), some of which are of
     # wave-3 messages.
-    train = [m for m in messages if m.split == "train" and not LATER_WRITERS.match(m.id)]
+    also = re.compile(args.also) if args.also else None
+    train = [m for m in messages if m.split == "train"
+             and (not LATER_WRITERS.match(m.id) or (also and also.match(m.id) and not WAVE3.match(m.id)))]
     sets = {"waves 1-2 dev": [m for m in messages if m.split == "dev" and not WAVE3.match(m.id)],
             "wave 3, unseen writers": [m for m in messages if m.split in ("train", "dev", "test")
                                        and WAVE3.match(m.id)]}
@@ -45,8 +51,8 @@ def main() -> None:
                                              [m.severity for m in train])
     nb_coef = baseline.nb_coef
     print(f"trained on {len(train)} messages (waves 1-2 train split and public data)")
-    print("| slice | n | baseline | " + " | ".join(f"BERT {w}" for w in WEIGHTS) + " |")
-    print("|---|---:|---|" + "---:|" * len(WEIGHTS))
+    print("| slice | n | baseline | " + " | ".join(f"BERT {w}" for w in WEIGHTS) + " | per category, BERT 0.5 |")
+    print("|---|---:|---|" + "---:|" * len(WEIGHTS) + "---|")
     for name, subset in sets.items():
         texts = [m.text for m in subset]
         y = np.array([m.label_vector for m in subset])
@@ -56,7 +62,9 @@ def main() -> None:
             baseline.nb_coef = coef
             base, _ = baseline.score(texts)
             cells = " | ".join(f"{mean_pr_auc(y, w * bert + (1 - w) * base):.4f}" for w in WEIGHTS)
-            print(f"| {name} | {len(subset)} | {label} | {cells} |", flush=True)
+            half = 0.5 * bert + 0.5 * base
+            per = " ".join(f"{c} {mean_pr_auc(y[:, [j]], half[:, [j]]):.3f}" for j, c in enumerate(CATEGORIES))
+            print(f"| {name} | {len(subset)} | {label} | {cells} | {per} |", flush=True)
 
 
 if __name__ == "__main__":
