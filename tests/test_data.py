@@ -141,7 +141,7 @@ def test_relabel_vote_is_a_per_category_majority(writer, first, second, expected
     assert _tool("relabel").vote(writer, first, second) == expected
 
 
-@pytest.mark.parametrize("wave", ["wave1", "wave2", "wave3"])
+@pytest.mark.parametrize("wave", ["wave1", "wave2", "wave3", "wave4"])
 def test_corpus_is_what_the_relabel_tool_makes(wave):
     tool = _tool("relabel")
     original, first, second = (tool.read_labels(wave, k) for k in (tool.ORIGINAL, tool.FIRST, tool.SECOND))

@@ -8,7 +8,7 @@ annotator 2); where the writer and annotator 1 agree, nothing changes. docs/trai
     python data/tools/relabel.py WAVE disputes OUT.jsonl   # the messages annotator 2 labels (id, channel, text)
     python data/tools/relabel.py WAVE apply                # rewrite that wave's corpus files; prints counts
 
-WAVE is wave1 (writers w1-w5), wave2 (w6-w13) or wave3 (w14-w21). Inputs, all in data/agreement/:
+WAVE is wave1 (writers w1-w5), wave2 (w6-w13), wave3 (w14-w21) or wave4 (w30-w37). Inputs, all in data/agreement/:
 ``WAVE_original_labels.jsonl`` (the writers' labels, kept for provenance), ``WAVE_relabel.jsonl`` (annotator 1,
 every message) and ``WAVE_adjudication.jsonl`` (annotator 2, the disputes). ``apply`` starts from the writers'
 labels each time, so running it twice gives the same corpus.
@@ -26,7 +26,8 @@ from kasuhara_nlp.labels import CATEGORIES, subtype_categories
 from kasuhara_nlp.votes import LABELLINGS
 
 DATA = Path(__file__).resolve().parents[1]
-WAVES = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22)}  # writer numbers
+WAVES = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22),
+         "wave4": range(30, 38)}  # writer numbers
 ORIGINAL, FIRST, SECOND = LABELLINGS  # the writers', annotator 1's and annotator 2's
 
 
