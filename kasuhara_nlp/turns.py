@@ -14,6 +14,23 @@ from dataclasses import dataclass
 
 __all__ = ["Turn", "match_turn", "speaker_kind"]
 
+# Role names a transcript line may start with, without a time ("保護者：…", "職員：…"). Each service has its
+# own words for the two sides (a school's 保護者 and 担任, a clinic's 患者 and 受付, a town hall's 来庁者 and
+# 職員); a customer turn whose role is not known would be read as the continuation of the agent turn above it
+# and never scored. Header fields of call memos (記録者, 対応者, 受付日時) are left out: they are not turns.
+AGENT_ROLES = (
+    "オペレーター", "オペレータ", "OP", "オペ", "担当者", "担当", "エージェント", "ボット", "スタッフ", "サポート",
+    "店員", "窓口", "係員", "相談員", "職員", "フロント", "店長", "教頭", "校長", "担任", "教員", "講師", "先生",
+    "看護師", "医師", "薬剤師", "運転手", "ドライバー", "乗務員", "駅員", "局員", "司書", "管理会社", "管理人",
+    "社員", "当方", "当店", "当院", "当館", "Agent", "Operator", "Bot",
+)
+CUSTOMER_ROLES = (
+    "お客様", "お客さま", "顧客", "客", "利用者", "来店客", "来店者", "来庁者", "来場者", "来院者", "患者家族", "患者",
+    "保護者", "生徒", "学生", "受講生", "会員", "入居者", "居住者", "住民", "市民", "区民", "契約者", "加入者",
+    "申込者", "購入者", "相談者", "依頼者", "施主", "荷主", "乗客", "宿泊客", "旅行者", "飼い主", "組合員",
+    "発信者", "先方", "取引先", "クライアント", "ユーザー", "Customer", "User", "Visitor",
+)
+
 _TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
 _DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
 _NAME = r"[^:：\t\n\]】]{1,24}?"
@@ -22,27 +39,28 @@ _COLON = r"\s*[:：]"
 TURN_RE = re.compile(
     "(?:"
     # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
-    rf"[\[(（](?:{_DATE}\s*)?{_TIME}[\])）]\s*(?P<n1>{_NAME}){_COLON}"
+    rf"[\[(（［](?:{_DATE}\s*)?{_TIME}[\])）］]\s*(?P<n1>{_NAME}){_COLON}"
     # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: …
     rf"|(?:{_DATE}\s+)?{_TIME}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
     # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
     rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
     # 【担当】… / 【お客様】…
     r"|【(?P<n4>[^】]{1,15})】[:：]?"
-    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者：
-    r"|(?P<n5>お客様|お客さま|顧客|客|オペレーター|オペレータ|OP|担当者?|エージェント|ボット|スタッフ"
-    r"|サポート|店員|窓口|係員|相談員|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?"
-    r"|Customer|Agent|Operator|User|Visitor|Bot)\s*[:：]"
+    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者： / 保護者： / 職員：
+    r"|(?P<n5>" + "|".join(sorted(AGENT_ROLES + CUSTOMER_ROLES, key=len, reverse=True))
+    + r"|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?)\s*[:：]"
     r")[ \t\u3000]?",
     re.IGNORECASE,
 )
 # Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
 _AGENT_NAME = re.compile(
-    r"オペレータ|^OP$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
-    r"|当社|弊社|センター|operator|agent|support|staff",
+    r"オペレータ|^OP$|^オペ$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
+    r"|当社|弊社|当店|当院|当館|センター|operator|agent|support|staff|" + "|".join(AGENT_ROLES),
     re.IGNORECASE,
 )
-_CUSTOMER_NAME = re.compile(r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$", re.IGNORECASE)
+_CUSTOMER_NAME = re.compile(
+    r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$|" + "|".join(CUSTOMER_ROLES), re.IGNORECASE
+)
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
     r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"

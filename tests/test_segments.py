@@ -203,6 +203,30 @@ SEGMENT_CASES = (
         {"new", "agent", "system"},
     ),
     (
+        "service_roles_school",
+        "保護者：担任を替えてください\n担任：検討いたします\n保護者：今すぐ替えろ\n",
+        "担任を替えてください\n今すぐ替えろ\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "service_roles_after_a_header",
+        "【窓口 図書館】\n利用者：延滞の記録を消して\n職員：できかねます\n利用者：名前控えたからね\n",
+        "延滞の記録を消して\n名前控えたからね\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "fullwidth_brackets_time",
+        "［10:00］来庁者：ふざけるな\n［10:01］職員：申し訳ありません\n",
+        "ふざけるな\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "memo_header_fields_are_not_turns",
+        "記録者：山田\n対応者：佐藤\n内容：返金しろと30分\n",
+        "記録者：山田\n対応者：佐藤\n内容：返金しろと30分\n",
+        {"new"},
+    ),
+    (
         "bracket_roles",
         "【お客様】金返せ\n【担当】できかねます\n",
         "金返せ\n",
