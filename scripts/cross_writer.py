@@ -43,7 +43,7 @@ def main() -> None:
     also = re.compile(args.also) if args.also else None
     train = [m for m in messages if m.split == "train"
              and (not LATER_WRITERS.match(m.id) or (also and also.match(m.id) and not WAVE3.match(m.id)))]
-    sets = {"waves 1-2 dev": [m for m in messages if m.split == "dev" and not WAVE3.match(m.id)],
+    sets = {"waves 1-2 dev": [m for m in messages if m.split == "dev" and not LATER_WRITERS.match(m.id)],
             "wave 3, unseen writers": [m for m in messages if m.split in ("train", "dev", "test")
                                        and WAVE3.match(m.id)]}
     scorer = KasuharaClassifier.from_pretrained(args.bert).scorer
