@@ -45,6 +45,16 @@ TRANSCRIPT_CASES = (
         [("customer", "新車に交換して"), ("agent", "範囲外です")],
     ),
     (
+        "service_role_words",
+        "保護者：担任を替えて\n担任：検討します\n保護者：今すぐ替えろ\n",
+        [("customer", "担任を替えて"), ("agent", "検討します"), ("customer", "今すぐ替えろ")],
+    ),
+    (
+        "fullwidth_bracket_times",
+        "［10:00］来庁者：ふざけるな\n［10:01］職員：申し訳ありません\n",
+        [("customer", "ふざけるな"), ("agent", "申し訳ありません")],
+    ),
+    (
         "our_side_named",
         "[14:02] 当社（佐藤）: ご説明します\n[14:03] 山田: ふざけるな\n",
         [("agent", "ご説明します"), ("customer", "ふざけるな")],
