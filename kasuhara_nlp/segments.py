@@ -23,7 +23,7 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from .records import Segment
-from .turns import NOT_A_SPEAKER_RE, TRANSCRIPT_SYSTEM_RE, TURN_RE, Turn, match_turn, speaker_kind
+from .turns import TRANSCRIPT_SYSTEM_RE, Turn, match_turn, speaker_kind
 
 __all__ = ["ScoringText", "Turn", "match_turn", "speaker_kind", "text_to_score"]
 
@@ -252,15 +252,11 @@ def _transcript_segments(
     turns: list[tuple[int, int, str]] = []  # (line index, end of prefix, speaker)
     timed = 0
     for i, (_start, content, _end) in enumerate(lines):
-        m = TURN_RE.match(content)
-        if m is None:
+        turn = match_turn(content)
+        if turn is None:
             continue
-        name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
-        if NOT_A_SPEAKER_RE.search(name):
-            continue
-        if m.group("n1") is not None or m.group("n2") is not None or m.group("n3") is not None:
-            timed += 1
-        turns.append((i, m.end(), name.strip()))
+        timed += turn.time is not None
+        turns.append((i, turn.prefix_end, turn.speaker))
     speakers = {t[2] for t in turns}
     if len(turns) < 2 or not (timed >= 2 or len(speakers) >= 2):
         return None

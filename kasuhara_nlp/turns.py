@@ -20,7 +20,7 @@ __all__ = ["Turn", "match_turn", "speaker_kind"]
 # and never scored. Header fields of call memos (記録者, 対応者, 受付日時) are left out: they are not turns.
 AGENT_ROLES = (
     "オペレーター", "オペレータ", "OP", "オペ", "担当者", "担当", "エージェント", "ボット", "スタッフ", "サポート",
-    "店員", "窓口", "係員", "相談員", "職員", "フロント", "店長", "教頭", "校長", "担任", "教員", "講師", "先生",
+    "店員", "窓口", "係員", "係", "相談員", "職員", "フロント", "店長", "教頭", "校長", "担任", "教員", "講師", "先生",
     "看護師", "医師", "薬剤師", "運転手", "ドライバー", "乗務員", "駅員", "局員", "司書", "管理会社", "管理人",
     "社員", "当方", "当店", "当院", "当館", "Agent", "Operator", "Bot",
 )
@@ -31,6 +31,7 @@ CUSTOMER_ROLES = (
     "発信者", "先方", "取引先", "クライアント", "ユーザー", "Customer", "User", "Visitor",
 )
 
+_ROLES = "|".join(sorted(AGENT_ROLES + CUSTOMER_ROLES, key=len, reverse=True))  # longest first
 _TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
 _DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
 _NAME = r"[^:：\t\n\]】]{1,24}?"
@@ -47,19 +48,21 @@ TURN_RE = re.compile(
     # 【担当】… / 【お客様】…
     r"|【(?P<n4>[^】]{1,15})】[:：]?"
     # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者： / 保護者： / 職員：
-    r"|(?P<n5>" + "|".join(sorted(AGENT_ROLES + CUSTOMER_ROLES, key=len, reverse=True))
-    + r"|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?)\s*[:：]"
+    r"|(?P<n5>" + _ROLES + r"|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?)\s*[:：]"
+    # call memo style, the words in brackets: 15:30 来庁者「…」 / 職員「…」 (the brackets stay in the body)
+    rf"|(?:{_TIME}\s*)?(?P<n6>" + _ROLES + r")(?=「)"
     r")[ \t\u3000]?",
     re.IGNORECASE,
 )
 # Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
 _AGENT_NAME = re.compile(
     r"オペレータ|^OP$|^オペ$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
-    r"|当社|弊社|当店|当院|当館|センター|operator|agent|support|staff|" + "|".join(AGENT_ROLES),
+    r"|当社|弊社|当店|当院|当館|センター|operator|agent|support|staff|" + "|".join(r for r in AGENT_ROLES if len(r) > 1),
     re.IGNORECASE,
 )
 _CUSTOMER_NAME = re.compile(
-    r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$|" + "|".join(CUSTOMER_ROLES), re.IGNORECASE
+    r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$|" + "|".join(r for r in CUSTOMER_ROLES if len(r) > 1),
+    re.IGNORECASE,
 )
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
@@ -79,6 +82,8 @@ def speaker_kind(name: str) -> str:
     ('agent', 'customer', 'unknown')
     """
     name = name.strip()
+    if name in AGENT_ROLES:  # one-character roles (係) only as the whole name: 関係者 is not staff
+        return "agent"
     if _AGENT_NAME.search(name):
         return "agent"
     if _CUSTOMER_NAME.search(name):
@@ -113,7 +118,7 @@ def match_turn(line: str) -> Turn | None:
     m = TURN_RE.match(line)
     if m is None:
         return None
-    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5") if g is not None), "")
+    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5", "n6") if g is not None), "")
     if NOT_A_SPEAKER_RE.search(name):
         return None
     time = None

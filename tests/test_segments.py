@@ -221,6 +221,24 @@ SEGMENT_CASES = (
         {"new", "agent", "system"},
     ),
     (
+        "memo_quote_style_with_times",
+        "15:30 来庁者「名前教えろ」\n15:31 職員「お答えできません」\n15:33 来庁者「答えるまで座ってるから」\n",
+        "「名前教えろ」\n「答えるまで座ってるから」\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "memo_quote_style_no_time",
+        "客「返金しろ」\n店員「できかねます。警察を呼びます」\n",
+        "「返金しろ」\n",
+        {"new", "agent", "system"},
+    ),
+    (
+        "one_quoted_staff_line_is_not_a_transcript",
+        "スタッフ「できません」と言われました。納得できません。\n",
+        "スタッフ「できません」と言われました。納得できません。\n",
+        {"new"},
+    ),
+    (
         "memo_header_fields_are_not_turns",
         "記録者：山田\n対応者：佐藤\n内容：返金しろと30分\n",
         "記録者：山田\n対応者：佐藤\n内容：返金しろと30分\n",
