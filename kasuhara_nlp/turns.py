@@ -54,16 +54,20 @@ TURN_RE = re.compile(
     r")[ \t\u3000]?",
     re.IGNORECASE,
 )
+
+
+def _inside_a_name(roles: tuple[str, ...]) -> str:
+    # Role words that also mark a longer name (田中先生, 保護者A); short and Latin ones (客, 係, オペ, OP) only
+    # count as the whole name, or Cooper would be staff.
+    return "|".join(r for r in roles if len(r) > 2 or (len(r) == 2 and not r.isascii() and r != "オペ"))
+
+
 # Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
 _AGENT_NAME = re.compile(
-    r"オペレータ|^OP$|^オペ$|担当|エージェント|ボット|bot|自動応答|スタッフ|サポート|店員|窓口|係員|相談員|相談室"
-    r"|当社|弊社|当店|当院|当館|センター|operator|agent|support|staff|" + "|".join(r for r in AGENT_ROLES if len(r) > 1),
+    r"^OP$|bot|自動応答|相談室|当社|弊社|センター|operator|agent|support|staff|" + _inside_a_name(AGENT_ROLES),
     re.IGNORECASE,
 )
-_CUSTOMER_NAME = re.compile(
-    r"お客|顧客|^客$|customer|user|visitor|ユーザー|様$|さん$|" + "|".join(r for r in CUSTOMER_ROLES if len(r) > 1),
-    re.IGNORECASE,
-)
+_CUSTOMER_NAME = re.compile(r"お客|customer|user|visitor|様$|さん$|" + _inside_a_name(CUSTOMER_ROLES), re.IGNORECASE)
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
     r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
@@ -82,8 +86,10 @@ def speaker_kind(name: str) -> str:
     ('agent', 'customer', 'unknown')
     """
     name = name.strip()
-    if name in AGENT_ROLES:  # one-character roles (係) only as the whole name: 関係者 is not staff
+    if name in AGENT_ROLES:
         return "agent"
+    if name in CUSTOMER_ROLES:
+        return "customer"
     if _AGENT_NAME.search(name):
         return "agent"
     if _CUSTOMER_NAME.search(name):

@@ -50,7 +50,8 @@ def main() -> None:
     baseline = BaselineModel(nbsvm=True).fit([m.text for m in train], [m.label_vector for m in train],
                                              [m.severity for m in train])
     nb_coef = baseline.nb_coef
-    print(f"trained on {len(train)} messages (waves 1-2 train split and public data)")
+    print(f"trained on {len(train)} messages (waves 1-2 train split, public data"
+          + (f", writers {args.also}" if also else "") + ")")
     print("| slice | n | baseline | " + " | ".join(f"BERT {w}" for w in WEIGHTS) + " | per category, BERT 0.5 |")
     print("|---|---:|---|" + "---:|" * len(WEIGHTS) + "---|")
     for name, subset in sets.items():

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from kasuhara_nlp.records import SEGMENT_KINDS
-from kasuhara_nlp.segments import text_to_score
+from kasuhara_nlp.segments import speaker_kind, text_to_score
 
 # (case id, original, expected scored text, kinds that must be present)
 SEGMENT_CASES = (
@@ -373,3 +373,18 @@ def test_segmentation_is_fast() -> None:
     t0 = time.perf_counter()
     text_to_score(body)
     assert time.perf_counter() - t0 < 2.0
+
+
+@pytest.mark.parametrize(
+    "name,kind",
+    [
+        ("オペレーター", "agent"), ("お客様相談室", "agent"), ("職員", "agent"), ("係", "agent"), ("田中先生", "agent"),
+        ("当社（佐藤）", "agent"), ("OP", "agent"),
+        ("山田様", "customer"), ("保護者", "customer"), ("来庁者（男性）", "customer"), ("客", "customer"),
+        ("Visitor 12", "customer"),
+        # Short role words count only as the whole name.
+        ("関係者", "unknown"), ("Cooper", "unknown"), ("オペラ", "unknown"), ("山田", "unknown"),
+    ],
+)
+def test_speaker_kind(name: str, kind: str) -> None:
+    assert speaker_kind(name) == kind
