@@ -64,17 +64,16 @@ def _inside_a_name(roles: tuple[str, ...]) -> str:
 
 # Speaker names that are our side (checked before the customer markers: お客様相談室 is us).
 _AGENT_NAME = re.compile(
-    r"^OP$|bot|自動応答|相談室|当社|弊社|センター|operator|agent|support|staff|" + _inside_a_name(AGENT_ROLES),
+    r"^OP$|自動応答|相談室|当社|弊社|センター|support|staff|" + _inside_a_name(AGENT_ROLES),
     re.IGNORECASE,
 )
-_CUSTOMER_NAME = re.compile(r"お客|customer|user|visitor|様$|さん$|" + _inside_a_name(CUSTOMER_ROLES), re.IGNORECASE)
+_CUSTOMER_NAME = re.compile(r"お客|様$|さん$|" + _inside_a_name(CUSTOMER_ROLES), re.IGNORECASE)
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
     r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
 )
 # Words that show a "time name:" line is really a mail attribution, not a turn.
 NOT_A_SPEAKER_RE = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
-
 
 
 def speaker_kind(name: str) -> str:
