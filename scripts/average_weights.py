@@ -1,10 +1,12 @@
-"""Average the weights of two fine-tuned models of the same shape, then calibrate, blend and export the result.
+"""Average the weights of fine-tuned models of the same shape, then calibrate, blend and export the result.
 
 WiSE-FT (Wortsman et al. 2022): the mean of a model and the same model fine-tuned further often keeps the new
-gain while holding what the first did on other text; scanning costs what one model costs.
+gain while holding what the first did on other text. A "model soup" (Wortsman et al. 2022) is the mean of several
+fine-tunes of one base. Either way scanning costs what one model costs.
 
     python scripts/average_weights.py models/kasuhara-bert-ja CHECKPOINT -o OUT --alpha 0.5 \
         --blend-baseline models/kasuhara-baseline --version 1.2.0
+    python scripts/average_weights.py RUN_1 RUN_2 RUN_3 RUN_4 -o OUT --blend-baseline models/kasuhara-baseline
 """
 
 from __future__ import annotations
@@ -18,23 +20,35 @@ from kasuhara_nlp.train import TrainConfig
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("first", help="model folder or checkpoint (its tokenizer is kept)")
-    parser.add_argument("second", help="model folder or checkpoint of the same architecture")
+    parser.add_argument("models", nargs="+", help="model folders or checkpoints of one architecture "
+                        "(the first one's tokenizer is kept)")
     parser.add_argument("-o", "--output", required=True, help="model folder to write")
-    parser.add_argument("--alpha", type=float, default=0.5, help="weight of the second model (0-1)")
+    parser.add_argument("--alpha", type=float, help="with two models, the second one's weight (default 0.5); "
+                        "more than two are always weighted equally")
     parser.add_argument("--blend-baseline", help="baseline model folder to blend with, as in kasuhara train")
     parser.add_argument("--version", default="0.1.0")
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--stride", type=int, default=64)
     args = parser.parse_args()
+    if len(args.models) < 2 or (args.alpha is not None and len(args.models) != 2):
+        parser.error("give two models (with --alpha if not 0.5) or more than two (weighted equally)")
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    model = average_weights(AutoModelForSequenceClassification.from_pretrained(args.first).float(),
-                            AutoModelForSequenceClassification.from_pretrained(args.second).float(), args.alpha)
-    config = TrainConfig(model="bert", base=args.first, out_dir=args.output, max_length=args.max_length,
+    def load(path: str):
+        return AutoModelForSequenceClassification.from_pretrained(path).float()
+
+    model = load(args.models[0])
+    if args.alpha is not None:
+        average_weights(model, load(args.models[1]), args.alpha)
+    else:
+        # A running mean: after the k-th model each of the first k has weight 1/k.
+        for k, path in enumerate(args.models[1:], start=2):
+            average_weights(model, load(path), 1 / k)
+    first = args.models[0]
+    config = TrainConfig(model="bert", base=first, out_dir=args.output, max_length=args.max_length,
                          stride=args.stride, version=args.version, name="kasuhara-bert-ja",
                          blend_baseline=args.blend_baseline or "")
-    finalize(model, AutoTokenizer.from_pretrained(args.first), config, load_messages())
+    finalize(model, AutoTokenizer.from_pretrained(first), config, load_messages())
     print(f"wrote {args.output}")
 
 
