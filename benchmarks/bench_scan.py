@@ -134,7 +134,8 @@ def random_model(kind: str, folder: Path, tokenizer_from: Path, like: ModelConfi
     from transformers import (AutoTokenizer, BertConfig, BertForSequenceClassification, BertJapaneseTokenizer,
                               XLMRobertaConfig, XLMRobertaForSequenceClassification)
 
-    from kasuhara_nlp.bert_train import export_onnx, write_tokenizer
+    from kasuhara_nlp.bert_train import write_tokenizer
+    from kasuhara_nlp.onnx_export import export_onnx
 
     torch.manual_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
