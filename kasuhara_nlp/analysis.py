@@ -153,8 +153,11 @@ def results_frame(records: Iterable[dict[str, Any]], kinds: Iterable[str] = ("me
             df[f"score_{c}"] = float("nan")
             df[f"is_{c}"] = False
     df["max_score"] = df[score_cols].max(axis=1, skipna=True)
-    df["top_category"] = df[score_cols].idxmax(axis=1, skipna=True).str.removeprefix("score_") \
-        if len(df) and df[score_cols].notna().any().any() else None
+    # Records that were not scored (errors, agent turns) have no scores: pandas 3 refuses idxmax on them.
+    scored = df[score_cols].notna().any(axis=1)
+    df["top_category"] = None
+    if scored.any():
+        df.loc[scored, "top_category"] = df.loc[scored, score_cols].idxmax(axis=1).str.removeprefix("score_")
     df["channel"] = df["channel"].fillna("other")
     df["timestamp_utc"] = pd.to_datetime(df["timestamp_utc"], errors="coerce", utc=True)
     local = df["timestamp_local"]

@@ -22,7 +22,8 @@ SAMPLE_RESULTS = REPO / "notebooks" / "sample" / "scan-results.jsonl"
 
 def result(id_: str, labels=(), severity=0, text="普通の問い合わせです。", evidence=(), ts=None, channel="email",
            status="ok", kind="message", **extra) -> dict:
-    scores = {c: (0.9 if c in labels else 0.05) for c in CATEGORIES}
+    # As the scanner writes them: a record that was not scored (error, not_scored) has no scores.
+    scores = {c: (0.9 if c in labels else 0.05) for c in CATEGORIES} if status == "ok" else {}
     return {"id": id_, "kind": kind, "status": status, "flagged": bool(labels), "labels": list(labels),
             "scores": scores, "severity": severity, "evidence": list(evidence), "text": text,
             "model": "kasuhara-baseline", "model_version": "0.1.0", "schema_version": "1.0",
@@ -57,6 +58,7 @@ def test_load_results_columns(results_file: Path) -> None:
     assert str(df["timestamp_utc"].dt.tz) == "UTC"
     assert df.loc[1, "date_local"] == pd.Timestamp("2026-11-03")  # local day, not the UTC day
     assert df.loc[0, "top_category"] == "abuse" and df.loc[0, "n_evidence"] == 1
+    assert pd.isna(df.loc[3, "top_category"]) and pd.isna(df.loc[3, "max_score"])  # unscored rows score nothing
     assert len(load_results(results_file, kinds=("message", "conversation"))) == 5
 
 
