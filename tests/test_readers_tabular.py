@@ -222,3 +222,19 @@ def test_lazy(tmp_path: Path) -> None:
     path.write_text("id,text\n" + "".join(f"{i},x{i}\n" for i in range(1000)), encoding="utf-8")
     it = read_records([str(path)])
     assert next(it).record_id == "0"
+
+
+def test_the_file_is_closed_when_reading_stops_on_an_error(tmp_path: Path) -> None:
+    # A batch scan opens thousands of files: each must be closed by the reader, not left to the garbage collector.
+    import gc
+    import warnings
+
+    path = tmp_path / "a.csv"
+    path.write_text("id,本文\n1,a\n", encoding="utf-8")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(InputFormatError):
+            list(read_records([str(path)], text_field="nope"))
+        list(read_records([str(path)]))
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]

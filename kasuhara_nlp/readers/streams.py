@@ -52,9 +52,16 @@ def has_escaped_bytes(text: str) -> bool:
 class _Prefixed(io.RawIOBase):
     """A read-only stream that replays already-read bytes before the rest of ``inner``."""
 
-    def __init__(self, prefix: bytes, inner: BinaryIO):
+    def __init__(self, prefix: bytes, inner: BinaryIO, owns: bool):
         self._prefix = memoryview(prefix)
         self._inner = inner
+        self._owns = owns  # close ``inner`` with this stream: a file we opened, never stdin
+
+    def close(self) -> None:
+        # IOBase also calls close() when the stream is garbage collected, hence the owns flag.
+        if self._owns and not self.closed:
+            self._inner.close()
+        super().close()
 
     def readable(self) -> bool:
         return True
@@ -83,7 +90,7 @@ def open_input(path: str) -> tuple[BinaryIO, bytes, str]:
         inner = open(path, "rb")  # noqa: SIM115 - closed by the caller's reader
         name = os.fspath(path)
     sample = inner.read(SNIFF_BYTES)
-    stream = io.BufferedReader(_Prefixed(sample, inner), buffer_size=64 * 1024)
+    stream = io.BufferedReader(_Prefixed(sample, inner, owns=path != "-"), buffer_size=64 * 1024)
     return stream, sample, name  # type: ignore[return-value]
 
 
