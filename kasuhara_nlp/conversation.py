@@ -1,9 +1,16 @@
 """Conversation-level scoring: what no single message shows.
 
-A customer who calls for two hours, writes twelve times a day, writes at 2 a.m., or repeats a
-demand after it was answered may never use an abusive word.  :func:`score_conversation` combines
-the message results of one conversation (max per category) with these signals, each counting
-toward ``restraint`` (time) or ``demand`` (repetition).  It is a pure function: no I/O, no model.
+A customer who calls for two hours, or contacts the desk twelve times a day, may never use an abusive
+word.  :func:`score_conversation` combines the message results of one conversation (max per category)
+with signals that count toward ``restraint`` (time) or ``demand`` (repetition).  It is a pure function:
+no I/O, no model.
+
+Writing at night or asking again is what legitimate customers do too, and flagging them is a failure.
+So a long call or chat and a flood of contacts label the conversation on their own (they are the
+conduct), while messages outside business hours count only when the model flagged them (the guideline's
+"out-of-hours demands"), and a request repeated after an answer only when the model flagged it or it
+came back ``persistent_repeats`` times.  Signals that do not count are still listed, with
+``"counted": false``, for the analyst.
 
 >>> from kasuhara_nlp.records import MessageRecord
 >>> recs = [MessageRecord(record_id="m1", body_text="返金しろ", conversation_id="c1", author_role="customer",
@@ -37,12 +44,16 @@ class ConversationConfig:
 
     Attributes:
         max_duration_minutes: a call/chat longer than this is a restraint signal.
-        max_contacts_per_day: more customer messages than this in one local day -> restraint.
+        max_contacts_per_day: more contacts than this from one customer in one local day -> restraint.
+        contact_gap_minutes: customer messages closer together than this are one contact (a chat's lines,
+            a mail and its "forgot the attachment" follow-up).
         business_start_hour, business_end_hour: business hours [start, end) in local time.
         business_weekdays: Monday=0 ... Sunday=6.
         utc_offset_hours: local time of the business (JST, +9, by default).
-        min_out_of_hours_messages: this many customer messages outside business hours -> restraint.
-        repeat_similarity: character n-gram similarity at which a demand counts as repeated.
+        min_out_of_hours_messages: this many flagged customer messages outside business hours -> restraint.
+        repeat_similarity: character n-gram similarity at which a request counts as repeated.
+        persistent_repeats: a request repeated after an answer this many times counts even if no
+            message of it was flagged.
         ngram: n of the character n-grams.
         signal_score: the category score a signal contributes.
         threshold: score at which a category becomes a label.
@@ -51,12 +62,14 @@ class ConversationConfig:
 
     max_duration_minutes: float = 60.0
     max_contacts_per_day: int = 5
+    contact_gap_minutes: float = 30.0
     business_start_hour: int = 9
     business_end_hour: int = 18
     business_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     utc_offset_hours: float = 9.0
     min_out_of_hours_messages: int = 2
     repeat_similarity: float = 0.5
+    persistent_repeats: int = 3
     ngram: int = 2
     signal_score: float = 0.6
     threshold: float = 0.5
@@ -84,8 +97,11 @@ class ConversationConfig:
             raise bad("business_weekdays", "use weekday numbers 0 (Monday) to 6 (Sunday)")
         if not -14 <= self.utc_offset_hours <= 14:
             raise bad("utc_offset_hours", "must be between -14 and 14")
-        if not (isinstance(self.min_out_of_hours_messages, int) and self.min_out_of_hours_messages >= 1):
-            raise bad("min_out_of_hours_messages", "must be an integer >= 1")
+        if not self.contact_gap_minutes >= 0:
+            raise bad("contact_gap_minutes", "must be a number of minutes >= 0")
+        for name in ("min_out_of_hours_messages", "persistent_repeats"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) >= 1):
+                raise bad(name, "must be an integer >= 1")
         if not 0 < self.repeat_similarity <= 1:
             raise bad("repeat_similarity", "must be in (0, 1]")
         if not (isinstance(self.ngram, int) and self.ngram >= 1):
@@ -122,11 +138,13 @@ def _time(record: MessageRecord) -> datetime | None:
     return None
 
 
-def _signal(kind: str, config: ConversationConfig, detail: str, message_ids: list[str], **values: Any) -> dict:
+def _signal(kind: str, config: ConversationConfig, detail: str, message_ids: list[str], counted: bool = True,
+            **values: Any) -> dict:
     return {
         "type": kind,
         "category": config.signal_categories[kind],
         "score": config.signal_score,
+        "counted": counted,
         "detail": detail,
         "message_ids": message_ids,
         **values,
@@ -161,24 +179,31 @@ def _customer_key(record: MessageRecord) -> str:
 
 
 def _contacts_signals(customer: list[MessageRecord], config: ConversationConfig) -> list[dict]:
+    """Contacts per customer per local day; a contact starts after ``contact_gap_minutes`` of silence, so the
+    twenty lines of one chat are one contact, not twenty."""
     tz = timezone(timedelta(hours=config.utc_offset_hours))
-    per_day: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for r in customer:
-        t = _time(r)
-        if t is not None:
-            per_day[(_customer_key(r), t.astimezone(tz).date().isoformat())].append(r.record_id)
+    gap = timedelta(minutes=config.contact_gap_minutes)
+    timed = sorted(((t, r) for r in customer if (t := _time(r)) is not None), key=lambda tr: tr[0])
+    last: dict[str, datetime] = {}
+    per_day: dict[tuple[str, str], list[str]] = defaultdict(list)  # first message of each contact
+    for t, r in timed:
+        who = _customer_key(r)
+        if who not in last or t - last[who] >= gap:
+            per_day[(who, t.astimezone(tz).date().isoformat())].append(r.record_id)
+        last[who] = t
     out = []
     for (_who, day), ids in sorted(per_day.items(), key=lambda kv: kv[0][1]):
         if len(ids) > config.max_contacts_per_day:
             out.append(_signal(
                 "contacts_per_day", config,
-                f"{len(ids)} customer messages on {day} (limit {config.max_contacts_per_day})", ids,
+                f"{len(ids)} contacts on {day} (limit {config.max_contacts_per_day})", ids,
                 day=day, count=len(ids),
             ))
     return out
 
 
-def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConfig) -> dict | None:
+def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConfig,
+                         flagged: set[str]) -> dict | None:
     tz = timezone(timedelta(hours=config.utc_offset_hours))
     ids = []
     for r in customer:
@@ -193,15 +218,16 @@ def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConf
             ids.append(r.record_id)
     if len(ids) < config.min_out_of_hours_messages:
         return None
+    demands = [i for i in ids if i in flagged]
     return _signal(
         "out_of_hours", config,
-        f"{len(ids)} customer messages outside business hours "
+        f"{len(ids)} customer messages outside business hours, {len(demands)} of them flagged "
         f"({config.business_start_hour}:00-{config.business_end_hour}:00, weekdays {list(config.business_weekdays)})",
-        ids, count=len(ids),
+        ids, counted=len(demands) >= config.min_out_of_hours_messages, count=len(ids),
     )
 
 
-def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig) -> list[dict]:
+def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str]) -> list[dict]:
     """A customer message similar to an earlier customer message that an agent already answered."""
     out = []
     answered: list[MessageRecord] = []  # customer messages followed by an agent reply
@@ -225,6 +251,9 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig) ->
                 ))
                 break
         pending.append(r)
+    persistent = len(out) >= config.persistent_repeats
+    for sig in out:
+        sig["counted"] = persistent or any(i in flagged for i in sig["message_ids"])
     return out
 
 
@@ -272,13 +301,16 @@ def score_conversation(
     ordered = _order(records)
     customer = [r for r in ordered if r.author_role in _CUSTOMER_ROLES and r.visibility == "public"
                 and not r.is_auto_generated]
+    flagged = {str(res.get("id")) for res in scored if res.get("labels")}
     signals: list[dict[str, Any]] = []
-    for sig in (_duration_signal(ordered, config), _out_of_hours_signal(customer, config)):
+    for sig in (_duration_signal(ordered, config), _out_of_hours_signal(customer, config, flagged)):
         if sig is not None:
             signals.append(sig)
     signals.extend(_contacts_signals(customer, config))
-    signals.extend(_repeat_signals(ordered, config))
+    signals.extend(_repeat_signals(ordered, config, flagged))
     for sig in signals:
+        if not sig["counted"]:
+            continue
         c = sig["category"]
         scores[c] = max(scores[c], sig["score"])
         if sig["score"] >= config.threshold:

@@ -78,22 +78,48 @@ def _repeated_demand():
             rec("m2", "2025-03-04T01:20:00Z", text="だから全額返金してください")]
 
 
+def _persistent_repeats():
+    # The same request after each of three answers: persistent even though no message of it is abusive.
+    out = [rec("m0", "2025-03-04T01:00:00Z", text="全額返金してください", channel="email")]
+    for i in range(1, 4):
+        out += [rec(f"a{i}", f"2025-03-04T0{i}:10:00Z", role="agent", text="規約上、返金はできかねます", channel="email"),
+                rec(f"m{i}", f"2025-03-04T0{i}:20:00Z", text="だから全額返金してください", channel="email")]
+    return out
+
+
+def _one_long_chat():
+    # Twenty lines of one chat within ten minutes are one contact, not twenty.
+    return [rec(f"m{i}", f"2025-03-04T01:{i // 2:02d}:{30 * (i % 2):02d}Z", text=f"質問{i}", channel="chat")
+            for i in range(20)]
+
+
 def _repeat_before_answer():
     # Saying the same thing twice before anyone answered is not repeating an answered demand.
     return [rec("m1", "2025-03-04T01:00:00Z", text="全額返金してください"),
             rec("m2", "2025-03-04T01:01:00Z", text="全額返金してください")]
 
 
+# (case id, records builder, ids of messages the model flagged (as abuse), config, signal types listed,
+#  the category the counted signals label or None)
 SIGNAL_CASES = (
-    ("long_duration", _long_call, CONFIG, ["long_duration"], "restraint"),
-    ("short_call_no_signal", _long_call, ConversationConfig(max_duration_minutes=120), [], None),
-    ("call_offsets", _call_offsets, CONFIG, ["long_duration"], "restraint"),
-    ("contacts_per_day", _many_contacts, ConversationConfig(min_out_of_hours_messages=99), ["contacts_per_day"], "restraint"),
-    ("contacts_under_limit", _many_contacts, ConversationConfig(max_contacts_per_day=10, min_out_of_hours_messages=99),
+    ("long_duration", _long_call, (), CONFIG, ["long_duration"], "restraint"),
+    ("short_call_no_signal", _long_call, (), ConversationConfig(max_duration_minutes=120), [], None),
+    ("call_offsets", _call_offsets, (), CONFIG, ["long_duration"], "restraint"),
+    ("contacts_per_day", _many_contacts, (), ConversationConfig(min_out_of_hours_messages=99), ["contacts_per_day"],
+     "restraint"),
+    ("contacts_under_limit", _many_contacts, (), ConversationConfig(max_contacts_per_day=10, min_out_of_hours_messages=99),
      [], None),
-    ("out_of_hours", _night_messages, ConversationConfig(max_duration_minutes=100000), ["out_of_hours"], "restraint"),
-    ("repeated_demand", _repeated_demand, CONFIG, ["repeated_demand"], "demand"),
-    ("repeat_before_answer", _repeat_before_answer, CONFIG, [], None),
+    ("one_chat_is_one_contact", _one_long_chat, (), CONFIG, [], None),
+    ("out_of_hours_demands", _night_messages, ("m1", "m2"), ConversationConfig(max_duration_minutes=100000),
+     ["out_of_hours"], "restraint"),
+    ("out_of_hours_but_one_demand", _night_messages, ("m1",), ConversationConfig(max_duration_minutes=100000),
+     ["out_of_hours"], None),
+    ("out_of_hours_legitimate", _night_messages, (), ConversationConfig(max_duration_minutes=100000),
+     ["out_of_hours"], None),
+    ("repeated_flagged_demand", _repeated_demand, ("m2",), CONFIG, ["repeated_demand"], "demand"),
+    ("repeated_request_once", _repeated_demand, (), CONFIG, ["repeated_demand"], None),
+    ("persistent_repeats", _persistent_repeats, (), CONFIG, ["repeated_demand"] * 3, "demand"),
+    ("repeat_before_answer", _repeat_before_answer, (), CONFIG, [], None),
 )
 
 
@@ -102,18 +128,26 @@ def test_mail_threads_have_no_duration() -> None:
     assert "long_duration" not in _types(score_conversation(records, [ok("m1"), ok("m2")], CONFIG))
 
 
-@pytest.mark.parametrize("build,config,types,label", [c[1:] for c in SIGNAL_CASES], ids=[c[0] for c in SIGNAL_CASES])
-def test_signals(build, config: ConversationConfig, types: list[str], label: str | None) -> None:
+@pytest.mark.parametrize("build,flagged,config,types,label", [c[1:] for c in SIGNAL_CASES],
+                         ids=[c[0] for c in SIGNAL_CASES])
+def test_signals(build, flagged: tuple[str, ...], config: ConversationConfig, types: list[str],
+                 label: str | None) -> None:
     records = build()
-    results = [ok(r.record_id) if r.author_role == "customer" else not_scored(r.record_id) for r in records]
+    results = [(ok(r.record_id, abuse=0.9) if r.record_id in flagged else ok(r.record_id))
+               if r.author_role == "customer" else not_scored(r.record_id) for r in records]
     result = score_conversation(records, results, config)
     assert _types(result) == types
+    assert all(mid in {r.record_id for r in records} for s in result["signals"] for mid in s["message_ids"])
+    from_messages = ["abuse"] if flagged else []
     if label:
-        assert label in result["labels"] and result["severity"] >= 1 and result["flagged"]
-        assert result["scores"][label] == config.signal_score
-        assert all(mid in {r.record_id for r in records} for s in result["signals"] for mid in s["message_ids"])
+        assert all(s["counted"] for s in result["signals"])
+        assert result["labels"] == sorted(from_messages + [label], key=CATEGORIES.index)
+        assert result["scores"][label] == config.signal_score and result["severity"] >= 1 and result["flagged"]
     else:
-        assert result["labels"] == [] and result["severity"] == 0
+        # Listed for the analyst, but a legitimate customer's habits add no label.
+        assert not any(s["counted"] for s in result["signals"])
+        assert result["labels"] == from_messages and result["scores"]["restraint"] == 0.0
+        assert result["scores"]["demand"] == 0.0
 
 
 def test_out_of_hours_counts_local_time() -> None:
@@ -140,6 +174,8 @@ BAD_CONFIGS = (
     ("similarity_zero", {"repeat_similarity": 0}),
     ("threshold_above_one", {"threshold": 1.5}),
     ("ngram_zero", {"ngram": 0}),
+    ("negative_gap", {"contact_gap_minutes": -5}),
+    ("zero_repeats", {"persistent_repeats": 0}),
     ("unknown_category", {"signal_categories": {"out_of_hours": "nope"}}),
 )
 

@@ -100,13 +100,14 @@ def test_predict_conversation_adds_thread_signals(clf):
 
     caller_record = MessageRecord(record_id="t3", body_text="返金してください。今すぐ。", text_to_score="返金してください。今すぐ。",
                                   author_role="customer", timestamp_utc="2026-11-03T01:06:00Z")
-    result = clf.predict_conversation([
-        {"role": "customer", "text": "返金してください。", "timestamp": "2026-11-03T10:00:00+09:00"},
-        {"role": "agent", "text": "規定により返金はできかねます。", "timestamp": "2026-11-03T10:05:00+09:00"},
-        caller_record,
-    ], conversation_id="c1")
+    # The same request after each of three answers: persistent, so it counts whatever the model says.
+    turns = []
+    for minute in (0, 1, 2):
+        turns += [{"role": "customer", "text": "返金してください。", "timestamp": f"2026-11-03T10:0{minute}:00+09:00"},
+                  {"role": "agent", "text": "規定により返金はできかねます。", "timestamp": f"2026-11-03T10:0{minute}:30+09:00"}]
+    result = clf.predict_conversation(turns + [caller_record], conversation_id="c1")
     assert result["kind"] == "conversation" and result["id"] == "c1"
-    assert [m["status"] for m in result["messages"]] == ["ok", "not_scored", "ok"]
-    assert "repeated_demand" in {s["type"] for s in result["signals"]}
+    assert [m["status"] for m in result["messages"]] == ["ok", "not_scored"] * 3 + ["ok"]
+    assert [s["type"] for s in result["signals"]] == ["repeated_demand"] * 3
     assert "demand" in result["labels"]
     assert caller_record.conversation_id is None  # the caller's record is not changed
