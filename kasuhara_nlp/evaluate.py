@@ -90,18 +90,24 @@ def alerts_per_1000(recall_any: float, fpr_benign: float, rate: float = HARASSME
     }
 
 
+def predict_scores(classifier, texts: list[str], batch_size: int = 64) -> tuple[np.ndarray, list[int]]:
+    """Category probabilities (n, 4, in :data:`CATEGORIES` order) and severities of ``texts``, scored as
+    ``kasuhara evaluate`` scores them: the raw text, no evidence, in batches."""
+    probs, severities = [], []
+    for i in range(0, len(texts), batch_size):
+        preds = classifier.predict(texts[i:i + batch_size], raw=True, evidence=False)
+        probs.extend([[p.scores[c] for c in CATEGORIES] for p in preds])
+        severities.extend(p.severity for p in preds)
+    return np.array(probs).reshape(-1, len(CATEGORIES)), severities
+
+
 def evaluate_classifier(classifier, messages: list, batch_size: int = 64) -> dict[str, Any]:
     """Run ``classifier`` on labelled messages (with ``text``, ``label_vector``, ``severity``,
     ``hard_negative``) and return :func:`evaluate_predictions` for them."""
-    probs, pred_sev = [], []
-    for i in range(0, len(messages), batch_size):
-        preds = classifier.predict([m.text for m in messages[i:i + batch_size]], raw=True, evidence=False)
-        probs.extend([[p.scores[c] for c in CATEGORIES] for p in preds])
-        pred_sev.extend(p.severity for p in preds)
+    probs, pred_sev = predict_scores(classifier, [m.text for m in messages], batch_size)
     return evaluate_predictions(
         np.array([m.label_vector for m in messages]), [m.severity for m in messages],
-        np.array(probs).reshape(-1, len(CATEGORIES)), pred_sev, classifier.thresholds,
-        [m.hard_negative for m in messages],
+        probs, pred_sev, classifier.thresholds, [m.hard_negative for m in messages],
     )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages
 from kasuhara_nlp.datacard import AGREEMENT_DIR, read_rows
-from kasuhara_nlp.evaluate import category_metrics
+from kasuhara_nlp.evaluate import category_metrics, predict_scores
 from kasuhara_nlp.labels import CATEGORIES
 
 
@@ -30,9 +30,7 @@ def main() -> None:
     writer = np.array([m.label_vector for m in blind])
     second = np.array([[int(c in annotators[m.id]["labels"]) for c in CATEGORIES] for m in blind])
     clf = KasuharaClassifier.from_pretrained(args.model)
-    # Scored as `kasuhara evaluate` scores them (evaluate.evaluate_classifier): raw text, no evidence.
-    preds = clf.predict([m.text for m in blind], raw=True, evidence=False)
-    probs = np.array([[p.scores[c] for c in CATEGORIES] for p in preds])
+    probs, _ = predict_scores(clf, [m.text for m in blind])  # as `kasuhara evaluate` scores them
     vs_writer = category_metrics(writer, probs, clf.thresholds)
     vs_annotators = category_metrics(second, probs, clf.thresholds)
     # The annotators' 0/1 labels as a classifier's scores, cut at one half.

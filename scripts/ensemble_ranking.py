@@ -17,18 +17,9 @@ from sklearn.metrics import average_precision_score
 from compare_waves import wave
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages
+from kasuhara_nlp.evaluate import predict_scores
 from kasuhara_nlp.labels import CATEGORIES
 from kasuhara_nlp.train import PUBLIC_BENIGN_SOURCES
-
-
-def served_probs(model: str, texts: list[str], batch: int = 64) -> np.ndarray:
-    """Blended, calibrated probabilities as scanning serves them, one row per text."""
-    clf = KasuharaClassifier.from_pretrained(model)
-    rows = []
-    for i in range(0, len(texts), batch):
-        rows += [[p.scores[c] for c in CATEGORIES]
-                 for p in clf.predict(texts[i:i + batch], raw=True, evidence=False)]
-    return np.array(rows)
 
 
 def main() -> None:
@@ -37,7 +28,7 @@ def main() -> None:
     args = parser.parse_args()
     messages = load_messages()
     slices = {
-        "waves 1-3 dev": [m for m in messages if m.split == "dev" and wave(m.id) != "wave 4"
+        "waves 1-3 dev": [m for m in messages if m.split == "dev" and wave(m.id) in ("waves 1-2", "wave 3")
                           and m.source not in PUBLIC_BENIGN_SOURCES],
         "wave 4 train+dev": [m for m in messages if m.split in ("train", "dev") and wave(m.id) == "wave 4"],
     }
@@ -45,7 +36,8 @@ def main() -> None:
     print("|---|---|---:|---:|" + "---:|" * len(CATEGORIES))
     for name, subset in slices.items():
         y = np.array([m.label_vector for m in subset])
-        probs = {model: served_probs(model, [m.text for m in subset]) for model in args.models}
+        texts = [m.text for m in subset]
+        probs = {model: predict_scores(KasuharaClassifier.from_pretrained(model), texts)[0] for model in args.models}
         if len(args.models) > 1:
             probs["mean of the above"] = np.mean(list(probs.values()), axis=0)
         for model, p in probs.items():
