@@ -33,7 +33,7 @@ from scipy import sparse
 
 from .config import BASELINE_VOCAB_NAME, BASELINE_WEIGHTS_NAME
 from .errors import ModelNotFoundError
-from .labels import CATEGORIES, SEVERITY_LEVELS
+from .labels import SEVERITY_LEVELS
 from .normalize import normalize
 from .segmenter import words
 

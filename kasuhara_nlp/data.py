@@ -30,6 +30,10 @@ DATA_DIR = REPO_ROOT / "data"
 PUBLIC_REFS_NAME = "public_refs.jsonl"
 SHARED_ENV = "KASUHARA_SHARED"
 SPLITS = ("train", "dev", "test", "blind", "benign_test")
+# Which writers wrote which corpus wave (data/plans/, data/README.md); a message id is "w<writer>-<number>".
+# The one table that the relabelling tool, the data tests and the research scripts slice by.
+WAVES: dict[str, range] = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22),
+                           "rewrites": range(22, 30), "wave4": range(30, 38), "wave5": range(38, 42)}
 
 
 @dataclass
@@ -56,6 +60,19 @@ class LabelledMessage:
 def shared_dir() -> Path:
     """Where ../shared is: ``$KASUHARA_SHARED``, else the folder beside the repository."""
     return Path(os.environ.get(SHARED_ENV, REPO_ROOT.parent / "shared"))
+
+
+def wave_of(message_id: str) -> str | None:
+    """The corpus wave a message's writer belongs to; None for public text and the blind set.
+
+    >>> wave_of("w39-0154"), wave_of("w1-f001-02"), wave_of("b-0001"), wave_of("asdc:asdc.v1:7")
+    ('wave5', 'wave1', None, None)
+    """
+    head = message_id.split("-", 1)[0]
+    if not (head.startswith("w") and head[1:].isdigit()):
+        return None
+    writer = int(head[1:])
+    return next((name for name, writers in WAVES.items() if writer in writers), None)
 
 
 def assign_split(family: str) -> str:

@@ -10,48 +10,44 @@ share), next to the waves 1-2 dev split.
     mkdir -p /tmp/m110 && for f in $(git ls-tree --name-only 8900918 models/kasuhara-bert-ja/); do
       git show 8900918:$f > /tmp/m110/$(basename $f); done
     python scripts/cross_writer.py /tmp/m110
-    python scripts/cross_writer.py /tmp/bert-trained-with-wave-4 --also 'w3[0-7]-'
+    python scripts/cross_writer.py /tmp/bert-trained-with-wave-4 --also wave4
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 
 import numpy as np
-from compare_waves import WAVE3  # scripts/ is on the path when a script there runs
 
 from kasuhara_nlp.baseline import BaselineModel
 from kasuhara_nlp.blend import mean_pr_auc
 from kasuhara_nlp.classifier import KasuharaClassifier
-from kasuhara_nlp.data import load_messages
+from kasuhara_nlp.data import load_messages, wave_of
 from kasuhara_nlp.labels import CATEGORIES
 
-LATER_WRITERS = re.compile(r"w(1[4-9]|[2-9]\d)-")  # w14 and after
+EARLIER = ("wave1", "wave2", None)  # writers w1-w13 and the public data
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bert", help="a BERT model folder trained without wave 3 (e.g. 1.1.0)")
-    parser.add_argument("--also", metavar="REGEX", help="ids of later writers the baselines also learn from "
-                        "(their training split), as the BERT did: e.g. 'w3[0-7]-' for wave 4")
+    parser.add_argument("--also", choices=("wave4", "wave5"),
+                        help="a later wave the baselines also learn from (its training split), as the BERT did")
     args = parser.parse_args()
     messages = load_messages()
     # Writers w1-w13 and the public data: not wave 3, and not the rewrites (w22-w29), some of which are of
     # wave-3 messages.
-    also = re.compile(args.also) if args.also else None
-    train = [m for m in messages if m.split == "train"
-             and (not LATER_WRITERS.match(m.id) or (also and also.match(m.id) and not WAVE3.match(m.id)))]
-    sets = {"waves 1-2 dev": [m for m in messages if m.split == "dev" and not LATER_WRITERS.match(m.id)],
+    train = [m for m in messages if m.split == "train" and wave_of(m.id) in EARLIER + (args.also,)]
+    sets = {"waves 1-2 dev": [m for m in messages if m.split == "dev" and wave_of(m.id) in EARLIER],
             "wave 3, unseen writers": [m for m in messages if m.split in ("train", "dev", "test")
-                                       and WAVE3.match(m.id)]}
+                                       and wave_of(m.id) == "wave3"]}
     scorer = KasuharaClassifier.from_pretrained(args.bert).scorer
     baseline = BaselineModel(nbsvm=True).fit([m.text for m in train], [m.label_vector for m in train],
                                              [m.severity for m in train])
     nb_coef = baseline.nb_coef
     print(f"trained on {len(train)} messages (waves 1-2 train split, public data"
-          + (f", writers {args.also}" if also else "") + ")")
+          + (f", {args.also}" if args.also else "") + ")")
     print("| slice | n | baseline | " + " | ".join(f"BERT {w}" for w in WEIGHTS) + " | per category, BERT 0.5 |")
     print("|---|---:|---|" + "---:|" * len(WEIGHTS) + "---|")
     for name, subset in sets.items():

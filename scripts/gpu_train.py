@@ -26,7 +26,6 @@ import json
 import shutil
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,7 +74,6 @@ def pack(base: Path, out: Path) -> None:
 
 
 def unpack(carry: Path, out: Path) -> Path:
-    import torch
     from safetensors.torch import load_file, save_file
 
     state = dict(load_file(carry / "base_fp16.safetensors"))

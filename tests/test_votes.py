@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,7 +12,6 @@ from kasuhara_nlp.errors import InputFormatError
 from kasuhara_nlp.votes import shares_for, vote_shares
 from tests.conftest import write_jsonl
 
-WAVE5 = re.compile(r"w(3[89]|4[01])-")  # data/plans/wave5.md
 
 
 def _labelling(rows: dict[str, list[str]]) -> list[dict]:
@@ -78,8 +76,7 @@ def test_targets_follow_the_shares_but_never_contradict_the_labels(labels, share
 def test_the_bundled_corpus_labels_are_the_majority_of_its_labellings():
     """The agreement files and the corpus tell the same story: a share above one half is a label."""
     shares = vote_shares(DATA_DIR)
-    # Wave 5 (writers w38-w41) keeps its writers' labels until it is labelled again (data/README.md).
-    team = [m for m in load_messages(public=False) if m.split != "blind" and not WAVE5.match(m.id)]
+    team = [m for m in load_messages(public=False) if m.split != "blind"]
     assert len(shares) >= len(team) - 100  # every relabelled team message bar a few is covered
     disagree = [m.id for m in team if m.id in shares
                 and [s > 0.5 for s in shares[m.id]] != [bool(v) for v in m.label_vector]]

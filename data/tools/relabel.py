@@ -8,7 +8,8 @@ annotator 2); where the writer and annotator 1 agree, nothing changes. docs/trai
     python data/tools/relabel.py WAVE disputes OUT.jsonl   # the messages annotator 2 labels (id, channel, text)
     python data/tools/relabel.py WAVE apply                # rewrite that wave's corpus files; prints counts
 
-WAVE is wave1 (writers w1-w5), wave2 (w6-w13), wave3 (w14-w21) or wave4 (w30-w37). Inputs, all in data/agreement/:
+WAVE is wave1 (writers w1-w5), wave2 (w6-w13), wave3 (w14-w21), wave4 (w30-w37) or wave5 (w38-w41): the
+writer table ``kasuhara_nlp.data.WAVES``. Inputs, all in data/agreement/:
 ``WAVE_original_labels.jsonl`` (the writers' labels, kept for provenance), ``WAVE_relabel.jsonl`` (annotator 1,
 every message) and ``WAVE_adjudication.jsonl`` (annotator 2, the disputes). ``apply`` starts from the writers'
 labels each time, so running it twice gives the same corpus.
@@ -21,13 +22,13 @@ import json
 import sys
 from pathlib import Path
 
+from kasuhara_nlp.data import WAVES
 from kasuhara_nlp.datacard import read_rows
 from kasuhara_nlp.labels import CATEGORIES, subtype_categories
 from kasuhara_nlp.votes import LABELLINGS
 
 DATA = Path(__file__).resolve().parents[1]
-WAVES = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22),
-         "wave4": range(30, 38)}  # writer numbers
+WRITTEN = tuple(w for w in WAVES if w != "rewrites")  # the rewrites take their sources' labels (§7)
 ORIGINAL, FIRST, SECOND = LABELLINGS  # the writers', annotator 1's and annotator 2's
 
 
@@ -94,7 +95,7 @@ def apply(wave: str) -> collections.Counter:
 
 def main(argv: list[str]) -> int:
     wave, command, *rest = argv + ["", ""]
-    if wave in WAVES and command == "disputes" and rest[0]:
+    if wave in WRITTEN and command == "disputes" and rest[0]:
         original, first = read_labels(wave, ORIGINAL), read_labels(wave, FIRST)
         missing = set(original) - set(first)
         if missing:
@@ -108,7 +109,7 @@ def main(argv: list[str]) -> int:
                                    ensure_ascii=False) + "\n")
         print(f"{len(ids)} of {len(original)} messages disputed -> {rest[0]}")
         return 0
-    if wave in WAVES and command == "apply":
+    if wave in WRITTEN and command == "apply":
         for k, v in sorted(apply(wave).items()):
             print(f"{k}: {v}")
         return 0
