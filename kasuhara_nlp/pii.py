@@ -45,8 +45,10 @@ _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # full-width ASCII ->
 _FOLD.update({ord(c): "-" for c in "ー－―‐‑‒–—−ｰ"})
 _FOLD[0x3000] = " "
 
+# The look-behinds name ASCII classes: \w would also match kana and kanji, and Japanese runs straight into an
+# address (メールはtaro@example.com) with no space.
 _EMAIL = re.compile(
-    r"(?<![\w.%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*\s?(?:@|\(at\)|\[at\]|アットマーク)\s?"
+    r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9][A-Za-z0-9._%+-]*\s?(?:@|\(at\)|\[at\]|アットマーク)\s?"
     r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
     re.IGNORECASE,
 )

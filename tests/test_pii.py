@@ -11,6 +11,10 @@ FIND_CASES = (
     ("email", "連絡は yamada.taro+1@example.co.jp まで", [("email", "yamada.taro+1@example.co.jp")]),
     ("email_fullwidth_at", "yamada＠example.com に送れ", [("email", "yamada＠example.com")]),
     ("email_at_word", "yamada(at)example.com", [("email", "yamada(at)example.com")]),
+    # Japanese runs straight into an address, with no space: kana or kanji before it must not hide it.
+    ("email_after_kana", "メールはtaro.kasu@example.com です", [("email", "taro.kasu@example.com")]),
+    ("email_after_kanji_then_kana", "こちらyamada.hanako@gmail.comまで", [("email", "yamada.hanako@gmail.com")]),
+    ("email_after_katakana", "アドレスtaro@example.com", [("email", "taro@example.com")]),
     ("landline", "03-1234-5678に電話しろ", [("phone", "03-1234-5678")]),
     ("landline_fullwidth", "ＴＥＬ：０３－１２３４－５６７８", [("phone", "０３－１２３４－５６７８")]),
     ("mobile", "090-1234-5678", [("phone", "090-1234-5678")]),
