@@ -151,8 +151,15 @@ def read_public(refs: str | Path, shared: Path | None = None) -> Iterator[Labell
 
 
 def load_messages(data_dir: str | Path = DATA_DIR, *, public: bool = True) -> list[LabelledMessage]:
-    """Every labelled message: team corpus, blind set and (optionally) public references."""
+    """Every labelled message: team corpus, blind set and (optionally) public references.
+
+    Raises InputFormatError when the folder holds no ``corpus/*.jsonl`` or ``blind/*.jsonl`` (a mistyped path
+    must not read as an empty corpus).
+    """
     data_dir = Path(data_dir)
+    if not any(next((data_dir / sub).glob("*.jsonl"), None) for sub in ("corpus", "blind")):
+        raise InputFormatError("no labelled data here: expected corpus/*.jsonl or blind/*.jsonl in this folder "
+                               "(see data/SCHEMA.md), or pass one labelled .jsonl file", path=str(data_dir))
     out: list[LabelledMessage] = []
     for path in sorted((data_dir / "corpus").glob("*.jsonl")):
         out.extend(read_labelled(path))

@@ -18,6 +18,8 @@ import numpy as np
 from sklearn.metrics import average_precision_score, confusion_matrix
 
 from .calibration import expected_calibration_error
+from .data import SPLITS
+from .errors import ConfigError
 from .labels import CATEGORIES
 
 HARASSMENT_RATE = 0.02
@@ -112,7 +114,18 @@ def evaluate_classifier(classifier, messages: list, batch_size: int = 64) -> dic
 
 
 def evaluate_splits(classifier, messages: list, splits: Sequence[str] = ("test", "blind")) -> dict[str, Any]:
-    """The evaluation report: each labelled split, the benign real-text FPR and alerts per 1,000."""
+    """The evaluation report: each labelled split, the benign real-text FPR and alerts per 1,000.
+
+    Raises ConfigError for a split name that does not exist, or when none of ``splits`` has a message: an
+    empty report would read as a model with no figures (and ``--write-card`` would publish it).
+    """
+    unknown = [s for s in splits if s not in SPLITS]
+    if unknown:
+        raise ConfigError(f"unknown split(s) {unknown}; choose from {list(SPLITS)}")
+    if not any(m.split in splits for m in messages):
+        present = sorted({m.split for m in messages})
+        raise ConfigError(f"no labelled messages in split(s) {list(splits)} among {len(messages)} messages "
+                          f"(their splits: {present}); check --data and --splits")
     report: dict[str, Any] = {"model": classifier.config.name, "model_version": classifier.config.version,
                               "thresholds": classifier.thresholds}
     benign = [m for m in messages if m.split == "benign_test"]
