@@ -21,7 +21,7 @@ from typing import Any, overload
 import numpy as np
 
 from .config import CONFIG_NAME, THRESHOLDS_NAME, ModelConfig, load_thresholds
-from .errors import ConfigError, ModelNotFoundError
+from .errors import ConfigError, KasuharaError, ModelNotFoundError
 from .labels import CATEGORIES
 from .normalize import split_sentences
 from .records import Evidence
@@ -123,7 +123,13 @@ class KasuharaClassifier:
             overrides.update(load_thresholds(thresholds))
         if overrides:
             config = replace(config, thresholds={**config.thresholds, **overrides})
-        return cls(folder, config, _load_scorer(folder, config, runtime))
+        try:
+            scorer = _load_scorer(folder, config, runtime)
+        except KasuharaError:
+            raise
+        except Exception as exc:  # ONNX Runtime, tokenizers, NumPy and json each raise their own types
+            raise ModelNotFoundError(_broken_folder_message(folder, exc)) from exc
+        return cls(folder, config, scorer)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the model as loaded (weights, tokenizer, config with current thresholds) to ``path``."""
@@ -238,6 +244,22 @@ class KasuharaClassifier:
             "thresholds": self.thresholds,
             "max_length": self.config.max_length,
         }
+
+
+_LFS_POINTER = b"version https://git-lfs"
+
+
+def _broken_folder_message(folder: Path, exc: Exception) -> str:
+    """Why a model folder with a valid config failed to load, and how to get a whole one."""
+    for path in sorted(folder.iterdir()):
+        if path.is_file():
+            with path.open("rb") as f:
+                if f.read(len(_LFS_POINTER)) == _LFS_POINTER:
+                    return (f"{path} is a Git LFS pointer, not the file itself: run `git lfs pull` in the "
+                            "repository, or install the package again")
+    detail = f"{type(exc).__name__}: {exc}"
+    return (f"the model in {folder} could not be loaded ({detail[:300]}); a file is damaged or incomplete: "
+            "copy the folder again, or rebuild it with `kasuhara train`")
 
 
 def _load_scorer(folder: Path, config: ModelConfig, runtime: str = "onnx"):

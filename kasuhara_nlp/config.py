@@ -100,9 +100,14 @@ class ModelConfig:
         path = Path(folder) / CONFIG_NAME
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{path} is not valid JSON ({exc}); restore it from the model folder") from None
-        return cls.from_dict(data)
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ConfigError(f"{path} cannot be read as JSON ({exc}); restore it from the model folder") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path} must hold a JSON object; restore it from the model folder")
+        try:
+            return cls.from_dict(data)
+        except TypeError as exc:  # a required key is missing, e.g. "backend"
+            raise ConfigError(f"{path} is incomplete ({exc}); restore it from the model folder") from None
 
 
 def load_thresholds(path: str | Path) -> dict[str, float]:
@@ -121,6 +126,8 @@ def load_thresholds(path: str | Path) -> dict[str, float]:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"thresholds file {path} not found") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not text
+        raise ConfigError(f"thresholds file {path} cannot be read ({exc}); pass a JSON file") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"thresholds file {path} is not valid JSON: {exc}") from None
     if isinstance(data, dict) and isinstance(data.get("thresholds"), dict):

@@ -1,5 +1,6 @@
 """The classifier API on a tiny random BERT fine-tuned in the test session and exported to ONNX."""
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -8,7 +9,9 @@ import pytest
 from kasuhara_nlp import bert
 from kasuhara_nlp.bert import length_batches, windows
 from kasuhara_nlp.classifier import KasuharaClassifier, Prediction
-from kasuhara_nlp.errors import ModelNotFoundError
+from kasuhara_nlp.cli import EXIT_FAILURE, main
+from kasuhara_nlp.config import BASELINE_WEIGHTS_NAME, CONFIG_NAME, ONNX_NAME, TOKENIZER_NAME
+from kasuhara_nlp.errors import ConfigError, KasuharaError, ModelNotFoundError
 from kasuhara_nlp.labels import CATEGORIES
 
 pytest.importorskip("torch")
@@ -155,6 +158,51 @@ def test_quoted_reply_is_not_scored_unless_raw(clf):
 def test_missing_model_folder_says_how_to_fix(tmp_path):
     with pytest.raises(ModelNotFoundError, match="save_pretrained"):
         KasuharaClassifier.from_pretrained(tmp_path)
+
+
+LFS = b"version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 44000000\n"
+# (file, what it is replaced by, error type, words the message must contain)
+BROKEN_FOLDER_CASES = [
+    (ONNX_NAME, LFS, ModelNotFoundError, "git lfs pull"),
+    (ONNX_NAME, b"\x08\x07truncated", ModelNotFoundError, "damaged or incomplete"),
+    (TOKENIZER_NAME, b'{"version": "1.0", "trunc', ModelNotFoundError, "damaged or incomplete"),
+    (CONFIG_NAME, b"[]", ConfigError, "JSON object"),
+    (CONFIG_NAME, b'{"name": "x"}', ConfigError, "incomplete"),
+    (CONFIG_NAME, None, ConfigError, "cannot be read"),  # None: a folder where the file should be
+]
+
+
+@pytest.mark.parametrize("name, content, error, words", BROKEN_FOLDER_CASES,
+                         ids=[f"{c[0]}-{c[3].split()[0]}" for c in BROKEN_FOLDER_CASES])
+def test_a_damaged_model_folder_says_which_file_and_how_to_fix(tmp_path, tiny_classifier_dir, name, content,
+                                                                 error, words):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_classifier_dir, folder)
+    (folder / name).unlink()
+    if content is None:
+        (folder / name).mkdir()
+    else:
+        (folder / name).write_bytes(content)
+    with pytest.raises(error, match=words):
+        KasuharaClassifier.from_pretrained(folder)
+
+
+def test_a_damaged_baseline_folder_is_a_model_error(tmp_path, baseline_dir):
+    folder = tmp_path / "model"
+    shutil.copytree(baseline_dir, folder)
+    (folder / BASELINE_WEIGHTS_NAME).write_bytes(b"not an npz")
+    with pytest.raises(ModelNotFoundError, match="damaged or incomplete"):
+        KasuharaClassifier.from_pretrained(folder)
+
+
+def test_info_reports_a_damaged_model_instead_of_crashing(tmp_path, tiny_classifier_dir, capsys):
+    folder = tmp_path / "model"
+    shutil.copytree(tiny_classifier_dir, folder)
+    (folder / ONNX_NAME).write_bytes(LFS)
+    assert main(["info", "--model", str(folder)]) == EXIT_FAILURE
+    out = capsys.readouterr().out
+    assert "kasuhara_nlp:" in out and "model_error:" in out and "git lfs pull" in out
+    assert issubclass(ModelNotFoundError, KasuharaError)
 
 
 def test_japanese_bert_format_trains_and_serves_without_transformers_tokenizer(tmp_path, tiny_messages):
