@@ -165,7 +165,7 @@ class KasuharaClassifier:
             evidence: find the sentences that drove each flagged category.
         """
         single = isinstance(texts, str)
-        batch = [texts] if single else list(texts)
+        batch = _as_texts(texts)
         scored = [t if raw else text_to_score(t).text for t in batch]
         results = self._predict_scored(scored, evidence=evidence)
         return results[0] if single else results
@@ -174,7 +174,7 @@ class KasuharaClassifier:
 
     def predict_proba(self, texts: str | list[str], *, raw: bool = False) -> np.ndarray:
         """Category probabilities, shape (n, 4) in :data:`CATEGORIES` order."""
-        batch = [texts] if isinstance(texts, str) else list(texts)
+        batch = _as_texts(texts)
         scored = [t if raw else text_to_score(t).text for t in batch]
         return self.scorer.score(scored)[0]
 
@@ -244,6 +244,26 @@ class KasuharaClassifier:
             "thresholds": self.thresholds,
             "max_length": self.config.max_length,
         }
+
+
+def _as_texts(texts: Any) -> list[str]:
+    """One str or an iterable of str as a list; anything else is a TypeError naming what was passed.
+
+    A dict or a ticket object must not be iterated silently: predict({"text": ...}) would score the key.
+
+    >>> _as_texts("a"), _as_texts(("a", "b"))
+    (['a'], ['a', 'b'])
+    """
+    if isinstance(texts, str):
+        return [texts]
+    if isinstance(texts, (bytes, dict)) or not hasattr(texts, "__iter__"):
+        raise TypeError(f"predict takes a str or a list of str, got {type(texts).__name__}; "
+                        "pass the message text (decode bytes first)")
+    batch = list(texts)
+    for i, t in enumerate(batch):
+        if not isinstance(t, str):
+            raise TypeError(f"predict takes a str or a list of str; item {i} is {type(t).__name__}")
+    return batch
 
 
 _LFS_POINTER = b"version https://git-lfs"

@@ -160,6 +160,24 @@ def test_missing_model_folder_says_how_to_fix(tmp_path):
         KasuharaClassifier.from_pretrained(tmp_path)
 
 
+@pytest.mark.parametrize("bad, words", [
+    ({"text": "殺すぞ。"}, "got dict"),      # a ticket object: iterating it would score its keys
+    (None, "got NoneType"),
+    (3, "got int"),
+    ("殺すぞ。".encode(), "got bytes"),
+    (["土下座しろ。", None], "item 1 is NoneType"),
+])
+def test_predict_refuses_what_is_not_text(clf, bad, words):
+    with pytest.raises(TypeError, match=words):
+        clf.predict(bad)
+    with pytest.raises(TypeError, match=words):
+        clf.predict_proba(bad)
+
+
+def test_predict_takes_any_iterable_of_str(clf):
+    assert [p.text for p in clf.predict(t for t in TEXTS[:2])] == [p.text for p in clf.predict(TEXTS[:2])]
+
+
 LFS = b"version https://git-lfs.github.com/spec/v1\noid sha256:0123\nsize 44000000\n"
 # (file, what it is replaced by, error type, words the message must contain)
 BROKEN_FOLDER_CASES = [
