@@ -107,6 +107,24 @@ def test_report_message_cli_usage_errors(tmp_path, capsys):
     assert "channel: must be one of" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("field, value, problem", [
+    ("scores", [0.9, 0.1], "scores is not an object"),
+    ("scores", {"abuse": "high"}, "scores is not an object"),
+    ("labels", "abuse", "labels is not a list"),   # a string would be read letter by letter
+    ("severity", "2", "severity is not an integer"),
+])
+def test_route_reports_a_malformed_result_line_and_routes_the_rest(tmp_path, capsys, field, value, problem):
+    bad = result("m1", ["abuse"], 2)
+    bad[field] = value
+    results = tmp_path / "results.jsonl"
+    results.write_text(json.dumps(bad) + "\n" + json.dumps(result("m2", ["abuse"], 2)) + "\n", encoding="utf-8")
+    assert main(["route", str(results), "--policy", str(write_policy(tmp_path)), "--json"]) == EXIT_DATA_ERRORS
+    captured = capsys.readouterr()
+    assert f"results.jsonl:1: {problem}" in captured.err
+    summary = json.loads(captured.out)
+    assert summary["unreadable"] == 1 and summary["sent"] == 1  # the good line after it still went out
+
+
 def test_route_cli(tmp_path, capsys):
     results = tmp_path / "results.jsonl"
     results.write_text("\n".join([json.dumps(result("m1", ["abuse"], 2)), "{broken", json.dumps(result("m2", [], 0))])

@@ -18,6 +18,7 @@ deliver it to each destination with retries.  See delivery.py for the state that
 from __future__ import annotations
 
 import json
+import logging
 import string
 import sys
 import time
@@ -36,6 +37,8 @@ from .destinations import Sender, append_jsonl, make_sender
 from .policy import RoutingPolicy
 from .policy_parse import check_min_scores, load_policy
 
+log = logging.getLogger(__name__)
+
 __all__ = ["RouteSummary", "Router", "route_results_file"]
 
 
@@ -45,7 +48,7 @@ class RouteSummary:
 
     results: int = 0
     skipped: int = 0  # not "ok", not flagged, or a conversation record
-    unreadable: int = 0  # lines of a results file that were not JSON objects
+    unreadable: int = 0  # results that were not usable records (not JSON objects, or fields of the wrong type)
     alerts: int = 0  # new alerts delivered now
     unrouted: int = 0  # flagged categories that no rule selected
     duplicates: int = 0  # alerts decided by an earlier run
@@ -168,18 +171,17 @@ class Router:
 
     def _route_one(self, result: dict[str, Any], summary: RouteSummary) -> None:
         summary.results += 1
-        if not isinstance(result, dict):
-            summary.skipped += 1
+        problem = "not an object" if not isinstance(result, dict) else shape_problem(result)
+        if problem:  # read_results reports these with file and line; a caller's own records are counted here
+            log.warning("result %s not routed: %s", result.get("id") if isinstance(result, dict) else "?", problem)
+            summary.unreadable += 1
             return
         labels = [c for c in result.get("labels") or [] if c in CATEGORIES]
         if (result.get("status", "ok") != "ok" or not labels
                 or (result.get("kind", "message") != "message" and not self.policy.route_conversations)):
             summary.skipped += 1
             return
-        try:
-            severity = int(result.get("severity") or 0)
-        except (TypeError, ValueError):
-            severity = 0
+        severity = result.get("severity") or 0
         if not 1 <= severity <= 3:
             summary.skipped += 1
             return
@@ -292,6 +294,25 @@ class Router:
         summary.dead += 1
 
 
+def shape_problem(result: dict[str, Any]) -> str | None:
+    """What makes a result record unusable for routing, or None (the fields routing reads, as scanning writes them).
+
+    >>> shape_problem({"labels": ["abuse"], "scores": {"abuse": 0.9}, "severity": 2}) is None
+    True
+    >>> shape_problem({"labels": "abuse"})
+    'labels is not a list of category ids'
+    """
+    labels, scores, severity = result.get("labels"), result.get("scores"), result.get("severity")
+    if labels is not None and not (isinstance(labels, list) and all(isinstance(c, str) for c in labels)):
+        return "labels is not a list of category ids"
+    if scores is not None and not (isinstance(scores, dict) and all(
+            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in scores.values())):
+        return "scores is not an object of category -> number"
+    if severity is not None and (isinstance(severity, bool) or not isinstance(severity, int)):
+        return "severity is not an integer 0-3"
+    return None
+
+
 def read_results(path: str | Path, on_problem: Callable[[str], None] | None = None,
                  problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
     """Yield the result records of a JSONL results file ("-": stdin); bad lines are reported, not fatal."""
@@ -307,8 +328,9 @@ def read_results(path: str | Path, on_problem: Callable[[str], None] | None = No
                 record = json.loads(line)
             except json.JSONDecodeError:
                 record = None
-            if not isinstance(record, dict):
-                message = f"{path}:{n}: not a JSON object; line skipped"
+            problem = "not a JSON object" if not isinstance(record, dict) else shape_problem(record)
+            if problem:
+                message = f"{path}:{n}: {problem}; line skipped"
                 if problems is not None:
                     problems.append(message)
                 if on_problem:
