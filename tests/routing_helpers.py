@@ -84,8 +84,15 @@ class WebhookServer:
 
 
 class _Recorder:
-    def __init__(self):
+    def __init__(self, refuse: frozenset[str] = frozenset()):
         self.messages: list[dict] = []
+        self.refuse = refuse  # recipient addresses answered with 550, as for a mistyped or departed address
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
+        if address in self.refuse:
+            return "550 5.1.1 no such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
@@ -109,11 +116,12 @@ def _auth(server, session, envelope, mechanism, auth_data):
 
 
 class SmtpServer:
-    """aiosmtpd on 127.0.0.1; with ``tls_context`` it offers STARTTLS (and requires it when asked)."""
+    """aiosmtpd on 127.0.0.1; with ``tls_context`` it offers STARTTLS (and requires it when asked); it refuses
+    the recipients in ``refuse``."""
 
     def __init__(self, *, tls_context: ssl.SSLContext | None = None, require_starttls: bool = False,
-                 auth: bool = False):
-        self.handler = _Recorder()
+                 auth: bool = False, refuse: frozenset[str] = frozenset()):
+        self.handler = _Recorder(refuse)
         kwargs = {}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=require_starttls)

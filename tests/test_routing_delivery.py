@@ -180,6 +180,18 @@ def test_email_over_plain_smtp_reaches_the_team_and_the_manager(tmp_path):
     assert msg["X-Kasuhara-Idempotency-Key"] and not severe["tls"]
 
 
+def test_a_refused_manager_address_is_dead_lettered_not_sent(tmp_path):
+    # The team's copy goes out; the manager's is refused (a mistyped or departed address). Calling that "sent"
+    # would hide that the manager of a severity-3 case was never told.
+    with SmtpServer(refuse=frozenset({"sato@example.jp"})) as smtp:
+        with Router(mail_policy(tmp_path, smtp.port)) as router:
+            s = router.route([result("m1", ["abuse"], 3, staff_name="山田 花子")])
+        assert [m["to"] for m in smtp.messages] == [["team@example.jp"]]
+    assert (s.sent, s.dead) == (0, 1)
+    dead = read_jsonl(tmp_path / "state" / "dead_letter.jsonl")
+    assert "refused sato@example.jp (550)" in dead[0]["error"] and "SMTP accepted 1/2" in dead[0]["error"]
+
+
 @pytest.fixture(scope="module")
 def tls_files(tmp_path_factory):
     pytest.importorskip("cryptography")

@@ -246,7 +246,14 @@ class EmailSender:
             raise DeliveryError(f"SMTP {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
-        return f"SMTP accepted {len(to) - len(refused)}/{len(to)}"
+        if refused:
+            # Some recipients have it and some do not: a retry would send it twice to the first, and calling it
+            # sent would hide that (say) the manager of a severity-3 case was never told. Dead-letter it, naming
+            # who was refused, so the run exits 1 and someone forwards it by hand.
+            codes = ", ".join(f"{addr} ({code})" for addr, (code, _) in sorted(refused.items()))
+            raise DeliveryError(f"SMTP accepted {len(to) - len(refused)}/{len(to)}; refused {codes}: the others "
+                                "have it, forward it to these by hand and fix the address", retryable=False)
+        return f"SMTP accepted {len(to)}/{len(to)}"
 
     def already_delivered(self, alert: Alert) -> bool:
         return False  # SMTP cannot be asked; a resend carries the same Message-ID
