@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from .analysis import read_results
 from .errors import InputFormatError, LabelError
 from .labels import validate_labels
+from .records import message_ref
 
 DECISIONS = ("agree", "wrong_category", "not_harassment")
 FEEDBACK_SOURCE = "analyst_feedback"
@@ -53,6 +54,18 @@ def text_hash(text: str) -> str:
 def _get(result: Any, key: str, default: Any = None) -> Any:
     value = result.get(key, default) if isinstance(result, Mapping) or hasattr(result, "get") else default
     return default if value is None or (isinstance(value, float) and value != value) else value
+
+
+def _ref(result: Any) -> str:
+    """Which message a result is (:func:`~kasuhara_nlp.records.message_ref`): ids such as row numbers repeat
+    when one scan covers several exports.  Read through ``_get`` because a load_results() row holds NaN for
+    missing fields."""
+    return message_ref({k: _get(result, k) for k in ("id", "message_id", "source_file")})
+
+
+def _key(decision: Mapping[str, Any]) -> str:
+    # Decisions written before result_ref existed carry only the bare id.
+    return decision.get("result_ref") or decision["result_id"]
 
 
 def _analyst(analyst: str | None) -> str:
@@ -102,7 +115,7 @@ def record_decision(corrections_path: str | Path, result: Any, decision: str, *,
     if _get(result, "id") is None:
         raise LabelError("the result has no 'id'; pass a row of load_results() or a result dict")
     entry = {
-        "result_id": str(_get(result, "id")), "decision": decision, "labels": labels, "severity": int(severity),
+        "result_id": str(_get(result, "id")), "result_ref": _ref(result), "decision": decision, "labels": labels, "severity": int(severity),
         "predicted_labels": predicted, "predicted_severity": predicted_severity,
         "model": _get(result, "model"), "model_version": _get(result, "model_version"),
         "analyst": _analyst(analyst), "decided_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
@@ -166,8 +179,8 @@ def read_corrections(corrections_path: str | Path, latest_only: bool = True) -> 
                                        line=n) from None
             entry["_line"] = n
             everything.append(entry)
-            decisions.pop(entry["result_id"], None)  # re-insert: keep the order of the latest decisions
-            decisions[entry["result_id"]] = entry
+            decisions.pop(_key(entry), None)  # re-insert: keep the order of the latest decisions
+            decisions[_key(entry)] = entry
     return list(decisions.values()) if latest_only else everything
 
 
@@ -188,9 +201,9 @@ def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], resu
     channel = str(result.get("channel") or "other")
     model = " ".join(str(x) for x in (result.get("model"), result.get("model_version")) if x) or "unknown model"
     predicted = ",".join(decision.get("predicted_labels") or []) or "none"
-    family_key = result.get("conversation_id") or decision["result_id"]
+    family_key = result.get("conversation_id") or _key(decision)
     return {
-        "id": _feedback_id(decision["result_id"], result.get("model")),
+        "id": _feedback_id(_key(decision), result.get("model")),
         "family": _feedback_id(str(family_key), None),
         "text": result.get("text") or "",
         "label_quote": None,
@@ -226,10 +239,21 @@ def corrections_to_training(corrections_path: str | Path, results_path: str | Pa
     ``out_path`` is overwritten; check it with ``python data/tools/check_records.py OUT``.
     """
     decisions = read_corrections(corrections_path)
-    results = {str(r["id"]): r for r in read_results(results_path) if r.get("kind", "message") == "message"}
+    messages = [r for r in read_results(results_path) if r.get("kind", "message") == "message"]
+    results = {_ref(r): r for r in messages}
+    by_id: dict[str, list[dict[str, Any]]] = {}
+    for r in messages:
+        by_id.setdefault(str(r["id"]), []).append(r)
     records = []
     for d in decisions:
-        result = results.get(d["result_id"])
+        if "result_ref" in d:
+            result = results.get(d["result_ref"])
+        elif len(by_id.get(d["result_id"], [])) > 1:
+            raise InputFormatError(f"result id {d['result_id']!r} is in {results_path} {len(by_id[d['result_id']])} "
+                                   "times (several exports in one scan) and this decision, from an older version, "
+                                   "does not say which; record it again", path=str(corrections_path), line=d["_line"])
+        else:
+            result = (by_id.get(d["result_id"]) or [None])[0]
         if result is None:
             raise InputFormatError(f"result {d['result_id']!r} is not in {results_path}; pass the results file "
                                    "the decisions were made on", path=str(corrections_path), line=d["_line"])

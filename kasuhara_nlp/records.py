@@ -1,7 +1,8 @@
 """Records shared by every stage: what readers yield and what scanning writes.
 
 Data flows one way: readers yield :class:`MessageRecord`; the scanner turns each one into a
-:class:`ScanResult`, the output contract written as JSONL or CSV.  No logic lives here.
+:class:`ScanResult`, the output contract written as JSONL or CSV.  No logic lives here but
+:func:`message_ref`, the contract's rule for which message a result is.
 
 >>> r = MessageRecord(record_id="m1", body_text="こんにちは")
 >>> r.author_role, r.status
@@ -11,7 +12,7 @@ Data flows one way: readers yield :class:`MessageRecord`; the scanner turns each
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 #: Version of the JSONL output contract below.  Bump on incompatible changes.
 SCHEMA_VERSION = "1.0"
@@ -112,3 +113,17 @@ class ScanResult:
         extra = d.pop("extra")
         d.update({k: v for k, v in extra.items() if k not in d})
         return d
+
+
+def message_ref(result: Mapping[str, Any]) -> str:
+    """The message's identity for de-duplication and analyst decisions: its Message-ID / ticket comment id
+    when the result carries one (global), else the record id qualified by the source file (ids like row
+    numbers repeat across files).
+
+    >>> message_ref({"id": "7", "source_file": "inbox.csv"}), message_ref({"id": "7", "message_id": "<a@b>"})
+    ('inbox.csv#7', '<a@b>')
+    """
+    if result.get("message_id"):
+        return str(result["message_id"])
+    source = result.get("source_file") or ""
+    return f"{source}#{result.get('id', '')}" if source else str(result.get("id", ""))

@@ -114,3 +114,28 @@ def test_cli_feedback(tmp_path: Path, results: Path, capsys) -> None:
     assert json.loads(out.read_text(encoding="utf-8"))["source"] == "analyst_feedback"
     assert main(["feedback", str(c), "--results", str(tmp_path / "missing.jsonl"), "-o", str(out)]) == 3
     assert main(["feedback", str(c), "-o", str(out)]) == 2  # --results is required
+
+
+def test_decisions_on_two_exports_with_the_same_row_ids_stay_apart(tmp_path: Path) -> None:
+    # One scan over two CSV exports: both have a row "1". A decision is on one message, not on an id.
+    a = dict(FLAGGED, id="1", source_file="store_a.csv")
+    b = dict(LEGIT, id="1", source_file="store_b.csv")
+    results = tmp_path / "results.jsonl"
+    results.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in (a, b)), encoding="utf-8")
+    c = tmp_path / "c.jsonl"
+    record_decision(c, a, "agree", analyst="sato")
+    record_decision(c, b, "not_harassment", analyst="sato")
+    assert [d["decision"] for d in read_corrections(c)] == ["agree", "not_harassment"]
+    out = tmp_path / "fb.jsonl"
+    assert corrections_to_training(c, results, out) == 2
+    records = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["text"], r["labels"]) for r in records] == [(a["text"], ["abuse"]), (b["text"], [])]
+    assert records[0]["id"] != records[1]["id"]
+
+    # A decision written before decisions named their message cannot say which "1" it meant.
+    old = tmp_path / "old.jsonl"
+    entry = json.loads(c.read_text(encoding="utf-8").splitlines()[0])
+    del entry["result_ref"]
+    old.write_text(json.dumps(entry, ensure_ascii=False) + "\n", encoding="utf-8")
+    with pytest.raises(InputFormatError, match="'1' is in .* 2 times"):
+        corrections_to_training(old, results, out)

@@ -23,6 +23,7 @@ from typing import Any
 
 from ..labels import SEVERITY_NAMES_EN, SEVERITY_NAMES_JA, display_name
 from ..pii import mask_text
+from ..records import message_ref
 from .policy import MessageSettings
 
 __all__ = ["Alert", "alert_key", "message_ref", "render_subject", "render_text", "render_title",
@@ -67,19 +68,6 @@ _WORDS = {
 # Fields shown as "label: value" lines, in order; empty values are left out.
 _LINE_FIELDS = ("origin", "score", "staff", "manager", "conversation_id", "message_id", "timestamp", "channel",
                 "other_labels", "ticket_url")
-
-
-def message_ref(result: dict[str, Any]) -> str:
-    """The message's identity for de-duplication: its Message-ID / ticket comment id when the results
-    carry one (global), else the record id qualified by the source file (ids like row numbers repeat).
-
-    >>> message_ref({"id": "7", "source_file": "inbox.csv"}), message_ref({"id": "7", "message_id": "<a@b>"})
-    ('inbox.csv#7', '<a@b>')
-    """
-    if result.get("message_id"):
-        return str(result["message_id"])
-    source = result.get("source_file") or ""
-    return f"{source}#{result.get('id', '')}" if source else str(result.get("id", ""))
 
 
 def alert_key(ref: str, category: str, severity: int) -> str:
