@@ -65,6 +65,23 @@ _HEADER_FROM = re.compile(r"\s*(?:差出人|送信者|送信元|From)\s*[:：]",
 _HEADER_OTHER = re.compile(
     r"\s*(?:送信日時|日時|日付|Sent|Date|宛先|To|CC|件名|Subject)\s*[:：]", re.IGNORECASE
 )
+# Web-form notifications use the same words (送信者：/日時：/件名：) for their fields, so a block
+# opened by 送信者/送信元 counts as a quoted header only with a label that only mail headers carry.
+_WEAK_FROM = re.compile(r"\s*(?:送信者|送信元)\s*[:：]")
+_MAIL_ONLY_HEADER = re.compile(r"\s*(?:送信日時|日付|Sent|Date|宛先|To|CC)\s*[:：]", re.IGNORECASE)
+# The field of a web form that holds the visitor's free text (本文：, お問い合わせ内容：,
+# 【ご相談内容】).  Mail headers and signatures have no such field, so a block that contains one
+# is the customer's message.
+_FORM_TEXT_LABEL = (
+    r"(?:(?:お?問い?合わ?せ|ご?相談|ご?質問|ご?意見|ご?要望|ご?依頼|ご?用件|メッセージ|コメント)(?:の?(?:内容|本文|事項))?"
+    r"|内容|本文)"
+)
+_FORM_TEXT_FIELD = re.compile(
+    r"[ \t\u3000]*[■□◆◇●○▼▽・]?[ \t\u3000]*"
+    rf"(?:[【\[［<＜]{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[】\]］>＞]"
+    rf"|{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[ \t\u3000]*(?:[:：]|$))"
+)
+_FORM_FIELD_SPAN = 12  # lines after a 送信者/差出人 line searched for a form's free-text field
 
 # Signature delimiters.  `-- ` is the RFC 3676 delimiter; the rules are Japanese business styles.
 _SIG_DASHES = re.compile(r"--[ \t]?$")
@@ -139,15 +156,26 @@ def _lines(text: str) -> list[tuple[int, str, int]]:
     return out
 
 
+def _has_form_text_field(lines: list[tuple[int, str, int]], start: int, stop: int) -> bool:
+    """True when a line in ``lines[start:stop]`` is a web form's free-text field label."""
+    return any(_FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))
+
+
 def _is_header_block(lines: list[tuple[int, str, int]], i: int) -> bool:
     """A `差出人:`/`From:` line opens a header block only if another header line follows soon.
 
-    A customer sentence such as "差出人：山田です" is therefore not a quote.
+    A customer sentence such as "差出人：山田です" is therefore not a quote.  Nor is a web form's
+    field block (`送信者：`/`日時：`/`件名：`, then `本文：`): it is what the customer wrote.
     """
-    for j in range(i + 1, min(i + 4, len(lines))):
-        if _HEADER_OTHER.match(lines[j][1]):
-            return True
-    return False
+    others = [lines[j][1] for j in range(i + 1, min(i + 4, len(lines))) if _HEADER_OTHER.match(lines[j][1])]
+    if not others:
+        return False
+    if _WEAK_FROM.match(lines[i][1]) and not any(_MAIL_ONLY_HEADER.match(o) for o in others):
+        return False
+    # The form's fields run up to the first blank line; a quoted header block ends there too.
+    limit = min(i + 1 + _FORM_FIELD_SPAN, len(lines))
+    end = next((j for j in range(i + 1, limit) if not lines[j][1].strip()), limit)
+    return not _has_form_text_field(lines, i + 1, end)
 
 
 def _mail_kinds(lines: list[tuple[int, str, int]]) -> list[str]:
@@ -238,6 +266,10 @@ def _mark_signatures(lines: list[tuple[int, str, int]], kinds: list[str], stop: 
         if dashes and contacts < 1 and len(after) > 6:
             continue
         if rule and contacts < 2:
+            continue
+        if rule and _has_form_text_field(lines, k + 1, block_end):
+            # A web form's field block (お名前/電話番号/メールアドレス, then お問い合わせ内容)
+            # between rules: contact lines, but the customer's message follows them.
             continue
         for m in range(k, block_end):
             if kinds[m] == "new":

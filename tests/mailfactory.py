@@ -96,3 +96,49 @@ def mbox(messages: list[bytes], *, crlf: bool = False) -> bytes:
         out += msg.rstrip(b"\n") + b"\n\n"
     data = bytes(out)
     return data.replace(b"\n", b"\r\n") if crlf else data
+
+
+def mime_part(
+    body: bytes | str, *, content_type: str = "text/plain", charset: str | None = "utf-8", cte: str = "8bit",
+    headers: str = "",
+) -> bytes:
+    """One MIME body part (headers + payload), the body encoded like :func:`message` does it."""
+    if isinstance(body, str):
+        label = (charset or "utf-8").lower()
+        if label in ("iso-2022-jp", "cp50220"):
+            body = cp50220(body)
+        elif label in ("shift_jis", "windows-31j", "x-sjis", "ms932"):
+            body = body.encode("cp932")
+        else:
+            body = body.encode(label)
+    payload = base64.encodebytes(body) if cte == "base64" else body
+    ctype = f"{content_type}; charset={charset}" if charset else content_type
+    head = f"Content-Type: {ctype}\n{headers}"
+    if cte:
+        head += f"Content-Transfer-Encoding: {cte}\n"
+    return head.encode("ascii") + b"\n" + payload
+
+
+def attached_message(inner: bytes, *, filename: str | None = "received.eml", disposition: str = "attachment") -> bytes:
+    """A ``message/rfc822`` part holding ``inner`` (a whole mail), as "forward as attachment" writes it."""
+    head = "Content-Type: message/rfc822\n"
+    if disposition:
+        head += f"Content-Disposition: {disposition}" + (f'; filename="{filename}"' if filename else "") + "\n"
+    return head.encode("ascii") + b"\n" + inner
+
+
+def multipart(
+    parts: list[bytes], *, subtype: str = "mixed", boundary: str = "b0", headers: str = "", nested: bool = False
+) -> bytes:
+    """A multipart message around ready-made parts; ``nested`` gives a body part (no mail headers)."""
+    head = f'{headers}Content-Type: multipart/{subtype}; boundary="{boundary}"\n\n'
+    if not nested:
+        head = (
+            f"From: 山田 <yamada@example.com>\nTo: support@example.jp\nSubject: {encoded_word('被害の相談', 'ISO-2022-JP')}\n"
+            f"Message-ID: <mp-{boundary}@example.com>\nDate: Tue, 04 Mar 2025 10:15:00 +0900\nMIME-Version: 1.0\n"
+        ) + head
+    out = bytearray(head.encode("utf-8"))
+    for part in parts:
+        out += f"--{boundary}\n".encode() + part.rstrip(b"\n") + b"\n"
+    out += f"--{boundary}--\n".encode()
+    return bytes(out)

@@ -36,6 +36,13 @@ DECODE_CASES = (
     ("ascii_label_on_utf8", "返金しろ".encode("utf-8"), "us-ascii", "返金しろ", "charset-mismatch:ascii"),
     ("utf8_label_on_cp932", "返金しろ".encode("cp932"), "utf-8", "返金しろ", "charset-mismatch:utf-8"),
     ("carrier_emoji_pua", b"\xf8\x9f", "shift_jis", "\ue63e", "private-use-chars:1"),
+    # ISO-2022-JP is 7-bit: 8-bit bytes under that label are another charset (old form CGIs).
+    ("iso2022jp_label_on_cp932", HARD_TEXT.encode("cp932"), "ISO-2022-JP", HARD_TEXT, "charset-guessed:cp932"),
+    ("iso2022jp_label_on_utf8", HARD_TEXT.encode("utf-8"), "iso-2022-jp", HARD_TEXT, "charset-guessed:utf-8"),
+    ("iso2022jp_label_on_euc_jp", "ふざけるな、返金しろ".encode("euc_jp"), "ISO-2022-JP", "ふざけるな、返金しろ",
+     "charset-guessed:euc_jp"),
+    ("iso2022jp_with_8bit_cp932_line", cp50220("お名前：山田\n") + "①返金しろ\n".encode("cp932"), "ISO-2022-JP",
+     "お名前：山田\n①返金しろ\n", "charset-guessed:cp932"),
     (
         "mojibake_repaired",
         "ありがとう".encode("utf-8").decode("latin-1").encode("utf-8"),
@@ -108,3 +115,28 @@ def test_raw_header_warning() -> None:
 
 def test_mojibake_left_alone_when_not_japanese() -> None:
     assert repair_mojibake("déjà vu") == ("déjà vu", False)
+
+
+# (case id, bytes labelled ISO-2022-JP): warnings must name the wrong label, never the CP50220 fallback,
+# which means something else (① inside a real ISO-2022-JP run).
+EIGHT_BIT_ISO_CASES = (
+    ("cp932", "ふざけるな。殺すぞ".encode("cp932")),
+    ("utf8", "ふざけるな。殺すぞ".encode("utf-8")),
+    ("mixed_escapes_and_cp932", cp50220("件名：返品\n") + "殺すぞ".encode("cp932")),
+)
+
+
+@pytest.mark.parametrize("data", [c[1] for c in EIGHT_BIT_ISO_CASES], ids=[c[0] for c in EIGHT_BIT_ISO_CASES])
+def test_8bit_bytes_under_iso2022jp_label_are_reported(data: bytes) -> None:
+    warnings: list[str] = []
+    text = decode_bytes(data, "ISO-2022-JP", warnings)
+    assert "殺すぞ" in text
+    assert "charset-mismatch:iso-2022-jp" in warnings and "cp50220-fallback" not in warnings
+
+
+def test_8bit_garbage_under_iso2022jp_label_counts_replacements() -> None:
+    warnings: list[str] = []
+    text = decode_bytes("返金しろ".encode("cp932") + b"\x82", "ISO-2022-JP", warnings)
+    assert text.startswith("返金しろ")
+    assert "charset-mismatch:iso-2022-jp" in warnings
+    assert any(w.startswith("replacement-chars:") for w in warnings)

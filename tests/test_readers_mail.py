@@ -12,7 +12,7 @@ import pytest
 from kasuhara_nlp.readers import read_records
 from kasuhara_nlp.readers.mail import read_mbox
 from kasuhara_nlp.readers.mime import message_to_record
-from tests.mailfactory import cp50220, mbox, message
+from tests.mailfactory import attached_message, cp50220, mbox, message, mime_part, multipart
 
 HARD = "①至急㈱髙﨑～返金しろ"
 
@@ -95,6 +95,45 @@ def test_quote_styles_in_mail(body: str, expected: str) -> None:
     rec = message_to_record(message(body, charset="iso-2022-jp", cte="7bit"), source_format="eml",
                             source_file="m.eml", locator="file")
     assert rec.text_to_score == expected
+
+
+FORM_THREAT = "いい加減にしろ。今すぐ社長が家まで来て土下座しろ。来なければ店に火をつけてやる。"
+FORM_HEADER = f"ホームページから以下のお問い合わせがありました。\n\n送信者：山田太郎\n日時：2025/03/04 10:15\n件名：返品について\n本文：\n{FORM_THREAT}\n"
+FORM_RULE = (
+    "ホームページからお問い合わせがありました。\n\n━━━━━━━━━━━━━━━━━━━━\nお名前：山田太郎\n電話番号：090-1234-5678\n"
+    f"メールアドレス：yamada@example.com\nお問い合わせ内容：\n{FORM_THREAT}\n━━━━━━━━━━━━━━━━━━━━\n"
+)
+
+# (case id, body, charset, transfer encoding): web-form notifications as form CGIs and SaaS forms send them.
+FORM_MAIL_CASES = (
+    ("header_fields_iso2022jp", FORM_HEADER, "ISO-2022-JP", "7bit"),
+    ("header_fields_shift_jis_base64", FORM_HEADER, "Shift_JIS", "base64"),
+    ("rule_fields_iso2022jp", FORM_RULE, "ISO-2022-JP", "7bit"),
+    ("rule_fields_utf8_qp", FORM_RULE, "utf-8", "quoted-printable"),
+)
+
+
+@pytest.mark.parametrize("body,charset,cte", [c[1:] for c in FORM_MAIL_CASES], ids=[c[0] for c in FORM_MAIL_CASES])
+def test_web_form_notification_text_is_scored(tmp_path: Path, body: str, charset: str, cte: str) -> None:
+    path = tmp_path / "form.eml"
+    path.write_bytes(message(body, charset=charset, cte=cte, sender="form@shop.example.co.jp",
+                             subject="【お問い合わせ】返品について", subject_charset=charset))
+    (rec,) = read_records([str(path)])
+    assert rec.status == "ok" and rec.body_text.replace("\r\n", "\n") == body
+    assert FORM_THREAT in (rec.text_to_score or "") and not rec.text_fallback
+    assert {s.kind for s in rec.segments} == {"new"}
+
+
+def test_iso2022jp_label_on_8bit_shift_jis_body(tmp_path: Path) -> None:
+    # Old form CGIs label the mail ISO-2022-JP but send the visitor's Shift_JIS bytes unconverted.
+    body = "ふざけるな。①今すぐ社長が土下座しに来い。来なければ殺す。\n"
+    path = tmp_path / "cgi.eml"
+    path.write_bytes(message(body.encode("cp932"), charset="ISO-2022-JP", cte="7bit"))
+    (rec,) = read_records([str(path)])
+    assert rec.body_text == body and rec.text_to_score == body
+    assert "charset-mismatch:iso-2022-jp" in rec.decode_warnings
+    assert "charset-guessed:cp932" in rec.decode_warnings
+    assert "cp50220-fallback" not in rec.decode_warnings
 
 
 def test_mbox_from_line_in_body_does_not_split(tmp_path: Path) -> None:
@@ -240,6 +279,48 @@ def test_binary_attachment_listed_not_read() -> None:
     assert rec.body_text.strip() == "写真を見ろ"
     assert [a["content_type"] for a in rec.attachments] == ["image/png", "application/pdf"]
     assert rec.attachments[0]["filename"] == "写真.png" and rec.attachments[0]["size"] > 10000
+
+
+CUSTOMER = "このようなメールが届きました。①添付をご確認ください。"
+THREAT = "お前を殺す。家族もただでは済まさない。"
+INNER_ISO = message(THREAT, charset="ISO-2022-JP", cte="7bit", subject="脅迫", subject_charset="ISO-2022-JP",
+                    sender="other@example.net", msgid="<inner@example.net>")
+INNER_SJIS_ALT = multipart(
+    [mime_part(THREAT, charset="Shift_JIS", cte="base64"),
+     mime_part(f"<p>{THREAT}</p>", content_type="text/html", charset="Shift_JIS", cte="base64")],
+    subtype="alternative", boundary="inner")
+CUSTOMER_ISO = mime_part(CUSTOMER, charset="ISO-2022-JP", cte="7bit")
+CUSTOMER_HTML_ONLY = multipart(
+    [mime_part("HTMLメールです", charset="ISO-2022-JP", cte="7bit"),
+     mime_part(f"<div>{CUSTOMER}</div>", content_type="text/html", charset="ISO-2022-JP", cte="7bit")],
+    subtype="alternative", boundary="outer-alt", nested=True)
+
+# (case id, parts of a multipart/mixed mail, expected attachments as (filename, content type)):
+# a mail the customer received and forwards as evidence is someone else's words, never theirs.
+ATTACHED_MAIL_CASES = (
+    ("rfc822_attachment", [CUSTOMER_ISO, attached_message(INNER_ISO)], [("received.eml", "message/rfc822")]),
+    ("rfc822_inline_no_filename", [CUSTOMER_ISO, attached_message(INNER_SJIS_ALT, filename=None, disposition="inline")],
+     [(None, "message/rfc822")]),
+    ("rfc822_no_disposition", [CUSTOMER_ISO, attached_message(INNER_ISO, disposition="")], [(None, "message/rfc822")]),
+    ("eml_as_octet_stream",
+     [CUSTOMER_ISO, mime_part(INNER_ISO, content_type='application/octet-stream; name="received.eml"', charset=None,
+                              cte="base64", headers='Content-Disposition: attachment; filename="received.eml"\n')],
+     [("received.eml", "application/octet-stream")]),
+    ("html_only_customer_and_attached_plain", [CUSTOMER_HTML_ONLY, attached_message(INNER_ISO)],
+     [("received.eml", "message/rfc822")]),
+)
+
+
+@pytest.mark.parametrize("parts,expected", [c[1:] for c in ATTACHED_MAIL_CASES], ids=[c[0] for c in ATTACHED_MAIL_CASES])
+def test_attached_mail_is_listed_not_scored(tmp_path: Path, parts: list[bytes], expected: list) -> None:
+    path = tmp_path / "fwd.eml"
+    path.write_bytes(multipart(parts))
+    (rec,) = read_records([str(path)])
+    assert rec.body_text.strip() == CUSTOMER
+    assert "殺す" not in rec.body_text and "殺す" not in (rec.text_to_score or "")
+    assert rec.status == "ok" and rec.subject == "被害の相談"
+    assert [(a["filename"], a["content_type"]) for a in rec.attachments] == expected
+    assert all(a["size"] > 0 for a in rec.attachments)
 
 
 def test_truncated_mime_part() -> None:

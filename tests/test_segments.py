@@ -9,6 +9,21 @@ import pytest
 from kasuhara_nlp.records import SEGMENT_KINDS
 from kasuhara_nlp.segments import speaker_kind, text_to_score
 
+FORM_THREAT = "いい加減にしろ。今すぐ社長が家まで来て土下座しろ。来なければ店に火をつけてやる。\n"
+FORM_HEADER_FIELDS = (
+    "ホームページから以下のお問い合わせがありました。\n\n送信者：山田太郎\n日時：2025/03/04 10:15\n"
+    f"件名：返品について\n本文：\n{FORM_THREAT}"
+)
+FORM_HEADER_NO_LABEL = f"以下の内容で送信されました。\n\n送信者：山田太郎\n日時：2025/03/04 10:15\n件名：返品\n\n{FORM_THREAT}"
+FORM_RULE_FIELDS = (
+    "ホームページからお問い合わせがありました。\n\n━━━━━━━━━━━━━━━━━━━━\nお名前：山田太郎\n電話番号：090-1234-5678\n"
+    f"メールアドレス：yamada@example.com\nお問い合わせ内容：\n{FORM_THREAT}━━━━━━━━━━━━━━━━━━━━\n"
+)
+FORM_BULLET_FIELDS = (
+    "お問い合わせフォームより送信がありました。\n＝＝＝＝＝＝＝＝＝＝\n■お名前\n山田太郎\n■メールアドレス\n"
+    f"yamada@example.com\n■電話番号\n090-1234-5678\n■ご相談内容\n{FORM_THREAT}＝＝＝＝＝＝＝＝＝＝\n"
+)
+
 # (case id, original, expected scored text, kinds that must be present)
 SEGMENT_CASES = (
     (
@@ -287,6 +302,31 @@ SEGMENT_CASES = (
         "返金しろ",
         "返金しろ",
         {"new"},
+    ),
+    # Web-form notifications: an intro line, then the form's fields.  The fields are the customer's
+    # message, not a quoted header block or a signature.
+    ("form_sender_date_subject_body_fields", FORM_HEADER_FIELDS, FORM_HEADER_FIELDS, {"new"}),
+    ("form_sender_date_subject_no_body_label", FORM_HEADER_NO_LABEL, FORM_HEADER_NO_LABEL, {"new"}),
+    ("form_rule_then_contact_fields", FORM_RULE_FIELDS, FORM_RULE_FIELDS, {"new"}),
+    ("form_bullet_labels_equals_rule", FORM_BULLET_FIELDS, FORM_BULLET_FIELDS, {"new"}),
+    (
+        "form_then_site_signature",
+        FORM_RULE_FIELDS + "株式会社サンプル\nTEL 03-1234-5678\nhttps://example.jp\n",
+        FORM_RULE_FIELDS[: FORM_RULE_FIELDS.index(FORM_THREAT) + len(FORM_THREAT)],
+        {"new", "signature"},
+    ),
+    (
+        "notes_style_header_block_still_quoted",
+        "返事しろ\n\n送信者: サポート\n宛先: 山田\n日付: 2025/03/04\n件名: Re: 返品\n\n確認中です\n",
+        "返事しろ\n\n",
+        {"new", "quoted"},
+    ),
+    (
+        "signature_with_disclaimer_still_signature",
+        "返金しろ\n\n━━━━━━━━━━━━\n株式会社サンプル 山田\nTEL 03-1234-5678\nMail：yamada@example.jp\n"
+        "本メールの内容を無断で転送することを禁じます。\n━━━━━━━━━━━━\n",
+        "返金しろ\n\n",
+        {"new", "signature"},
     ),
 )
 

@@ -54,6 +54,7 @@ _KANJI_ESCAPES = {b"\x1b$B", b"\x1b$@", b"\x1b$(B", b"\x1b$(Q", b"\x1b$(O"}
 _MOJIBAKE = re.compile("[ãâäåæçèéï][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
 _JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 _PUA = re.compile("[\ue000-\uf8ff]")
+_HALF_KANA = re.compile("[\uff61-\uff9f]")
 
 
 def codec_for(label: str | None) -> str | None:
@@ -94,12 +95,13 @@ def _jis_pairs_to_cp932(run: bytes) -> str:
     return text
 
 
-def decode_iso2022jp_ms(data: bytes) -> str:
+def decode_iso2022jp_ms(data: bytes, eight_bit: str = "latin-1") -> str:
     """Decode ISO-2022-JP as Windows writes it (CP50220/50221/50222).
 
     ``ESC $ B``/``ESC $ @`` runs go through CP932 (so ① ㈱ 髙 﨑 survive), ``ESC ( I`` and SO/SI
     select half-width katakana, ``ESC ( J`` is read as ASCII.  A line break ends a run, as some
-    mailers forget the closing escape.
+    mailers forget the closing escape.  8-bit bytes, which ISO-2022-JP never has, are decoded with
+    ``eight_bit`` (bad bytes become U+FFFD); :func:`decode_bytes` picks it from the bytes.
 
     >>> decode_iso2022jp_ms(b"\\x1b$B-j\\x1b(B \\x1b(I6@6E\\x1b(B \\x0e6@\\x0f")
     '㈱ ｶﾀｶﾅ ｶﾀ'
@@ -119,7 +121,7 @@ def decode_iso2022jp_ms(data: bytes) -> str:
         if not part:
             continue
         if mode == "ascii":
-            out.append(part.decode("latin-1") if not part.isascii() else part.decode("ascii"))
+            out.append(part.decode(eight_bit, "replace") if not part.isascii() else part.decode("ascii"))
         elif mode == "kana":
             out.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in part).decode("cp932", "replace"))
         else:
@@ -127,7 +129,8 @@ def decode_iso2022jp_ms(data: bytes) -> str:
             lines = re.split(rb"(\r?\n)", part)
             out.append(_jis_pairs_to_cp932(lines[0]))
             if len(lines) > 1:
-                out.append(b"".join(lines[1:]).decode("ascii", "replace"))
+                rest = b"".join(lines[1:])
+                out.append(rest.decode("ascii") if rest.isascii() else rest.decode(eight_bit, "replace"))
                 mode = "ascii"
     return "".join(out)
 
@@ -169,7 +172,71 @@ def _sniff(data: bytes, warnings: list[str]) -> str:
     return text
 
 
+def _ascii_mode_runs(data: bytes) -> list[bytes]:
+    """The pieces of ISO-2022-JP data outside kanji/kana runs (where stray 8-bit text sits)."""
+    parts = _ESCAPES.split(data)
+    runs = [parts[0]]
+    for k in range(1, len(parts) - 1, 2):
+        if parts[k] in _KANJI_ESCAPES:
+            # A kanji run ends at a line break when the closing escape is missing.
+            _run, nl, rest = parts[k + 1].partition(b"\n")
+            if nl:
+                runs.append(rest)
+        elif parts[k] not in (b"\x1b(I", b"\x0e"):
+            runs.append(parts[k + 1])
+    return [r for r in runs if not r.isascii()]
+
+
+def _japanese_score(text: str) -> int:
+    """How Japanese a decoding looks: kana and kanji count, half-width kana (EUC-JP read as CP932) against."""
+    return len(_JAPANESE.findall(text)) - 2 * len(_HALF_KANA.findall(text))
+
+
+def _guess_8bit_codec(data: bytes) -> tuple[str, bool]:
+    """(codec, decodes cleanly) for 8-bit Japanese bytes that arrived under a 7-bit label.
+
+    UTF-8 that decodes is UTF-8.  CP932 and EUC-JP often both decode the same bytes (EUC-JP kana
+    are valid CP932 half-width kana), so the one that reads as more Japanese wins; CP932 on a tie,
+    as Windows form CGIs are the usual source.
+    """
+    try:
+        data.decode("utf-8")
+        return "utf-8", True
+    except UnicodeDecodeError:
+        pass
+    clean = []
+    for codec in ("cp932", "euc_jp"):
+        try:
+            clean.append((_japanese_score(data.decode(codec)), -len(clean), codec))
+        except UnicodeDecodeError:
+            continue
+    if clean:
+        return max(clean)[2], True
+    # Nothing decodes cleanly (a cut-off character): the codec losing the fewest characters.
+    damage = [(data.decode(c, "replace").count("\ufffd"), i, c) for i, c in enumerate(("cp932", "euc_jp", "utf-8"))]
+    return min(damage)[2], False
+
+
+def _decode_iso_8bit(data: bytes, warnings: list[str]) -> str:
+    """ISO-2022-JP data holding 8-bit bytes: the label is wrong for (part of) the body.
+
+    Old web-form CGIs label mail ISO-2022-JP but pass the visitor's Shift_JIS through unconverted,
+    sometimes under a template that really is ISO-2022-JP.  Escape-sequence runs are decoded as
+    ISO-2022-JP, the 8-bit text with the charset the 8-bit bytes fit.
+    """
+    codec, clean = _guess_8bit_codec(b"\n".join(_ascii_mode_runs(data)))
+    warnings.append("charset-mismatch:iso-2022-jp")
+    warnings.append(f"charset-guessed:{codec}")
+    text = decode_iso2022jp_ms(data, eight_bit=codec)
+    if not clean or "\ufffd" in text:
+        warnings.append(f"replacement-chars:{text.count(chr(0xFFFD))}")
+    return text
+
+
 def _decode_iso(data: bytes, warnings: list[str]) -> str:
+    if not data.isascii():
+        # ISO-2022-JP is a 7-bit encoding: 8-bit bytes are some other charset, never JIS.
+        return _decode_iso_8bit(data, warnings)
     try:
         # The stdlib codec is fast and right for plain JIS X 0208 text: try it first.  It passes
         # SO/SI through as control characters, so CP50222 kana shifts skip it.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 from email.parser import BytesParser
@@ -116,9 +117,22 @@ def _is_attachment(part: Message) -> bool:
     )
 
 
-def _attachment_info(part: Message, warnings: list[str]) -> dict[str, object]:
+def _payload_size(part: Message) -> int:
+    """Size of a part's encoded payload, without decoding it; an attached mail is measured as bytes."""
     raw = part.get_payload()
-    size = len(raw) if isinstance(raw, str) else 0
+    if isinstance(raw, str):
+        return len(raw)
+    size = 0
+    for inner in raw if isinstance(raw, list) else ():
+        try:
+            size += len(inner.as_bytes())
+        except Exception:  # noqa: BLE001 - a damaged attached mail still gets listed
+            continue
+    return size
+
+
+def _attachment_info(part: Message, warnings: list[str]) -> dict[str, object]:
+    size = _payload_size(part)
     if (part.get("Content-Transfer-Encoding") or "").lower().strip() == "base64":
         size = size * 3 // 4  # size without decoding the (possibly large, binary) payload
     name = part.get_filename()
@@ -129,13 +143,30 @@ def _attachment_info(part: Message, warnings: list[str]) -> dict[str, object]:
     }
 
 
+def _leaf_parts(msg: Message) -> Iterator[Message]:
+    """The parts to list or read, in order; an attached mail is yielded whole, never entered.
+
+    ``msg.walk()`` would descend into a ``message/rfc822`` part (compat32 makes it multipart) and
+    hand over the attached mail's text as if the customer had written it: a threat the customer
+    received and forwards as evidence would be scored as theirs.
+    """
+    stack = [msg]
+    while stack:
+        part = stack.pop()
+        if part is not msg and part.get_content_maintype() == "message":
+            yield part
+        elif part.is_multipart():
+            # Reversed so that the stack pops the sub-parts in their order in the mail.
+            stack.extend(reversed([p for p in part.get_payload() if isinstance(p, Message)]))
+        else:
+            yield part
+
+
 def _body(msg: Message, warnings: list[str], attachments: list[dict[str, object]]) -> tuple[str, bool]:
     """(text, came from HTML) from the best body part; attachments are listed, never read."""
     plain: list[str] = []
     html: list[str] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaf_parts(msg):
         ctype = part.get_content_type()
         if part is not msg and _is_attachment(part):
             attachments.append(_attachment_info(part, warnings))
