@@ -22,6 +22,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from .forms import FORM_TEXT_FIELD
 from .records import Segment
 from .turns import TRANSCRIPT_SYSTEM_RE, Turn, match_turn, speaker_kind
 
@@ -69,18 +70,6 @@ _HEADER_OTHER = re.compile(
 # opened by 送信者/送信元 counts as a quoted header only with a label that only mail headers carry.
 _WEAK_FROM = re.compile(r"\s*(?:送信者|送信元)\s*[:：]")
 _MAIL_ONLY_HEADER = re.compile(r"\s*(?:送信日時|日付|Sent|Date|宛先|To|CC)\s*[:：]", re.IGNORECASE)
-# The field of a web form that holds the visitor's free text (本文：, お問い合わせ内容：,
-# 【ご相談内容】).  Mail headers and signatures have no such field, so a block that contains one
-# is the customer's message.
-_FORM_TEXT_LABEL = (
-    r"(?:(?:お?問い?合わ?せ|ご?相談|ご?質問|ご?意見|ご?要望|ご?依頼|ご?用件|メッセージ|コメント)(?:の?(?:内容|本文|事項))?"
-    r"|内容|本文)"
-)
-_FORM_TEXT_FIELD = re.compile(
-    r"[ \t\u3000]*[■□◆◇●○▼▽・]?[ \t\u3000]*"
-    rf"(?:[【\[［<＜]{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[】\]］>＞]"
-    rf"|{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[ \t\u3000]*(?:[:：]|$))"
-)
 _FORM_FIELD_SPAN = 12  # lines after a 送信者/差出人 line searched for a form's free-text field
 
 # Signature delimiters.  `-- ` is the RFC 3676 delimiter; the rules are Japanese business styles.
@@ -158,7 +147,7 @@ def _lines(text: str) -> list[tuple[int, str, int]]:
 
 def _has_form_text_field(lines: list[tuple[int, str, int]], start: int, stop: int) -> bool:
     """True when a line in ``lines[start:stop]`` is a web form's free-text field label."""
-    return any(_FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))
+    return any(FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))
 
 
 def _is_header_block(lines: list[tuple[int, str, int]], i: int) -> bool:

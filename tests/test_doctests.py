@@ -1,4 +1,4 @@
-"""Run the >>> examples of the input-stage, label and data modules, so the documented behaviour stays true."""
+"""Run the >>> examples of the input-stage, label, data, feedback and routing modules, so the documented behaviour stays true."""
 
 from __future__ import annotations
 
@@ -9,7 +9,12 @@ import pytest
 
 MODULES = (
     "kasuhara_nlp.labels",
+    "kasuhara_nlp.data",
     "kasuhara_nlp.datacard",
+    "kasuhara_nlp.records",
+    "kasuhara_nlp.forms",
+    "kasuhara_nlp.feedback",
+    "kasuhara_nlp.routing.router",
     "kasuhara_nlp.votes",
     "kasuhara_nlp.blend",
     "kasuhara_nlp.segments",

@@ -105,8 +105,14 @@ FORM_RULE = (
 )
 
 # (case id, body, charset, transfer encoding): web-form notifications as form CGIs and SaaS forms send them.
+FORM_ACK_INTRO = (
+    "Webサイトからお問い合わせを受け付けました。内容をご確認ください。\n\nお名前：山田太郎\n"
+    f"お問い合わせ内容：\n{FORM_THREAT}\n"
+)
 FORM_MAIL_CASES = (
     ("header_fields_iso2022jp", FORM_HEADER, "ISO-2022-JP", "7bit"),
+    # The intro a helpdesk acknowledgement also uses: the form's free-text field says it is not one.
+    ("ack_wording_intro_iso2022jp", FORM_ACK_INTRO, "ISO-2022-JP", "7bit"),
     ("header_fields_shift_jis_base64", FORM_HEADER, "Shift_JIS", "base64"),
     ("rule_fields_iso2022jp", FORM_RULE, "ISO-2022-JP", "7bit"),
     ("rule_fields_utf8_qp", FORM_RULE, "utf-8", "quoted-printable"),
@@ -122,6 +128,14 @@ def test_web_form_notification_text_is_scored(tmp_path: Path, body: str, charset
     assert rec.status == "ok" and rec.body_text.replace("\r\n", "\n") == body
     assert FORM_THREAT in (rec.text_to_score or "") and not rec.text_fallback
     assert {s.kind for s in rec.segments} == {"new"}
+
+
+def test_helpdesk_acknowledgement_without_the_customer_text_is_not_scored(tmp_path: Path) -> None:
+    path = tmp_path / "ack.eml"
+    path.write_bytes(message("お問い合わせを受け付けました。\n受付番号：12345\n担当者より折り返しご連絡いたします。\n",
+                             charset="ISO-2022-JP", cte="7bit", sender="support@shop.example.co.jp"))
+    (rec,) = read_records([str(path)])
+    assert rec.status == "not_scored" and "acknowledgement" in (rec.reason or "")
 
 
 def test_iso2022jp_label_on_8bit_shift_jis_body(tmp_path: Path) -> None:

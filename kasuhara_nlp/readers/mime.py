@@ -21,6 +21,7 @@ from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
+from ..forms import has_form_text_field
 from ..records import MessageRecord
 from .charset import decode_bytes, decode_header_value
 from .common import MAX_MESSAGE_BYTES, finish_record
@@ -214,7 +215,8 @@ def _auto_reason(msg: Message, subject: str, from_addr: str, body: str) -> str |
         return f"bounce (From {local})"
     if _AUTO_SUBJECT.search(subject):
         return "auto-reply or bounce (subject)"
-    if _SYSTEM_BODY.search(body[:2000]):
+    if _SYSTEM_BODY.search(body[:2000]) and not has_form_text_field(body):
+        # A form's notification says お問い合わせを受け付けました too, but carries the customer's words.
         return "helpdesk acknowledgement (system mail)"
     return None
 

@@ -1,0 +1,37 @@
+"""Web-form notification mails: the field that holds the visitor's own words.
+
+A site's contact form mails the support inbox something like::
+
+    Webサイトからお問い合わせを受け付けました。
+    お名前：山田 太郎
+    お問い合わせ内容：…the customer's message…
+
+Its field labels look like mail headers and its rules like signatures, and its intro like a helpdesk's
+acknowledgement, yet it is the only copy of the customer's message. Mail headers, signatures and
+acknowledgements sent to a customer have no free-text field, so a block that has one is the customer's.
+
+>>> bool(FORM_TEXT_FIELD.match("お問い合わせ内容：")), bool(FORM_TEXT_FIELD.match("【ご相談内容】"))
+(True, True)
+>>> has_form_text_field("受付番号：123\\nありがとうございました。")
+False
+"""
+
+from __future__ import annotations
+
+import re
+
+_FORM_TEXT_LABEL = (
+    r"(?:(?:お?問い?合わ?せ|ご?相談|ご?質問|ご?意見|ご?要望|ご?依頼|ご?用件|メッセージ|コメント)(?:の?(?:内容|本文|事項))?"
+    r"|内容|本文)"
+)
+#: A line that is a free-text field's label (本文：, お問い合わせ内容：, 【ご相談内容】, ■ご質問).
+FORM_TEXT_FIELD = re.compile(
+    r"[ \t\u3000]*[■□◆◇●○▼▽・]?[ \t\u3000]*"
+    rf"(?:[【\[［<＜]{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[】\]］>＞]"
+    rf"|{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[ \t\u3000]*(?:[:：]|$))"
+)
+
+
+def has_form_text_field(text: str, max_lines: int = 80) -> bool:
+    """True when one of the first ``max_lines`` lines of ``text`` is a web form's free-text field label."""
+    return any(FORM_TEXT_FIELD.match(line) for line in text.splitlines()[:max_lines])
