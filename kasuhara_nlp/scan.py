@@ -139,7 +139,17 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
             yield result
         batch.clear()
 
-    for record in records:
+    source = iter(records)
+    while True:
+        try:
+            record = next(source)
+        except StopIteration:
+            break
+        except Exception:
+            # An input that stops the run part-way (a missing path, an unknown encoding) must not
+            # take the records read before it with it: score and yield them, then let it stop.
+            yield from flush()
+            raise
         batch.append(record)
         if len(batch) >= options.batch_size:
             yield from flush()

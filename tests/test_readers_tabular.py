@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import doctest
+import importlib
 import io
 import json
 import sys
@@ -12,6 +15,7 @@ import pytest
 
 from kasuhara_nlp.errors import InputFormatError
 from kasuhara_nlp.readers import read_records
+from kasuhara_nlp.records import MessageRecord
 
 ROWS = (("1", "返金しろ。①㈱髙﨑～"), ("2", "まだですか"))
 
@@ -63,11 +67,12 @@ def test_text_and_id_columns_found(tmp_path: Path, header: str) -> None:
 
 def test_missing_text_column_lists_columns(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
-    path.write_text("id,foo,bar\n1,x,y\n", encoding="utf-8")
-    with pytest.raises(InputFormatError) as info:
-        list(read_records([str(path)]))
-    msg = str(info.value)
+    path.write_text("id,foo,bar\n1,x,y\n2,x,y\n", encoding="utf-8")
+    (rec,) = read_records([str(path)])
+    assert rec.status == "error" and rec.source_locator == "line 1"
+    msg = rec.reason
     assert "id, foo, bar" in msg and "--text-field" in msg and str(path) in msg
+    assert "2 rows" in msg and "lines 2-3" in msg  # the rows that were not read are counted
 
 
 def test_explicit_fields(tmp_path: Path) -> None:
@@ -80,8 +85,8 @@ def test_explicit_fields(tmp_path: Path) -> None:
 def test_explicit_text_field_missing(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_text("id,本文\n1,a\n", encoding="utf-8")
-    with pytest.raises(InputFormatError, match="'nope' is not in the file"):
-        list(read_records([str(path)], text_field="nope"))
+    (rec,) = read_records([str(path)], text_field="nope")
+    assert rec.status == "error" and "'nope' is not in the file" in rec.reason
 
 
 def test_salesforce_preset(tmp_path: Path) -> None:
@@ -233,8 +238,242 @@ def test_the_file_is_closed_when_reading_stops_on_an_error(tmp_path: Path) -> No
     path.write_text("id,本文\n1,a\n", encoding="utf-8")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        list(read_records([str(path)], text_field="nope"))  # an error record, the file closed
         with pytest.raises(InputFormatError):
-            list(read_records([str(path)], text_field="nope"))
+            list(read_records([str(path)], encoding="no-such-codec"))
         list(read_records([str(path)]))
         gc.collect()
     assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
+
+
+def _records(path: Path, **kwargs) -> list[MessageRecord]:
+    return list(read_records([str(path)], **kwargs))
+
+
+# -- F1: a runaway quote ---------------------------------------------------------------------------
+# (case id, the rows of an "id,text" CSV, (source_locator, status, record_id) of every record).
+# A quoted field that never closes properly is reported on the line where it opened, and reading goes
+# on from the next line; a multi-line cell that closes and leaves a full row is one message.
+RUNAWAY_CASES = (
+    ("unclosed_until_eof",
+     ("1,一", '2,"閉じない引用', "3,三", "4,四"),
+     (("line 2", "ok", "1"), ("line 3", "error", "a.csv:3"), ("line 4", "ok", "3"), ("line 5", "ok", "4"))),
+    ("runs_into_a_later_bad_quote",
+     ("1,一", '2,"閉じない引用', "3,三", '4,"引用"です', "5,五"),
+     (("line 2", "ok", "1"), ("line 3", "error", "a.csv:3"), ("line 4", "ok", "3"),
+      ("line 5", "error", "a.csv:5"), ("line 6", "ok", "5"))),
+    ("closes_cleanly_with_too_many_fields",
+     ('1,"閉じない引用', "2,二", '3,x",y', "4,四"),
+     (("line 2", "error", "a.csv:2"), ("line 3", "ok", "2"), ("line 4", "error", "a.csv:4"),
+      ("line 5", "ok", "4"))),
+    ("last_row_unclosed",
+     ("1,一", '2,"閉じない引用'),
+     (("line 2", "ok", "1"), ("line 3", "error", "a.csv:3"))),
+    ("multiline_cells_are_kept",
+     ('1,"一行目', '二行目"', '2,"彼は""来い""と', '言った"', "3,三"),
+     (("line 2", "ok", "1"), ("line 4", "ok", "2"), ("line 6", "ok", "3"))),
+)
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+@pytest.mark.parametrize(
+    "rows,expected", [c[1:] for c in RUNAWAY_CASES], ids=[c[0] for c in RUNAWAY_CASES]
+)
+def test_runaway_quote_is_reported_and_reading_goes_on(tmp_path: Path, newline: str, rows, expected) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(newline.join(("id,text", *rows, "")).encode("utf-8"))
+    recs = _records(path)
+    assert [(r.source_locator, r.status, r.record_id) for r in recs] == list(expected)
+    for r in recs:
+        if r.status == "error":
+            assert str(path) in r.reason and r.source_locator in r.reason
+            assert "閉じない" not in r.reason and "引用" not in r.reason  # never cell contents
+    if rows[0] == '1,"一行目':
+        assert recs[0].body_text == f"一行目{newline}二行目" and recs[1].body_text == f'彼は"来い"と{newline}言った'
+
+
+def test_unbalanced_quote_loses_no_later_row(tmp_path: Path) -> None:
+    # QA F1: a 1,000-row export whose row 10 starts with an unescaped quote; row 500 is a threat.
+    texts = [f"問い合わせ{i}です。" for i in range(1, 1001)]
+    texts[9] = '"引用符が閉じていない'
+    texts[499] = "来なければ殺す。"
+    path = tmp_path / "unbalanced_quote.csv"
+    path.write_bytes(("id,text\r\n" + "".join(f"{i},{t}\r\n" for i, t in enumerate(texts, 1))).encode("utf-8"))
+    recs = _records(path)
+    assert len(recs) == 1000
+    assert [r.status for r in recs].count("error") == 1
+    assert recs[9].status == "error" and recs[9].source_locator == "line 11" and "quote" in recs[9].reason
+    assert (recs[499].record_id, recs[499].body_text, recs[499].status) == ("500", "来なければ殺す。", "ok")
+
+
+# -- F5: Salesforce EmailMessage, HTML bodies --------------------------------------------------------
+# (case id, TextBody, HtmlBody, body_text read, status)
+SALESFORCE_BODY_CASES = (
+    ("html_only_mail", "", "<html><body><p>ふざけるな。</p><p>土下座しろ。</p></body></html>",
+     "ふざけるな。\n土下座しろ。", "ok"),
+    ("html_in_text_body", "<p>テキスト欄にHTMLが入っている行</p>", "", "テキスト欄にHTMLが入っている行", "ok"),
+    ("text_body_preferred", "返金しろ", "<p>別の本文</p>", "返金しろ", "ok"),
+    ("html_quote_dropped", "", '<div>まだですか</div><div class="gmail_quote">以前の返信</div>', "まだですか", "ok"),
+    ("plain_text_with_a_bracket", "a<b の件です", "", "a<b の件です", "ok"),
+    ("both_empty", "", "", "", "skipped"),
+)
+
+
+@pytest.mark.parametrize(
+    "text_body,html_body,body,status", [c[1:] for c in SALESFORCE_BODY_CASES],
+    ids=[c[0] for c in SALESFORCE_BODY_CASES],
+)
+def test_salesforce_html_body(tmp_path: Path, text_body: str, html_body: str, body: str, status: str) -> None:
+    path = tmp_path / "EmailMessage.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([
+            ["Id", "ParentId", "Incoming", "MessageDate", "TextBody", "HtmlBody", "IsExternallyVisible"],
+            ["02s1", "500A", "true", "2025-03-04T01:15:00.000+0000", text_body, html_body, "true"],
+        ])
+    (rec,) = _records(path, preset="salesforce-emailmessage")
+    assert (rec.body_text, rec.status) == (body, status)
+    assert "<" not in (rec.text_to_score or "") or body == "a<b の件です"
+
+
+@pytest.mark.parametrize("column", ["HtmlBody", "TextBody"])
+def test_salesforce_export_with_one_body_column(tmp_path: Path, column: str) -> None:
+    path = tmp_path / "EmailMessage.csv"
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([["Id", "Incoming", column], ["02s1", "true", "<p>今すぐ来い</p>"]])
+    (rec,) = _records(path, preset="salesforce-emailmessage")
+    assert (rec.body_text, rec.status) == ("今すぐ来い", "ok")
+    assert rec.decode_warnings == [f"html-to-text:{column}"]
+
+
+# -- F7: one bad file does not stop the others; --encoding and the BOM --------------------------------
+def test_a_file_without_a_text_column_does_not_stop_the_others(tmp_path: Path) -> None:
+    first, bad, last = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.jsonl"
+    first.write_text("id,本文\n1,返金しろ\n2,まだか\n", encoding="utf-8")
+    bad.write_text("id,foo,bar\n1,x,y\n2,x,y\n3,x,y\n", encoding="utf-8")
+    last.write_text('{"id": "j1", "text": "届かない"}\n', encoding="utf-8")
+    recs = list(read_records([str(first), str(bad), str(last)]))
+    assert [(r.record_id, r.status) for r in recs] == [("1", "ok"), ("2", "ok"), ("b.csv:1", "error"), ("j1", "ok")]
+    assert str(bad) in recs[2].reason and "line 1" in recs[2].reason and "3 rows" in recs[2].reason
+
+
+# (case id, file name, content, locator of the error record)
+NO_TEXT_COLUMN_CASES = (
+    ("csv", "a.csv", "id,foo\n1,x\n", "line 1"),
+    ("jsonl", "a.jsonl", '{"id": 1, "foo": "x"}\n{"id": 2, "foo": "y"}\n', "line 1"),
+    ("json", "a.json", '[{"id": 1, "foo": "x"}, {"id": 2, "foo": "y"}]', "/0"),
+    ("json_scalar", "b.json", "42", "file"),
+)
+
+
+@pytest.mark.parametrize(
+    "name,content,locator", [c[1:] for c in NO_TEXT_COLUMN_CASES], ids=[c[0] for c in NO_TEXT_COLUMN_CASES]
+)
+def test_unreadable_file_is_one_error_record(tmp_path: Path, name: str, content: str, locator: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    (rec,) = _records(path)
+    assert rec.status == "error" and rec.source_locator == locator and str(path) in rec.reason
+
+
+# (case id, file bytes, --encoding): the BOM of the file must not stay on the first header
+ENCODING_OVERRIDE_CASES = (
+    ("utf8_bom_text_first", codecs.BOM_UTF8 + "本文,id\r\n返金しろ,1\r\n".encode(), "utf-8"),
+    ("utf8_bom_id_first", codecs.BOM_UTF8 + "id,本文\r\n1,返金しろ\r\n".encode(), "utf-8"),
+    ("utf8_alias", codecs.BOM_UTF8 + "id,本文\r\n1,返金しろ\r\n".encode(), "UTF8"),
+    ("utf16le_bom", codecs.BOM_UTF16_LE + "id\t本文\r\n1\t返金しろ\r\n".encode("utf-16-le"), "utf-16-le"),
+    ("cp932", "id,本文\r\n1,返金しろ\r\n".encode("cp932"), "cp932"),
+)
+
+
+@pytest.mark.parametrize(
+    "data,encoding", [c[1:] for c in ENCODING_OVERRIDE_CASES], ids=[c[0] for c in ENCODING_OVERRIDE_CASES]
+)
+def test_encoding_override_drops_the_bom(tmp_path: Path, data: bytes, encoding: str) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes(data)
+    recs = _records(path, encoding=encoding)
+    assert [(r.record_id, r.body_text, r.status) for r in recs] == [("1", "返金しろ", "ok")]
+
+
+# -- F6: the "no text column" error names columns, never cell contents --------------------------------
+HEADERLESS = (
+    "1001,山田太郎,090-1234-5678,yamada@example.com,お前の会社を燃やしてやる。住所は東京都港区1-2-3だ\r\n"
+    "1002,鈴木花子,080-0000-1111,suzuki@example.com,配送が遅れています\r\n"
+)
+# (case id, file content, options, values that must not appear, what the reason must say)
+NO_HEADER_CASES = (
+    ("headerless_csv", HEADERLESS, {},
+     ("1001", "山田太郎", "090-1234-5678", "yamada@example.com", "燃やして"), ("5 columns", "header row")),
+    ("headerless_with_text_field", HEADERLESS, {"text_field": "本文"},
+     ("1001", "山田太郎", "090-1234-5678", "yamada@example.com", "燃やして"), ("'本文' is not in the file",)),
+    ("short_cells", "1,山田,返金しろ\n2,鈴木,まだか\n", {}, ("山田", "返金しろ"),
+     ("3 columns", "header row", "2 rows (lines 1-2)")),
+    ("jsonl_read_as_csv", '{"id": "j1", "text": "返金しろ"}\n', {"format": "csv"}, ("j1", "返金しろ"), ("header row",)),
+)
+
+
+@pytest.mark.parametrize(
+    "content,options,secrets,says", [c[1:] for c in NO_HEADER_CASES], ids=[c[0] for c in NO_HEADER_CASES]
+)
+def test_no_text_column_error_shows_no_cell_contents(
+    tmp_path: Path, content: str, options: dict, secrets: tuple, says: tuple
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text(content, encoding="utf-8")
+    (rec,) = _records(path, **options)
+    assert rec.status == "error" and str(path) in rec.reason and "line 1" in rec.reason
+    for secret in secrets:
+        assert secret not in rec.reason and secret not in rec.body_text
+    for phrase in says:
+        assert phrase in rec.reason
+
+
+# -- F13: Excel's "Unicode テキスト" (UTF-16 TSV named .txt) ------------------------------------------
+_TABLE = "問い合わせ番号\t送信者\t本文\t担当者\r\n1001\t山田\t返金しろ\t佐藤\r\n1001\t佐藤\t確認します\t佐藤\r\n"
+# (case id, file bytes, format sniffed)
+TABLE_SNIFF_CASES = (
+    ("excel_unicode_text", codecs.BOM_UTF16_LE + _TABLE.encode("utf-16-le"), "tsv"),
+    ("utf16_be", codecs.BOM_UTF16_BE + _TABLE.encode("utf-16-be"), "tsv"),
+    ("cp932_tab_text", _TABLE.encode("cp932"), "tsv"),
+    ("utf8_csv", "id,text\n1,返金しろ\n".encode(), "csv"),
+    ("line_talk_history",
+     "[LINE] 山田とのトーク履歴\r\n保存日時：2025/03/04 10:00\r\n\r\n2025/03/04(火)\r\n10:15\t山田\t返金しろ\r\n".encode(),
+     None),
+    ("transcript", "[10:15] お客様: 返金しろ\n[10:16] 担当: 確認します\n".encode(), None),
+    ("tabs_without_a_text_column", "a\tb\r\n1\t2\r\n".encode(), None),
+    ("prose_with_a_comma", "本文,件名について質問です。\n".encode(), None),
+    ("empty", b"", None),
+)
+
+
+@pytest.mark.parametrize("data,expected", [c[1:] for c in TABLE_SNIFF_CASES], ids=[c[0] for c in TABLE_SNIFF_CASES])
+def test_sniff_delimited(data: bytes, expected: str | None) -> None:
+    from kasuhara_nlp.readers.tabular import sniff_delimited
+
+    assert sniff_delimited(data) == expected
+
+
+def test_excel_unicode_text_is_read_as_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "unicode_text.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + _TABLE.encode("utf-16-le"))
+    recs = _records(path, format="tsv")
+    assert [(r.record_id, r.body_text, r.status) for r in recs] == [
+        ("1001", "返金しろ", "ok"), ("1001", "確認します", "not_scored")]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="detect_format (readers/__init__.py, owned by the format-detection fix) must call "
+    "tabular.sniff_delimited for .txt and extensionless files; remove this mark once it does",
+)
+def test_excel_unicode_text_is_detected(tmp_path: Path) -> None:
+    path = tmp_path / "unicode_text.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + _TABLE.encode("utf-16-le"))
+    recs = _records(path)
+    assert [r.source_format for r in recs] == ["tsv", "tsv"]
+
+
+@pytest.mark.parametrize("name", ["kasuhara_nlp.readers.csvrows", "kasuhara_nlp.readers.columns"])
+def test_new_reader_modules_doctests(name: str) -> None:
+    # Not yet listed in tests/test_doctests.py: run their examples here.
+    assert doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS).failed == 0

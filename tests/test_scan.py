@@ -8,7 +8,7 @@ import pytest
 from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.labels import CATEGORIES
 from kasuhara_nlp.records import SCHEMA_VERSION, STATUSES
-from kasuhara_nlp.scan import CSV_COLUMNS, ScanOptions, run_scan, scan
+from kasuhara_nlp.scan import CSV_COLUMNS, ScanOptions, run_scan, scan, scan_records
 
 CONTRACT_FIELDS = {"id", "kind", "status", "reason", "flagged", "labels", "scores", "severity", "evidence",
                    "text", "model", "model_version", "schema_version"}
@@ -111,3 +111,35 @@ def test_predict_conversation_adds_thread_signals(clf):
     assert [s["type"] for s in result["signals"]] == ["repeated_demand"] * 3
     assert "demand" in result["labels"]
     assert caller_record.conversation_id is None  # the caller's record is not changed
+
+
+def test_a_file_without_a_text_column_does_not_stop_the_run(tmp_path, clf):
+    # QA F7: three files, the middle one without a text column; the run used to stop with nothing written.
+    first, bad, last = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.jsonl"
+    first.write_text("id,本文\n1,返金しろ\n2,まだか\n", encoding="utf-8")
+    bad.write_text("id,free_note\n1,こんにちは\n", encoding="utf-8")
+    last.write_text('{"id": "j1", "text": "届かない"}\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = run_scan([str(first), str(bad), str(last)], str(out), clf, ScanOptions(conversations=False))
+    results = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(r["id"], r["status"]) for r in results] == [("1", "ok"), ("2", "ok"), ("b.csv:1", "error"), ("j1", "ok")]
+    assert "b.csv line 1" in results[2]["reason"] and "--text-field" in results[2]["reason"]
+    assert summary.by_status == {"ok": 3, "error": 1}
+
+
+def test_results_read_before_an_input_fails_are_kept(clf):
+    # A reader that raises part-way (a missing path, an unknown encoding) must not take the results
+    # already read with it: they are scored and yielded before the error goes on.
+    from kasuhara_nlp.errors import InputFormatError
+    from kasuhara_nlp.records import MessageRecord
+
+    def records():
+        yield MessageRecord(record_id="a", body_text="返金しろ", text_to_score="返金しろ")
+        yield MessageRecord(record_id="b", body_text="まだですか", text_to_score="まだですか")
+        raise InputFormatError("no such file or folder; check the path", path="missing.csv")
+
+    got = []
+    with pytest.raises(InputFormatError):
+        for result in scan_records(records(), clf, ScanOptions(batch_size=64)):
+            got.append(result)
+    assert [r["id"] for r in got] == ["a", "b"] and all(r["status"] == "ok" for r in got)

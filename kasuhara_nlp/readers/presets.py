@@ -37,7 +37,12 @@ ID_CANDIDATES = (
 
 @dataclass(frozen=True)
 class ColumnPreset:
-    """Source column names for each record field; empty tuples mean "guess from headers"."""
+    """Source column names for each record field; empty tuples mean "guess from headers".
+
+    ``html`` names columns that hold HTML mail bodies: in a row whose text column is empty the first
+    one present is used instead, and HTML from it (or HTML found in the text column) is converted to
+    text before scoring.
+    """
 
     name: str
     text: tuple[str, ...] = TEXT_CANDIDATES
@@ -52,6 +57,7 @@ class ColumnPreset:
     subject: tuple[str, ...] = ("subject", "件名", "タイトル", "title")
     staff: tuple[str, ...] = ("staff", "assignee", "担当者", "担当")
     channel: tuple[str, ...] = ("channel", "チャネル", "チャネル種別")
+    html: tuple[str, ...] = ()
     encoding: str | None = None
     channel_default: str = "other"
 
@@ -60,6 +66,7 @@ PRESETS: dict[str, ColumnPreset] = {
     "salesforce-emailmessage": ColumnPreset(
         name="salesforce-emailmessage",
         text=("TextBody", "HtmlBody"),
+        html=("HtmlBody",),
         id=("Id",),
         conversation=("ParentId",),
         timestamp=("MessageDate", "CreatedDate"),

@@ -20,7 +20,9 @@ from typing import BinaryIO
 
 from charset_normalizer import from_bytes
 
-__all__ = ["ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "open_input", "sniff_text_encoding"]
+from ..errors import InputFormatError
+
+__all__ = ["ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "honour_bom", "open_input", "sniff_text_encoding"]
 
 ESCAPE_ERRORS = "kasuhara-escape"
 #: How much of a file is read to choose its encoding.
@@ -92,6 +94,33 @@ def open_input(path: str) -> tuple[BinaryIO, bytes, str]:
     sample = inner.read(SNIFF_BYTES)
     stream = io.BufferedReader(_Prefixed(sample, inner, owns=path != "-"), buffer_size=64 * 1024)
     return stream, sample, name  # type: ignore[return-value]
+
+
+def honour_bom(encoding: str, sample: bytes) -> str:
+    """The codec for a file the user says is in ``encoding``, reading past the BOM the file starts with.
+
+    ``--encoding utf-8`` on Excel's "CSV UTF-8" would otherwise keep U+FEFF on the first header,
+    and that column (the text or the id) would not be found.
+
+    >>> honour_bom("UTF8", codecs.BOM_UTF8 + b"id"), honour_bom("utf-8", b"id")
+    ('utf-8-sig', 'utf-8')
+    >>> honour_bom("utf-16-le", codecs.BOM_UTF16_LE + b"i\\x00")
+    'utf-16'
+
+    Raises:
+        InputFormatError: an encoding Python does not know.
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except LookupError:
+        raise InputFormatError(
+            f"unknown encoding {encoding!r}; use a Python codec name such as utf-8, cp932 or utf-16"
+        ) from None
+    if name == "utf-8" and sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if name in ("utf-16-le", "utf-16-be") and sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # reads the BOM and the byte order it gives
+    return encoding
 
 
 def _strict_ok(sample: bytes, encoding: str, complete: bool) -> bool:

@@ -1,8 +1,9 @@
 """CSV/TSV, JSONL and JSON-array exports: one record per row, object or line.
 
 Rows that cannot be read are yielded as records with status "error" and a reason naming the file
-and line, so a run accounts for every input row; only a missing text column stops the run,
-because then no row can be read.
+and line, so a run accounts for every input row.  A file that cannot be read at all (no text
+column, an unreadable header row, a JSON document without rows) becomes one error record that says
+how many rows were not read, and the run goes on with the other files.
 
 >>> import io, tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "inbox.csv")
@@ -15,160 +16,65 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import os
-from collections.abc import Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..errors import InputFormatError
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_role
-from .presets import PRESETS, ColumnPreset, find_column, preset_names
-from .streams import ESCAPE_ERRORS, open_input, sniff_text_encoding
-from .timestamps import parse_timestamp
+from .columns import Columns, looks_like_header, resolve_preset, row_record
+from .common import MAX_MESSAGE_BYTES, error_record
+from .csvrows import CsvRow, iter_csv_rows
+from .presets import PRESETS, TEXT_CANDIDATES, ColumnPreset, find_column
+from .streams import ESCAPE_ERRORS, SNIFF_BYTES, honour_bom, open_input, sniff_text_encoding
 
-__all__ = ["TABULAR_FORMATS", "read_tabular", "resolve_preset"]
+__all__ = ["TABULAR_FORMATS", "read_tabular", "resolve_preset", "sniff_delimited"]
 
 TABULAR_FORMATS = ("csv", "tsv", "jsonl", "json")
 
 # Big enough that a 1 MB message reaches the size check (and is reported as too large) instead
 # of failing inside the csv module.  The limit is process-wide; raising it harms no one.
 _CSV_FIELD_LIMIT = 16 * 1024 * 1024
-_FALSE_WORDS = {"false", "0", "no", "n", "いいえ", "非公開", "private", "internal"}
+# Every text column a preset knows, for telling a table from a chat log by its header.
+_ALL_TEXT_COLUMNS = TEXT_CANDIDATES + tuple(c for p in PRESETS.values() for c in p.text)
 
 
-def resolve_preset(preset: str | ColumnPreset | None) -> ColumnPreset:
-    """The column preset for a name (None: guess from common headers).
-
-    >>> resolve_preset(None).name
-    'auto'
-    """
-    if preset is None:
-        return ColumnPreset(name="auto")
-    if isinstance(preset, ColumnPreset):
-        return preset
-    found = PRESETS.get(preset)
-    if found is None:
-        raise InputFormatError(
-            f"unknown preset {preset!r}; choose one of: {', '.join(preset_names())}"
-        )
-    return found
+def _not_read(count: int, first: str = "", last: str = "") -> str:
+    """How many rows a file-level error left unread, so that the loss is counted."""
+    if count == 0:
+        return "The file has no rows after it."
+    where = "" if not first else f" (line {first})" if first == last else f" (lines {first}-{last})"
+    return f"None of its {count} row{'s' if count != 1 else ''}{where} was read."
 
 
-def _get(obj: Mapping[str, Any], key: str | None) -> Any:
-    """Value at a column name or a dotted JSON path (``via.channel``)."""
-    if key is None:
-        return None
-    if key in obj:
-        return obj[key]
-    cur: Any = obj
-    for part in key.split("."):
-        if isinstance(cur, Mapping) and part in cur:
-            cur = cur[part]
-        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
-            cur = cur[int(part)]
-        else:
-            return None
-    return cur
-
-
-class _Columns:
-    """The source columns chosen for each field, resolved once from the first row's keys."""
-
-    def __init__(
-        self,
-        keys: list[str],
-        preset: ColumnPreset,
-        text_field: str | None,
-        id_field: str | None,
-        path: str,
-        sample: Mapping[str, Any] | None = None,
-    ):
-        def pick(explicit: str | None, candidates: tuple[str, ...]) -> str | None:
-            if explicit:
-                return explicit
-            return find_column(keys, candidates)
-
-        self.text = pick(text_field, preset.text)
-        if self.text is None or (
-            text_field and text_field not in keys and (sample is None or _get(sample, text_field) is None)
-        ):
-            shown = ", ".join(keys[:40]) or "(none)"
-            wanted = f"column {text_field!r} is not in the file" if text_field else "no text column found"
-            raise InputFormatError(
-                f"{wanted}; columns found: {shown}. Pass --text-field NAME (text_field=NAME) "
-                f"naming the message column, or a preset (--preset {'|'.join(preset_names())})",
-                path=path,
-            )
-        self.id = pick(id_field, preset.id)
-        self.conversation = find_column(keys, preset.conversation)
-        self.timestamp = find_column(keys, preset.timestamp)
-        self.author = find_column(keys, preset.author)
-        self.role = find_column(keys, preset.role)
-        self.visibility = find_column(keys, preset.visibility)
-        self.subject = find_column(keys, preset.subject)
-        self.staff = find_column(keys, preset.staff)
-        self.channel = find_column(keys, preset.channel)
-        self.preset = preset
-
-
-def _as_str(value: Any) -> str | None:
-    if value is None:
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _row_record(
-    row: Mapping[str, Any],
-    cols: _Columns,
-    *,
-    source_format: str,
-    path: str,
-    locator: str,
-    fallback_id: str,
-    max_bytes: int,
-    warnings: list[str],
-) -> MessageRecord:
-    """Build (and finish) the record of one row or JSON object."""
-    raw_id = _as_str(_get(row, cols.id))
-    record_id = raw_id or fallback_id
-    text = _get(row, cols.text)
-    common: dict[str, Any] = {
-        "record_id": record_id,
-        "source_format": source_format,
-        "source_file": path,
-        "source_locator": locator,
-        "message_id": raw_id,
-    }
-    if text is not None and not isinstance(text, str):
-        return error_record(
-            reason=f"text field {cols.text!r} is {type(text).__name__}, expected a string",
-            **common,
-        )
-    record = MessageRecord(body_text=text or "", decode_warnings=list(warnings), **common)
-    record.conversation_id = _as_str(_get(row, cols.conversation))
-    record.subject = _as_str(_get(row, cols.subject))
-    record.author_name = _as_str(_get(row, cols.author))
-    record.staff_name = _as_str(_get(row, cols.staff))
-    record.channel = _as_str(_get(row, cols.channel)) or cols.preset.channel_default
-    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = parse_timestamp(
-        _get(row, cols.timestamp)
+def _error(record_id: str, source_format: str, path: str, locator: str, reason: str) -> MessageRecord:
+    """The error record of a row, or of a whole file that could not be read."""
+    return error_record(
+        record_id=record_id, source_format=source_format, source_file=path, source_locator=locator, reason=reason,
     )
-    if cols.role is not None:
-        record.author_role = normalise_role(_get(row, cols.role))
-        record.role_basis = f"column {cols.role}"
-    if record.author_role == "unknown" and record.staff_name and record.author_name == record.staff_name:
-        # Helpdesk exports list the assigned staff member; a row sent by them is our reply.
-        record.author_role = "agent"
-        record.role_basis = f"column {cols.author} equals {cols.staff}"
-    if cols.visibility is not None:
-        vis = _get(row, cols.visibility)
-        if vis is False or (isinstance(vis, str) and vis.strip().lower() in _FALSE_WORDS):
-            record.visibility = "internal"
-    if cols.preset.name != "auto":
-        record.extra["preset"] = cols.preset.name
-    return finish_record(record, max_bytes=max_bytes)
+
+
+def _count_rows(rows: Iterable[CsvRow]) -> str:
+    """_not_read for the CSV rows left after a file-level error (read to the end, to count them)."""
+    count, first, last = 0, 0, 0
+    for row in rows:  # the caller chains the first row in when it is a message, not a header
+        if row.fields == []:
+            continue
+        count += 1
+        first = first or row.line
+        last = row.end_line
+    return _not_read(count, str(first or ""), str(last or ""))
+
+
+def _delimiter(sample: bytes, encoding: str, source_format: str) -> str:
+    """Tab for TSV and UTF-16 (Excel's "Unicode テキスト"), else whichever the first line has more of."""
+    if "16" in encoding or source_format == "tsv":
+        return "\t"
+    first = sample.split(b"\n", 1)[0].decode(encoding, "ignore")
+    return "\t" if first.count("\t") > first.count(",") else ","
 
 
 def _read_csv(
@@ -185,57 +91,47 @@ def _read_csv(
     source_format: str,
 ) -> Iterator[MessageRecord]:
     warnings: list[str] = []
-    if encoding is None:
-        encoding = preset.encoding
-        if encoding is None or not _decodes(sample, encoding):
-            encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < 256 * 1024)
+    if encoding is None and (preset.encoding is None or not _decodes(sample, preset.encoding)):
+        encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < SNIFF_BYTES)
+    else:
+        encoding = honour_bom(encoding or preset.encoding or "utf-8", sample)
     text = io.TextIOWrapper(stream, encoding=encoding, errors=ESCAPE_ERRORS, newline="")
-    if delimiter is None:
-        first = sample.split(b"\n", 1)[0].decode(encoding, "ignore") if "16" not in encoding else ""
-        if "16" in encoding or source_format == "tsv" or first.count("\t") > first.count(","):
-            delimiter = "\t"
-        else:
-            delimiter = ","
+    delimiter = delimiter or _delimiter(sample, encoding, source_format)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
-    reader = csv.reader(text, delimiter=delimiter, strict=True)
     name = os.path.basename(path)
-    try:
-        header = next(reader)
-    except StopIteration:
+    rows = iter_csv_rows(text, delimiter=delimiter)
+    first = next((row for row in rows if row.fields != []), None)  # blank lines before the header
+    if first is None:
         return
-    except csv.Error as exc:
-        raise InputFormatError(f"cannot read the header row: {exc}", path=path, line=1) from None
-    header = [h.strip() for h in header]
-    cols = _Columns(header, preset, text_field, id_field, path)
-    last_line = reader.line_num
-    while True:
-        start_line = last_line + 1
-        try:
-            row = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            last_line = reader.line_num
-            yield error_record(
-                record_id=f"{name}:{start_line}", source_format=source_format, source_file=path,
-                source_locator=f"line {start_line}",
-                reason=f"malformed CSV row ({exc}); check the quoting of this row",
-            )
-            continue
-        last_line = reader.line_num
-        if not row or (len(row) == 1 and not row[0].strip()):
+    at = f"line {first.line}"
+    if first.fields is None:
+        yield _error(f"{name}:{first.line}", source_format, path, at,
+                          f"cannot read the header row; check its quoting. {_count_rows(rows)}")
+        return
+    header = [h.strip() for h in first.fields]
+    # A BOM that the codec did not eat (files joined by a tool) would hide the first column.
+    header[0] = header[0].lstrip("\ufeff")
+    try:
+        cols = Columns(header, preset, text_field, id_field)
+    except InputFormatError as exc:
+        # Without a header row the first line is a message too, and is lost with the others.
+        lost = rows if looks_like_header(header) else itertools.chain([first], rows)
+        yield _error(f"{name}:{first.line}", source_format, path, at, f"{exc} {_count_rows(lost)}")
+        return
+    for row in rows:
+        if row.fields is not None and (not row.fields or (len(row.fields) == 1 and not row.fields[0].strip())):
             continue  # a blank line is not a record
-        locator = f"line {start_line}"
-        if len(row) != len(header):
-            yield error_record(
-                record_id=f"{name}:{start_line}", source_format=source_format, source_file=path,
-                source_locator=locator,
-                reason=f"row has {len(row)} fields but the header has {len(header)}; check quoting and delimiters",
+        locator = f"line {row.line}"
+        if row.fields is None or len(row.fields) != len(header):
+            reason = row.problem or (
+                f"row has {len(row.fields or [])} fields but the header has {len(header)}; "
+                "check quoting and delimiters"
             )
+            yield _error(f"{name}:{row.line}", source_format, path, locator, reason)
             continue
-        yield _row_record(
-            dict(zip(header, row)), cols, source_format=source_format, path=path, locator=locator,
-            fallback_id=f"{name}:{start_line}", max_bytes=max_bytes, warnings=warnings,
+        yield row_record(
+            dict(zip(header, row.fields)), cols, source_format=source_format, path=path, locator=locator,
+            fallback_id=f"{name}:{row.line}", max_bytes=max_bytes, warnings=warnings,
         )
 
 
@@ -252,9 +148,10 @@ def _read_jsonl(
     stream: io.BufferedIOBase, sample: bytes, path: str, *, max_bytes: int, **opts: Any
 ) -> Iterator[MessageRecord]:
     name = os.path.basename(path)
-    cols: _Columns | None = None
-    encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < 256 * 1024)
-    for lineno, raw in enumerate(stream, start=1):
+    cols: Columns | None = None
+    encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < SNIFF_BYTES)
+    lines = enumerate(stream, start=1)
+    for lineno, raw in lines:
         line = raw.decode(encoding, ESCAPE_ERRORS).strip()
         if not line:
             continue
@@ -271,15 +168,28 @@ def _read_jsonl(
             yield error_record(reason=f"expected a JSON object, got {type(obj).__name__}", **common)
             continue
         if cols is None:
-            cols = _Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], path, obj)
-        yield _row_record(
+            try:
+                cols = Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], obj)
+            except InputFormatError as exc:
+                # Read on only to count the lines that are lost, so the error accounts for them.
+                count, last = 1, lineno
+                for n, rest in lines:
+                    if rest.strip():
+                        count, last = count + 1, n
+                yield error_record(reason=f"{exc} {_not_read(count, str(lineno), str(last))}", **common)
+                return
+        yield row_record(
             obj, cols, source_format="jsonl", path=path, locator=f"line {lineno}",
             fallback_id=f"{name}:{lineno}", max_bytes=max_bytes, warnings=warnings,
         )
 
 
 def iter_json_rows(data: Any, path: str) -> tuple[list[Any], str]:
-    """The list of row objects in a JSON document and the JSON pointer of that list."""
+    """The list of row objects in a JSON document and the JSON pointer of that list.
+
+    Raises:
+        InputFormatError: the document is neither an array nor an object.
+    """
     if isinstance(data, list):
         return data, ""
     if isinstance(data, dict):
@@ -287,40 +197,41 @@ def iter_json_rows(data: Any, path: str) -> tuple[list[Any], str]:
             if isinstance(data.get(key), list):
                 return data[key], f"/{key}"
         return [data], ""
-    raise InputFormatError(
-        f"expected a JSON array or object, got {type(data).__name__}", path=path
-    )
+    raise InputFormatError(f"expected a JSON array or object, got {type(data).__name__}", path=path)
 
 
 def _read_json(
     stream: io.BufferedIOBase, sample: bytes, path: str, *, max_bytes: int, **opts: Any
 ) -> Iterator[MessageRecord]:
     raw = stream.read()
-    encoding, warnings = sniff_text_encoding(raw[: 256 * 1024], complete=len(raw) <= 256 * 1024)
+    name = os.path.basename(path)
+    encoding, warnings = sniff_text_encoding(raw[:SNIFF_BYTES], complete=len(raw) <= SNIFF_BYTES)
     try:
         data = json.loads(raw.decode(encoding, ESCAPE_ERRORS))
     except json.JSONDecodeError as exc:
         # One document: nothing else can be read, but the run goes on with other files.
-        yield error_record(
-            record_id=os.path.basename(path), source_format="json", source_file=path,
-            source_locator=f"line {exc.lineno}",
-            reason=f"malformed JSON ({exc.msg} at column {exc.colno}); is it JSONL? pass format='jsonl'",
-        )
+        yield _error(name, "json", path, f"line {exc.lineno}",
+                          f"malformed JSON ({exc.msg} at column {exc.colno}); is it JSONL? pass format='jsonl'")
+        return
+    if not isinstance(data, (list, dict)):
+        yield _error(name, "json", path, "file",
+                          f"expected a JSON array or object, got {type(data).__name__}; nothing was read")
         return
     rows, pointer = iter_json_rows(data, path)
-    name = os.path.basename(path)
-    cols: _Columns | None = None
+    cols: Columns | None = None
     for i, obj in enumerate(rows):
         locator = f"{pointer}/{i}"
         if not isinstance(obj, dict):
-            yield error_record(
-                record_id=f"{name}:{locator}", source_format="json", source_file=path,
-                source_locator=locator, reason=f"expected a JSON object, got {type(obj).__name__}",
-            )
+            yield _error(f"{name}:{locator}", "json", path, locator,
+                              f"expected a JSON object, got {type(obj).__name__}")
             continue
         if cols is None:
-            cols = _Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], path, obj)
-        yield _row_record(
+            try:
+                cols = Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], obj)
+            except InputFormatError as exc:
+                yield _error(f"{name}:{locator}", "json", path, locator, f"{exc} {_not_read(len(rows) - i)}")
+                return
+        yield row_record(
             obj, cols, source_format="json", path=path, locator=locator,
             fallback_id=f"{name}:{locator}", max_bytes=max_bytes, warnings=warnings,
         )
@@ -341,10 +252,11 @@ def read_tabular(
 
     ``format`` is one of TABULAR_FORMATS; by default it comes from the extension (``.json``
     files starting with ``{`` on every line are read as JSONL).  ``encoding`` overrides sniffing.
+    A file without a text column gives one "error" record that lists the columns found (never
+    cell contents) and counts the rows not read.
 
     Raises:
-        InputFormatError: no text column (the message lists the columns found), or an unknown
-            preset.
+        InputFormatError: an unknown preset, format or encoding.
     """
     cp = resolve_preset(preset)
     stream, sample, name = open_input(path)
@@ -387,3 +299,29 @@ def _guess_format(path: str, sample: bytes) -> str:
             return "jsonl"
         return "json"
     return "csv"
+
+
+def sniff_delimited(sample: bytes) -> str | None:
+    """``"tsv"`` or ``"csv"`` when ``sample`` opens with a header row that names a text column, else None.
+
+    For files whose extension says nothing, such as Excel's "Unicode テキスト" save (a UTF-16 TSV
+    named ``.txt``).  A known text column is required, so that chat logs with tabs (LINE) and
+    messages with commas stay what they are.
+
+    >>> import codecs
+    >>> sniff_delimited(codecs.BOM_UTF16_LE + "id\\t本文\\r\\n1\\t返金しろ\\r\\n".encode("utf-16-le"))
+    'tsv'
+    >>> sniff_delimited("10:15\\t山田\\t返金しろ\\n".encode())
+    """
+    if not sample.strip():
+        return None
+    head = sample[:8192]  # even: a UTF-16 sample is not cut inside a code unit
+    encoding, _ = sniff_text_encoding(head, complete=len(sample) <= len(head))
+    first = re.split(r"\r\n|\r|\n", head.decode(encoding, ESCAPE_ERRORS), maxsplit=1)[0]
+    delimiter = "\t" if first.count("\t") >= max(first.count(","), 1) else "," if "," in first else None
+    if delimiter is None:
+        return None
+    names = [h.strip().lstrip("\ufeff") for h in next(csv.reader([first], delimiter=delimiter))]
+    if len(names) < 2 or not looks_like_header(names) or find_column(names, _ALL_TEXT_COLUMNS) is None:
+        return None
+    return "tsv" if delimiter == "\t" else "csv"

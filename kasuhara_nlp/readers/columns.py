@@ -1,0 +1,216 @@
+"""From one row or JSON object to a record: which source column holds each field, and the record built.
+
+The columns are resolved once per file, from the header (or the first object's keys).  When no
+text column is found, :class:`Columns` raises :class:`InputFormatError` with a message that names
+the columns but never quotes cell contents: a file without a header row has a message (names, phone
+numbers, the customer's words) where the header should be, and that must not reach a log.
+
+>>> cols = Columns(["チケットID", "本文"], resolve_preset(None), None, None)
+>>> row_record({"チケットID": "7", "本文": "返金しろ"}, cols, source_format="csv", path="a.csv",
+...            locator="line 2", fallback_id="a.csv:2", max_bytes=1000, warnings=[]).record_id
+'7'
+>>> describe_columns(["1001", "山田太郎", "090-1234-5678"])
+'3 columns found, but the first row looks like data, not a header row (its values are not shown)'
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ..errors import InputFormatError
+from ..records import MessageRecord
+from .common import error_record, finish_record, normalise_role
+from .html import html_to_text
+from .presets import PRESETS, ColumnPreset, find_column, preset_names
+from .timestamps import parse_timestamp
+
+__all__ = ["Columns", "describe_columns", "get_field", "looks_like_header", "resolve_preset", "row_record"]
+
+_FALSE_WORDS = {"false", "0", "no", "n", "いいえ", "非公開", "private", "internal"}
+# What a column name never holds but a cell often does: sentence punctuation, mail addresses,
+# quotes and braces (a JSON line read as CSV), numbers of three digits or more (ids, phone
+# numbers, dates, postal codes), or nothing but a number or a time.
+_DATA_LIKE = re.compile(r"[@。、！？!?「」『』{}\[\]<>\"\n\r]|\d{3,}|^[\s\d.,:/+\-]+$")
+_MAX_NAME = 40
+# An HTML body in a text column (Salesforce puts HTML there for some Email-to-Case setups).
+_HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|div|p|br|span|table|font|blockquote)\b", re.IGNORECASE)
+
+
+def resolve_preset(preset: str | ColumnPreset | None) -> ColumnPreset:
+    """The column preset for a name (None: guess from common headers).
+
+    >>> resolve_preset(None).name
+    'auto'
+    """
+    if preset is None:
+        return ColumnPreset(name="auto")
+    if isinstance(preset, ColumnPreset):
+        return preset
+    found = PRESETS.get(preset)
+    if found is None:
+        raise InputFormatError(f"unknown preset {preset!r}; choose one of: {', '.join(preset_names())}")
+    return found
+
+
+def get_field(obj: Mapping[str, Any], key: str | None) -> Any:
+    """Value at a column name or a dotted JSON path (``via.channel``).
+
+    >>> get_field({"msg": {"body": "まだか"}}, "msg.body")
+    'まだか'
+    """
+    if key is None:
+        return None
+    if key in obj:
+        return obj[key]
+    cur: Any = obj
+    for part in key.split("."):
+        if isinstance(cur, Mapping) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return None
+    return cur
+
+
+def looks_like_header(names: Sequence[str]) -> bool:
+    """True when every name looks like a column name rather than a cell of data.
+
+    >>> looks_like_header(["id", "本文", ""]), looks_like_header(["1", "山田", "返金しろ"])
+    (True, False)
+    """
+    for name in names:
+        key = unicodedata.normalize("NFKC", name).strip()
+        if len(key) > _MAX_NAME or _DATA_LIKE.search(key):
+            return False
+    return True
+
+
+def describe_columns(names: Sequence[str]) -> str:
+    """The columns found, for an error message: their names when the row is a header, else only a count.
+
+    >>> describe_columns(["id", "foo"])
+    '2 columns found: id, foo'
+    """
+    if not looks_like_header(names):
+        return (f"{len(names)} columns found, but the first row looks like data, not a header row "
+                "(its values are not shown)")
+    shown = ", ".join(n.strip() for n in names[:40]) + (", ..." if len(names) > 40 else "")
+    return f"{len(names)} columns found: {shown or '(none)'}"
+
+
+class Columns:
+    """The source columns chosen for each field, resolved once from the first row's keys.
+
+    Raises:
+        InputFormatError: no text column (without the path: the reader reports it as a record).
+    """
+
+    def __init__(
+        self,
+        keys: list[str],
+        preset: ColumnPreset,
+        text_field: str | None,
+        id_field: str | None,
+        sample: Mapping[str, Any] | None = None,
+    ):
+        self.text = text_field or find_column(keys, preset.text)
+        if self.text is None or (
+            text_field and text_field not in keys and (sample is None or get_field(sample, text_field) is None)
+        ):
+            wanted = f"column {text_field!r} is not in the file" if text_field else "no text column found"
+            if looks_like_header(keys):
+                fix = (f"Pass --text-field NAME (text_field=NAME) naming the message column, or a preset "
+                       f"(--preset {'|'.join(preset_names())})")
+            else:
+                fix = "Add a header row naming the columns (for example id,text) and read the file again"
+            raise InputFormatError(f"{wanted}; {describe_columns(keys)}. {fix}.")
+        self.id = id_field or find_column(keys, preset.id)
+        self.conversation = find_column(keys, preset.conversation)
+        self.timestamp = find_column(keys, preset.timestamp)
+        self.author = find_column(keys, preset.author)
+        self.role = find_column(keys, preset.role)
+        self.visibility = find_column(keys, preset.visibility)
+        self.subject = find_column(keys, preset.subject)
+        self.staff = find_column(keys, preset.staff)
+        self.channel = find_column(keys, preset.channel)
+        # Sources that carry HTML mail (Salesforce HtmlBody): the HTML column stands in for an
+        # empty text column row by row, and whatever HTML is scored is converted to text first.
+        self.html = find_column(keys, preset.html) if preset.html else None
+        self.preset = preset
+
+
+def _as_str(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _body(row: Mapping[str, Any], cols: Columns, warnings: list[str]) -> tuple[Any, str | None]:
+    """The row's text, converted from HTML where the source carries HTML, and the column it came from."""
+    text = get_field(row, cols.text)
+    column = cols.text
+    if cols.html and cols.html != cols.text and (text is None or (isinstance(text, str) and not text.strip())):
+        # An HTML-only mail: Salesforce leaves TextBody empty and fills HtmlBody.
+        html = get_field(row, cols.html)
+        if isinstance(html, str) and html.strip():
+            text, column = html, cols.html
+    # Only for sources known to carry HTML mail: elsewhere "<" in a message is the customer's own.
+    if cols.preset.html and isinstance(text, str) and (column == cols.html or _HTML_START.match(text)):
+        warnings.append(f"html-to-text:{column}")
+        text = html_to_text(text)
+    return text, column
+
+
+def row_record(
+    row: Mapping[str, Any],
+    cols: Columns,
+    *,
+    source_format: str,
+    path: str,
+    locator: str,
+    fallback_id: str,
+    max_bytes: int,
+    warnings: list[str],
+) -> MessageRecord:
+    """Build (and finish) the record of one row or JSON object."""
+    raw_id = _as_str(get_field(row, cols.id))
+    common: dict[str, Any] = {
+        "record_id": raw_id or fallback_id,
+        "source_format": source_format,
+        "source_file": path,
+        "source_locator": locator,
+        "message_id": raw_id,
+    }
+    row_warnings = list(warnings)
+    text, column = _body(row, cols, row_warnings)
+    if text is not None and not isinstance(text, str):
+        return error_record(reason=f"text field {column!r} is {type(text).__name__}, expected a string", **common)
+    record = MessageRecord(body_text=text or "", decode_warnings=row_warnings, **common)
+    record.conversation_id = _as_str(get_field(row, cols.conversation))
+    record.subject = _as_str(get_field(row, cols.subject))
+    record.author_name = _as_str(get_field(row, cols.author))
+    record.staff_name = _as_str(get_field(row, cols.staff))
+    record.channel = _as_str(get_field(row, cols.channel)) or cols.preset.channel_default
+    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = parse_timestamp(
+        get_field(row, cols.timestamp)
+    )
+    if cols.role is not None:
+        record.author_role = normalise_role(get_field(row, cols.role))
+        record.role_basis = f"column {cols.role}"
+    if record.author_role == "unknown" and record.staff_name and record.author_name == record.staff_name:
+        # Helpdesk exports list the assigned staff member; a row sent by them is our reply.
+        record.author_role = "agent"
+        record.role_basis = f"column {cols.author} equals {cols.staff}"
+    if cols.visibility is not None:
+        vis = get_field(row, cols.visibility)
+        if vis is False or (isinstance(vis, str) and vis.strip().lower() in _FALSE_WORDS):
+            record.visibility = "internal"
+    if cols.preset.name != "auto":
+        record.extra["preset"] = cols.preset.name
+    return finish_record(record, max_bytes=max_bytes)
+
