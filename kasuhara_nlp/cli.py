@@ -22,6 +22,19 @@ from .readers import FORMATS, preset_names
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
 
 
+def _count(minimum: int):
+    """An argparse type: an integer of at least ``minimum`` (a usage error otherwise, not a traceback)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be at least {minimum}, got {value}")
+        return value
+    return parse
+
+
 def _err(message: str) -> None:
     print(f"kasuhara: {message}", file=sys.stderr)
 
@@ -236,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--raw", action="store_true", help="score whole bodies, quotes and signatures included")
     s.add_argument("--no-mask", action="store_true", help="keep PII (addresses, phone numbers) in output text")
     s.add_argument("--no-conversations", action="store_true", help="do not add conversation records")
-    s.add_argument("--batch-size", type=int, default=64)
+    s.add_argument("--batch-size", type=_count(1), default=64)
     s.add_argument("--summary", help="also write the summary as JSON to this file")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     s.add_argument("--route", metavar="POLICY", help="route flagged results by this policy TOML (see docs/routing.md)")
@@ -284,9 +297,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--data", help="labelled JSONL file or data folder (default: the bundled data/)")
     s.add_argument("-o", "--output", help="model folder to write")
     s.add_argument("--base", help="BERT base: local folder or Hugging Face id")
-    s.add_argument("--epochs", type=int, default=6)
+    s.add_argument("--epochs", type=_count(1), default=6)
     s.add_argument("--learning-rate", type=float, default=5e-5)
-    s.add_argument("--batch-size", type=int, default=32)
+    s.add_argument("--batch-size", type=_count(1), default=32)
     s.add_argument("--max-length", type=int, default=128)
     s.add_argument("--stride", type=int, default=32, help="tokens shared by neighbouring windows of a long message")
     s.add_argument("--seed", type=int, default=13)
@@ -325,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="a self-contained HTML report (Japanese) of scan results")
     s.add_argument("results", help="scan results JSONL or CSV written by `kasuhara scan`")
     s.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
-    s.add_argument("--top", type=int, default=20, help="flagged messages to show (default: 20)")
+    s.add_argument("--top", type=_count(0), default=20, help="flagged messages to show (default: 20)")
     s.set_defaults(func=cmd_report)
     return p
 
@@ -346,6 +359,12 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
     except FileNotFoundError as exc:
         _err(f"{exc.filename}: file not found")
+        return EXIT_FAILURE
+    except IsADirectoryError as exc:  # e.g. `report -o somefolder`: name the path, no traceback
+        _err(f"{exc.filename}: is a folder; give a file name")
+        return EXIT_USAGE
+    except PermissionError as exc:
+        _err(f"{exc.filename}: permission denied")
         return EXIT_FAILURE
     except BrokenPipeError:
         return EXIT_OK

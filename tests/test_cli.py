@@ -170,3 +170,21 @@ def test_soft_labels_need_labellings_beside_the_data(tmp_path, tiny_bert_dir, ca
 @pytest.mark.parametrize("argv", [["--help"], ["scan", "--help"], ["--version"]])
 def test_help(argv):
     assert main(argv) == EXIT_OK
+
+
+@pytest.mark.parametrize("argv, words", [
+    (["report", "{results}", "--top", "-1"], "must be at least 0"),
+    (["report", "{results}", "--top", "many"], "is not an integer"),
+    (["report", "{results}", "-o", "{folder}"], "is a folder"),
+    (["score", "x", "--model", "{model}", "--thresholds", "{folder}"], "cannot be read"),
+    (["scan", "{results}", "--model", "{model}", "--batch-size", "0"], "must be at least 1"),
+])
+def test_argument_mistakes_are_usage_errors_not_tracebacks(tmp_path, baseline_dir, capsys, argv, words):
+    results = write_jsonl(tmp_path / "results.jsonl", [{"id": "1", "kind": "message", "status": "ok", "labels": [],
+                                                        "severity": 0, "scores": {}, "text": "x"}])
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    argv = [a.format(results=results, folder=folder, model=baseline_dir) for a in argv]
+    assert main(argv) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert words in err and "Traceback" not in err
