@@ -10,6 +10,7 @@ Used by :mod:`kasuhara_nlp.segments` (transcripts pasted into one message) and b
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 __all__ = ["Turn", "match_turn", "speaker_kind"]
@@ -32,17 +33,25 @@ CUSTOMER_ROLES = (
 )
 
 _ROLES = "|".join(sorted(AGENT_ROLES + CUSTOMER_ROLES, key=len, reverse=True))  # longest first
-_TIME = r"(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?"
-_DATE = r"\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2}(?:\s?[(（][^)）]{1,4}[)）])?"
+# \d also matches full-width digits (１０：１５), so only the separators need their full-width forms.
+_TIME = r"(?:午前|午後)?\d{1,2}[:：]\d{2}(?:[:：]\d{2})?(?:[.,]\d{1,6})?(?:\s?[AP]M)?"
+# ISO 8601 stamps end in an offset (2025-03-04T10:15:02+09:00, …Z); it says which time zone the log is in.
+_OFFSET = r"(?:Z|[+\-]\d{2}:?\d{2})?"
+_DATE = (
+    r"(?:\d{4}[/\-.／－．]\d{1,2}[/\-.／－．]\d{1,2}|\d{4}年\s*\d{1,2}月\s*\d{1,2}日)"
+    r"(?:\s?[(（][^)）]{1,4}[)）])?"
+)
+# A date may be joined to the time by ISO's "T", by spaces, or by nothing after 日 (2025年3月4日10:15).
+_STAMP = rf"(?:{_DATE}(?:T|\s*))?{_TIME}{_OFFSET}"
 _NAME = r"[^:：\t\n\]】]{1,24}?"
 _COLON = r"\s*[:：]"
 
 TURN_RE = re.compile(
     "(?:"
     # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
-    rf"[\[(（［](?:{_DATE}\s*)?{_TIME}[\])）］]\s*(?P<n1>{_NAME}){_COLON}"
-    # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: …
-    rf"|(?:{_DATE}\s+)?{_TIME}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
+    rf"[\[(（［]{_STAMP}[\])）］]\s*(?P<n1>{_NAME}){_COLON}"
+    # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: … / 2025-03-04T10:15:02+09:00 山田: … / 2025年3月4日 10:15 山田: …
+    rf"|{_STAMP}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
     # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
     rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
     # 【担当】… / 【お客様】…
@@ -107,9 +116,33 @@ class Turn:
 
 
 _TIME_IN_PREFIX = re.compile(
-    r"(?:(?P<date>\d{4}[/\-.]\d{1,2}[/\-.]\d{1,2})\D{0,6}?)?(?P<time>(?:午前|午後)?\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AP]M)?)",
+    r"(?:(?P<y>\d{4})[/\-.／－．年]\s*(?P<mo>\d{1,2})[/\-.／－．月]\s*(?P<d>\d{1,2})\D{0,6}?)?"
+    r"(?P<ampm>午前|午後)?(?P<h>\d{1,2})[:：](?P<mi>\d{2})(?:[:：](?P<s>\d{2}))?(?:[.,]\d{1,6})?"
+    r"(?:\s?(?P<ap>[AP]M))?(?P<tz>Z|[+\-]\d{2}:?\d{2})?",
     re.IGNORECASE,
 )
+
+
+def _shown_time(m: re.Match[str]) -> str:
+    """The time of a turn prefix in one ASCII shape: ``[Y/M/D ][午前|午後]H:MM[:SS][ AM|PM][Z|±HH:MM]``.
+
+    Logs write the same time many ways (ISO 8601, 2025年3月4日, full-width digits); readers parse one.
+    """
+    def ascii_digits(g: str) -> str:
+        return unicodedata.normalize("NFKC", g)  # full-width digits to ASCII, leading zeros kept
+
+    out = ""
+    if m.group("y"):
+        out = f"{ascii_digits(m.group('y'))}/{ascii_digits(m.group('mo'))}/{ascii_digits(m.group('d'))} "
+    out += f"{m.group('ampm') or ''}{ascii_digits(m.group('h'))}:{ascii_digits(m.group('mi'))}"
+    if m.group("s"):
+        out += f":{ascii_digits(m.group('s'))}"
+    if m.group("ap"):
+        out += f" {m.group('ap').upper()}"
+    tz = m.group("tz")
+    if tz:
+        out += "Z" if tz.upper() == "Z" else f"{tz[:3]}:{tz[-2:]}"
+    return out
 
 
 def match_turn(line: str) -> Turn | None:
@@ -130,5 +163,5 @@ def match_turn(line: str) -> Turn | None:
     if m.group("n4") is None and m.group("n5") is None:
         t = _TIME_IN_PREFIX.search(line, 0, m.end())
         if t is not None:
-            time = (t.group("date") + " " if t.group("date") else "") + t.group("time")
+            time = _shown_time(t)
     return Turn(m.end(), name.strip(), time, m.group("n3") is not None)

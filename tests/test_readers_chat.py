@@ -135,3 +135,101 @@ def test_json_conversations(tmp_path: Path) -> None:
     recs = list(read_records([str(path)], format="chat-json"))
     assert recs[0].conversation_id == "c1" and recs[0].author_role == "customer"
     assert recs[1].status == "error"
+
+
+# Time formats chat tools print before the speaker (F12): every one must give per-turn records with times.
+# (case id, the three line prefixes, expected local time of the first turn, expected UTC time of the first turn)
+TIME_FORMAT_CASES = (
+    ("iso_offset", ("2025-03-04T10:15:02+09:00 ", "2025-03-04T10:15:40+09:00 ", "2025-03-04T10:16:05+09:00 "),
+     "2025-03-04T10:15:02+09:00", "2025-03-04T01:15:02Z"),
+    ("iso_utc_z_fraction", ("2025-03-04T01:15:02.123Z ", "2025-03-04T01:15:40.5Z ", "2025-03-04T01:16:05Z "),
+     "2025-03-04T01:15:02+00:00", "2025-03-04T01:15:02Z"),  # local keeps the offset the log shows
+    ("iso_no_offset", ("2025-03-04T10:15:02 ", "2025-03-04T10:15:40 ", "2025-03-04T10:16:05 "),
+     "2025-03-04T10:15:02+09:00", "2025-03-04T01:15:02Z"),
+    ("iso_bracketed", ("[2025-03-04T10:15:02+09:00] ", "[2025-03-04T10:15:40+09:00] ", "[2025-03-04T10:16:05+09:00] "),
+     "2025-03-04T10:15:02+09:00", "2025-03-04T01:15:02Z"),
+    ("japanese_date", ("2025年3月4日 10:15 ", "2025年3月4日 10:15 ", "2025年3月4日 10:16 "),
+     "2025-03-04T10:15:00+09:00", "2025-03-04T01:15:00Z"),
+    ("japanese_date_weekday", ("2025年3月4日(火) 10:15 ", "2025年3月4日(火) 10:15 ", "2025年3月4日(火) 10:16 "),
+     "2025-03-04T10:15:00+09:00", "2025-03-04T01:15:00Z"),
+    ("japanese_date_bracketed", ("[2025年3月4日 10:15] ", "[2025年3月4日 10:15] ", "[2025年3月4日 10:16] "),
+     "2025-03-04T10:15:00+09:00", "2025-03-04T01:15:00Z"),
+    ("fullwidth_time", ("［１０：１５］ ", "［１０：１５］ ", "［１０：１６］ "), None, None),
+    ("fullwidth_date_time", ("２０２５／０３／０４ １０：１５ ", "２０２５／０３／０４ １０：１５ ", "２０２５／０３／０４ １０：１６ "),
+     "2025-03-04T10:15:00+09:00", "2025-03-04T01:15:00Z"),
+)
+
+
+@pytest.mark.parametrize(
+    "prefixes,local,utc", [c[1:] for c in TIME_FORMAT_CASES], ids=[c[0] for c in TIME_FORMAT_CASES]
+)
+def test_time_formats(tmp_path: Path, prefixes: tuple[str, str, str], local: str | None, utc: str | None) -> None:
+    a, b, c = prefixes
+    path = tmp_path / "log.txt"
+    path.write_text(f"{a}オペレーター：お待たせいたしました。\n{b}お客様：遅い。今から店に行って火をつけてやる。\n"
+                    f"{c}オペレーター：落ち着いてください。\n", encoding="utf-8")
+    recs = list(read_records([str(path)]))
+    assert [(r.author_role, r.status) for r in recs] == [
+        ("agent", "not_scored"), ("customer", "ok"), ("agent", "not_scored")]
+    assert recs[1].body_text == "遅い。今から店に行って火をつけてやる。"
+    assert len({r.conversation_id for r in recs}) == 1
+    assert (recs[0].timestamp_local, recs[0].timestamp_utc) == (local, utc)
+    if local is None:  # a time without a date is kept as seconds since midnight
+        assert recs[0].extra["clock_seconds"] == 10 * 3600 + 15 * 60
+
+
+def test_iso_offset_is_not_assumed_jst() -> None:
+    (rec,) = [r for r in parse_transcript("2025-03-04T10:15:02Z 顧客: 金返せ\n2025-03-04T10:16:02Z 担当: はい\n",
+                                          source_file="t.txt") if r.author_role == "customer"]
+    assert rec.timestamp_utc == "2025-03-04T10:15:02Z" and rec.timestamp_assumed_tz is False
+
+
+def test_unrecognised_turns_are_warned_about(tmp_path: Path) -> None:
+    """A log whose lines all carry times but no turn could be read is one message, and says so."""
+    path = tmp_path / "log.txt"
+    path.write_text("10時15分 オペレーター お待たせしました\n10時16分 お客様 ふざけるな\n10時17分 オペレーター 失礼しました\n",
+                    encoding="utf-8")
+    (rec,) = read_records([str(path)])
+    assert rec.source_format == "text" and "transcript-turns-not-found" in rec.decode_warnings
+
+
+# Text before the first speaker line (F8).  (case id, transcript, [(role, body, locator)] expected)
+PREAMBLE_CASES = (
+    (
+        "unprefixed_first_line",
+        "お前の顔は覚えたからな、帰り道に気をつけろ\n[10:15] オペレーター: 大変申し訳ございません。\n"
+        "[10:16] オペレーター: 確認いたします。\n",
+        [("unknown", "お前の顔は覚えたからな、帰り道に気をつけろ", "line 1"),
+         ("agent", "大変申し訳ございません。", "line 2"), ("agent", "確認いたします。", "line 3")],
+    ),
+    (
+        "call_memo_preamble",
+        "入電直後から怒鳴り声。「帰り道に気をつけろ」と言われた。\n\n13:40 お客様「責任者を出せ」\n13:41 係「少々お待ちください」\n",
+        [("unknown", "入電直後から怒鳴り声。「帰り道に気をつけろ」と言われた。", "line 1"),
+         ("customer", "「責任者を出せ」", "line 3"), ("agent", "「少々お待ちください」", "line 4")],
+    ),
+    (
+        "two_line_preamble",
+        "記録：佐藤\n殺すぞと言われた\n[10:15] お客様：まだ？\n[10:16] オペレーター：確認します\n",
+        [("unknown", "記録：佐藤\n殺すぞと言われた", "lines 1-2"),
+         ("customer", "まだ？", "line 3"), ("agent", "確認します", "line 4")],
+    ),
+    (
+        "blank_lines_only_before",
+        "\n\n[10:15] お客様：まだ？\n[10:16] オペレーター：確認します\n",
+        [("customer", "まだ？", "line 3"), ("agent", "確認します", "line 4")],
+    ),
+)
+
+
+@pytest.mark.parametrize("text,expected", [c[1:] for c in PREAMBLE_CASES], ids=[c[0] for c in PREAMBLE_CASES])
+def test_text_before_the_first_turn_is_kept(tmp_path: Path, text: str, expected: list) -> None:
+    path = tmp_path / "memo.txt"
+    path.write_text(text, encoding="utf-8")
+    recs = list(read_records([str(path)]))
+    assert [(r.author_role, r.body_text, r.source_locator) for r in recs] == expected
+    first = 0 if expected[0][0] == "unknown" else 1  # a preamble comes before turn 1
+    assert [r.sequence for r in recs] == list(range(first, first + len(recs)))
+    if expected[0][0] == "unknown":
+        assert recs[0].status == "ok" and recs[0].extra.get("preamble") is True
+        assert recs[0].role_basis == "text before the first speaker line"

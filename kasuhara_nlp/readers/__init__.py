@@ -1,7 +1,7 @@
 """Readers: every supported input format as one lazy stream of MessageRecord.
 
 ``read_records`` picks a reader per path from ``format=``, else the extension, else the content
-(mbox separator, mail headers, Zendesk or chat JSON shapes, transcript lines).  Every record has
+(mbox separator, mail headers, Zendesk or chat JSON shapes, transcript lines); in a folder, per file.  Every record has
 ``text_to_score``/``segments`` filled, PII offsets found, and a status: "ok" (score it),
 "not_scored" (agent, bot, internal note, auto-reply: see ``reason``), "skipped" or "error".
 
@@ -14,46 +14,75 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 import os
+import re
+import sys
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from ..errors import InputFormatError
 from ..records import MessageRecord
-from .chat import is_chat_json, read_chat_json, read_chat_text
-from .common import MAX_MESSAGE_BYTES, finish_record
-from .mail import is_mbox, read_mail_path
+from .chat import is_chat_json, read_chat_json, read_text_file
+from .common import MAX_MESSAGE_BYTES, error_record
+from .mail import is_mbox, read_mail_path, read_maildir
 from .mime import MailOptions
 from .presets import PRESETS, preset_names
-from .streams import ESCAPE_ERRORS, sniff_text_encoding
+from .streams import ESCAPE_ERRORS, SNIFF_BYTES
 from .tabular import TABULAR_FORMATS, read_tabular
 from .zendesk import is_zendesk, read_zendesk
 
 __all__ = ["FORMATS", "PRESETS", "MailOptions", "detect_format", "preset_names", "read_records"]
 
+log = logging.getLogger(__name__)
+
 #: Values accepted by ``format=`` (``--format``).
 FORMATS = (*TABULAR_FORMATS, "eml", "mbox", "maildir", "mail", "zendesk", "chat", "chat-json", "text")
 
+_MAIL_FORMATS = ("eml", "mbox", "maildir", "mail")
 _MAIL_EXT = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox"}
 _TABULAR_EXT = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
+_JSON_EXT = (".json", ".jsonl", ".ndjson")
+#: Files in a folder that hold no messages: mail-client indexes and state, OS metadata.  Skipped
+#: without a record (a Thunderbird profile has one .msf per folder), and logged.
+_HOUSEKEEPING = re.compile(
+    r"^\.|\.(?:msf|dat|sqlite|sqlite-wal|sqlite-shm|db|lock|ini)$|^(?:msgFilterRules|popstate)\b|^Thumbs\.db$",
+    re.IGNORECASE,
+)
+#: Files in a folder that may well be someone's data but that no reader here can read: each gets a
+#: "skipped" record, so that the output says what was not scanned.
+_UNSUPPORTED_EXT = {
+    ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".xlsx", ".xls", ".xlsm",
+    ".docx", ".doc", ".pptx", ".ppt", ".zip", ".gz", ".7z", ".tar", ".rar", ".lzh", ".exe", ".mp3", ".wav", ".m4a",
+    ".mp4", ".mov", ".msg", ".pst", ".ost", ".olm",
+}
+#: A JSON line longer than this is not parsed just to guess the format (Zendesk tickets are far smaller).
+_PROBE_LINE_BYTES = 64 * 1024 * 1024
+_PROBE_LINES = 5
 
 
 def detect_format(path: str) -> str:
-    """The reader for a path: by extension, then by content.
+    """The reader for a path: stdin and files by content where the extension is not enough.
 
-    >>> detect_format("inbox.csv"), detect_format("-")
-    ('csv', 'csv')
+    ``-`` (stdin) is sniffed from its first bytes without consuming them: ``{`` starts JSONL,
+    ``[`` a JSON array, anything else is CSV.  A folder is "folder": each file in it is detected
+    on its own (see :func:`read_records`).
+
+    >>> detect_format("inbox.csv")
+    'csv'
     """
     if path == "-":
-        return "csv"
+        return _stdin_format()
     if os.path.isdir(path):
-        return "mail"
+        return "folder"
     ext = os.path.splitext(path)[1].lower()
     if ext in _MAIL_EXT:
         return _MAIL_EXT[ext]
     if ext in _TABULAR_EXT:
         fmt = _TABULAR_EXT[ext]
-        if fmt == "jsonl" and _first_json_line_is_zendesk(path):
+        if fmt == "jsonl" and _json_lines_are_zendesk(path):
             return "zendesk"
         return fmt
     try:
@@ -71,13 +100,74 @@ def detect_format(path: str) -> str:
     return "chat"  # plain text: a transcript, or one message when no turns are found
 
 
-def _first_json_line_is_zendesk(path: str) -> bool:
+def _stdin_format() -> str:
+    """Sniff stdin's first bytes, leaving them to be read again by the tabular reader.
+
+    A pipe's buffer is peeked (at most one read, no bytes consumed); a seekable stdin (a file
+    redirected with ``<``, a BytesIO in tests) is read and rewound.  Anything else stays CSV.
+    """
+    buf = getattr(sys.stdin, "buffer", None)
+    head = b""
+    if buf is not None and hasattr(buf, "peek"):
+        head = buf.peek(SNIFF_BYTES)[:SNIFF_BYTES]
+    elif buf is not None and buf.seekable():
+        pos = buf.tell()
+        head = buf.read(SNIFF_BYTES)
+        buf.seek(pos)
+    return _tabular_kind(head)
+
+
+def _tabular_kind(head: bytes) -> str:
+    """csv, jsonl or json from the first bytes of a stream.
+
+    >>> _tabular_kind(b'\\xef\\xbb\\xbf\\n{"id": 1}\\n'), _tabular_kind(b'{\\n "records": []}'), _tabular_kind(b"id,text\\n")
+    ('jsonl', 'json', 'csv')
+    """
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        text = head.decode("utf-16", "ignore")
+    else:
+        text = head.decode("utf-8-sig", "ignore")
+    text = text.lstrip()
+    if text.startswith("["):
+        return "json"
+    if not text.startswith("{"):
+        return "csv"
+    first = text.split("\n", 1)[0].strip()
+    if first == "{":
+        return "json"  # a pretty-printed document, not one object per line
+    try:
+        obj = json.loads(first)
+    except ValueError:
+        return "jsonl"  # a first line longer than the peeked bytes
+    if is_zendesk(obj):
+        # read_zendesk needs a file (tickets, users and comments may come in several): say so.
+        raise InputFormatError("a Zendesk export cannot be read from stdin; pass the file path instead", path="-")
+    return "jsonl"
+
+
+def _json_lines_are_zendesk(path: str) -> bool:
+    """True when the first readable object of a one-object-per-line file is a Zendesk ticket.
+
+    A malformed first line must not hide the shape of the rest of the export, so a few lines are
+    tried before giving up.
+    """
     try:
         with open(path, "rb") as f:
-            first = f.readline(1_000_000)
-        return is_zendesk(json.loads(first))
-    except (OSError, ValueError):
+            tried = 0
+            while tried < _PROBE_LINES:
+                line = f.readline(_PROBE_LINE_BYTES)
+                if not line:
+                    return False
+                if not line.strip():
+                    continue
+                tried += 1
+                try:
+                    return is_zendesk(json.loads(line.decode("utf-8-sig", ESCAPE_ERRORS)))
+                except ValueError:
+                    continue
+    except OSError:
         return False
+    return False
 
 
 def _json_kind(path: str) -> str:
@@ -86,6 +176,9 @@ def _json_kind(path: str) -> str:
     try:
         data = json.loads(raw.decode("utf-8-sig", ESCAPE_ERRORS))
     except json.JSONDecodeError:
+        # Not one document: one object per line (the Zendesk full export is NDJSON named .json).
+        if _json_lines_are_zendesk(path):
+            return "zendesk"
         return "jsonl" if raw.lstrip().startswith(b"{") else "json"
     if is_zendesk(data):
         return "zendesk"
@@ -94,20 +187,149 @@ def _json_kind(path: str) -> str:
     return "json"
 
 
-def _read_text(path: str, max_bytes: int, name_roles: Mapping[str, str] | None) -> Iterator[MessageRecord]:
-    """A .txt file: transcript turns when it has them, else the whole file as one message."""
-    records = list(read_chat_text(path, name_roles=name_roles, max_message_bytes=max_bytes))
-    if len(records) >= 2:
-        yield from records
-        return
+@dataclass(frozen=True)
+class _ReadOptions:
+    """What :func:`read_records` was asked, handed to the reader of each file."""
+
+    format: str | None
+    text_field: str | None
+    id_field: str | None
+    preset: str | None
+    encoding: str | None
+    mail: MailOptions
+    name_roles: Mapping[str, str] | None
+    max_bytes: int
+
+
+def _read_file(path: str, fmt: str, opts: _ReadOptions) -> Iterator[MessageRecord]:
+    """One file (or ``-``) with the reader of ``fmt``."""
+    if path == "-" and fmt not in TABULAR_FORMATS:
+        raise InputFormatError(f"stdin can only be read as {', '.join(TABULAR_FORMATS)}, not {fmt!r}", path="-")
+    if fmt in TABULAR_FORMATS:
+        yield from read_tabular(
+            path, format=fmt, text_field=opts.text_field, id_field=opts.id_field, preset=opts.preset,
+            encoding=opts.encoding, max_message_bytes=opts.max_bytes,
+        )
+    elif fmt in _MAIL_FORMATS:
+        yield from read_mail_path(path, options=opts.mail)
+    elif fmt == "zendesk":
+        yield from read_zendesk([path], max_message_bytes=opts.max_bytes)
+    elif fmt == "chat-json":
+        yield from read_chat_json(path, max_message_bytes=opts.max_bytes)
+    else:  # chat, text
+        yield from read_text_file(path, name_roles=opts.name_roles, max_message_bytes=opts.max_bytes)
+
+
+def _is_maildir(path: str) -> bool:
+    return os.path.isdir(os.path.join(path, "cur")) or os.path.isdir(os.path.join(path, "new"))
+
+
+def _is_binary(path: str) -> bool:
+    """NUL bytes without a UTF-16 BOM: not text in any encoding a reader here knows."""
     with open(path, "rb") as f:
-        raw = f.read()
-    encoding, warnings = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
-    record = MessageRecord(
-        record_id=os.path.basename(path), body_text=raw.decode(encoding, ESCAPE_ERRORS), source_format="text",
-        source_file=path, source_locator="file", decode_warnings=warnings,
-    )
-    yield finish_record(record, max_bytes=max_bytes)
+        head = f.read(8192)
+    return b"\x00" in head and not head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+
+
+def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]]:
+    """(kind, path, reason) for every file under ``root``, in walk order.
+
+    kind is a format, "maildir" (a Maildir inside the tree), "skipped" or "error".  Mail-client and
+    OS housekeeping files are left out, and logged.
+    """
+    housekeeping: list[str] = []
+    for dirpath, dirs, files in os.walk(root):
+        dirs.sort()
+        if dirpath != root and _is_maildir(dirpath):
+            dirs[:] = []
+            yield "maildir", dirpath, ""
+            continue
+        for name in sorted(files):
+            path = os.path.join(dirpath, name)
+            if _HOUSEKEEPING.search(name):
+                housekeeping.append(os.path.relpath(path, root))
+                continue
+            ext = os.path.splitext(name)[1].lower()
+            if ext in _UNSUPPORTED_EXT:
+                yield "skipped", path, f"not a supported input ({ext} file); export it as .eml, .csv, .jsonl or .json"
+                continue
+            try:
+                fmt = forced or detect_format(path)
+            except InputFormatError as exc:
+                yield "error", path, _reason(exc)
+                continue
+            if fmt == "chat" and _is_binary(path):
+                yield "skipped", path, "binary file, not a supported input"
+                continue
+            yield fmt, path, ""
+    if housekeeping:
+        log.info("%s: skipped %d file(s) that hold no messages: %s", root, len(housekeeping),
+                 ", ".join(housekeeping[:20]) + (" …" if len(housekeeping) > 20 else ""))
+
+
+def _reason(exc: InputFormatError) -> str:
+    """The message of ``exc`` without the path prefix (error_record adds the file and place)."""
+    text = str(exc)
+    for prefix in (f"{exc.path}:{exc.line}: ", f"{exc.path}: "):
+        if exc.path is not None and text.startswith(prefix):
+            return text[len(prefix):]
+    return text
+
+
+def _guarded(path: str, records: Iterator[MessageRecord]) -> Iterator[MessageRecord]:
+    """The records of one file of a folder; a file that cannot be read at all becomes an error record.
+
+    Records already yielded stay; the other files of the folder are still read.
+    """
+    try:
+        yield from records
+    except InputFormatError as exc:
+        yield error_record(
+            record_id=path, source_format="folder", source_file=path,
+            source_locator=f"line {exc.line}" if exc.line is not None else "file", reason=_reason(exc),
+        )
+    except OSError as exc:
+        yield error_record(record_id=path, source_format="folder", source_file=path, source_locator="file",
+                           reason=f"cannot read: {exc.strerror or type(exc).__name__}")
+
+
+def _read_folder(root: str, opts: _ReadOptions) -> Iterator[MessageRecord]:
+    """Every file under ``root``, each read by the format detected for it (F11: not only mail).
+
+    A Maildir is read as one.  Zendesk files (tickets, users, comments) are read together, where
+    the first of them lies, so that a users file gives the roles of the tickets beside it.
+    """
+    if _is_maildir(root):
+        yield from read_maildir(root, options=opts.mail)
+        return
+    plan = list(_folder_plan(root, opts.format))
+    zendesk = [path for kind, path, _ in plan if kind == "zendesk"]
+    for kind, path, reason in plan:
+        if kind == "maildir":
+            yield from _guarded(path, read_maildir(path, options=opts.mail))
+        elif kind in ("skipped", "error"):
+            yield error_record(record_id=path, source_format="folder", source_file=path, source_locator="file",
+                               status=kind, reason=reason)
+        elif kind == "zendesk":
+            if path == zendesk[0]:
+                yield from _guarded(path, read_zendesk(zendesk, max_message_bytes=opts.max_bytes))
+        else:
+            yield from _guarded(path, _read_file(path, kind, opts))
+
+
+def _zendesk_files(paths: list[str]) -> tuple[list[str], list[str]]:
+    """For ``preset="zendesk"``: (JSON files, other files), each folder replaced by the files under it."""
+    files: list[str] = []
+    others: list[str] = []
+    for path in paths:
+        if not os.path.isdir(path):
+            files.append(path)
+            continue
+        for dirpath, dirs, names in os.walk(path):
+            dirs.sort()
+            for name in sorted(n for n in names if not _HOUSEKEEPING.search(n)):
+                (files if name.lower().endswith(_JSON_EXT) else others).append(os.path.join(dirpath, name))
+    return files, others
 
 
 def read_records(
@@ -126,8 +348,11 @@ def read_records(
     """Read every path (``-`` = stdin, tabular only) with the reader its format calls for.
 
     Args:
-        paths: files or folders (mail trees, Maildir); ``-`` reads CSV/JSONL from stdin.
-        format: force a reader (one of FORMATS) instead of detecting it.
+        paths: files or folders; ``-`` reads CSV/JSONL/JSON from stdin (sniffed from its first bytes).
+            Each file in a folder is read by its own format (mail, CSV, JSONL, Zendesk, chat);
+            a file no reader can read gets a "skipped" record, mail-client index files are left out.
+        format: force a reader (one of FORMATS) instead of detecting it.  A mail format on a
+            folder reads it as a mail tree; any other applies to every file in it.
         text_field, id_field: source column (or dotted JSON path) of the message text / id.
         preset: a column preset (``salesforce-emailmessage``, ``jp-helpdesk-cp932``) or ``zendesk``.
         encoding: the encoding of tabular files (default: sniffed).
@@ -139,34 +364,34 @@ def read_records(
     status "error" (never dropped).
 
     Raises:
-        InputFormatError: an unknown format or preset, a missing path, or a file without a text column.
+        InputFormatError: an unknown format or preset, a missing path, or a file without a text column
+            (inside a folder, that file becomes an error record instead and the folder goes on).
     """
     if format is not None and format not in FORMATS:
         raise InputFormatError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
     if preset is not None and preset not in preset_names():
         raise InputFormatError(f"unknown preset {preset!r}; choose one of: {', '.join(preset_names())}")
-    options = MailOptions(
-        support_domains=tuple(support_domains), agent_addresses=tuple(agent_addresses),
-        max_message_bytes=max_message_bytes,
+    opts = _ReadOptions(
+        format=format, text_field=text_field, id_field=id_field, preset=preset, encoding=encoding,
+        mail=MailOptions(support_domains=tuple(support_domains), agent_addresses=tuple(agent_addresses),
+                         max_message_bytes=max_message_bytes),
+        name_roles=name_roles, max_bytes=max_message_bytes,
     )
     if format == "zendesk" or preset == "zendesk":
         # Tickets, users and comments may come in separate files: read them together.
-        yield from read_zendesk(list(paths), max_message_bytes=max_message_bytes)
+        files, others = _zendesk_files(list(paths))
+        yield from read_zendesk(files, max_message_bytes=max_message_bytes)
+        for path in others:
+            yield error_record(record_id=path, source_format="zendesk", source_file=path, source_locator="file",
+                               status="skipped", reason="not a JSON file, so not part of a Zendesk export")
         return
     for path in paths:
         if path != "-" and not os.path.exists(path):
             raise InputFormatError("no such file or folder; check the path", path=path)
-        fmt = format or ("zendesk" if preset == "zendesk" else detect_format(path))
-        if fmt in TABULAR_FORMATS:
-            yield from read_tabular(
-                path, format=fmt, text_field=text_field, id_field=id_field, preset=preset,
-                encoding=encoding, max_message_bytes=max_message_bytes,
-            )
-        elif fmt in ("eml", "mbox", "maildir", "mail"):
-            yield from read_mail_path(path, options=options)
-        elif fmt == "zendesk":
-            yield from read_zendesk([path], max_message_bytes=max_message_bytes)
-        elif fmt == "chat-json":
-            yield from read_chat_json(path, max_message_bytes=max_message_bytes)
-        else:  # chat, text
-            yield from _read_text(path, max_message_bytes, name_roles)
+        if path != "-" and os.path.isdir(path):
+            if format in _MAIL_FORMATS:
+                yield from read_mail_path(path, options=opts.mail)
+            else:
+                yield from _read_folder(path, opts)
+            continue
+        yield from _read_file(path, format or detect_format(path), opts)

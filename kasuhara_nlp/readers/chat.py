@@ -16,8 +16,8 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, NamedTuple
 
 from ..records import MessageRecord
 from ..segments import match_turn, speaker_kind
@@ -26,7 +26,7 @@ from .presets import find_column
 from .streams import ESCAPE_ERRORS, sniff_text_encoding
 from .timestamps import parse_timestamp, to_iso_pair
 
-__all__ = ["is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "turn_records"]
+__all__ = ["is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "read_text_file", "turn_records"]
 
 _DATE_LINE = re.compile(
     r"\s*(?:(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日)"
@@ -34,8 +34,11 @@ _DATE_LINE = re.compile(
 )
 _LINE_HEADER = re.compile(r"\s*\[LINE\]\s*(.*?)(?:との|の)?トーク履歴")
 _SAVED = re.compile(r"\s*保存日時\s*[:：]")
+# The time of a turn as :func:`match_turn` normalises it: ``[Y/M/D ][午前|午後]H:MM[:SS][ AM|PM][Z|±HH:MM]``.
 _CLOCK = re.compile(
-    r"(?:(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\s+)?(午前|午後)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AP]M)?", re.IGNORECASE
+    r"(?:(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\s+)?(午前|午後)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AP]M)?"
+    r"(Z|[+\-]\d{2}:\d{2})?",
+    re.IGNORECASE,
 )
 _TEXT_KEYS = ("content", "text", "body", "message", "plainText", "plain_text", "本文", "メッセージ")
 _ROLE_KEYS = ("role", "author_type", "sender_type", "personType", "direction", "speaker_role")
@@ -44,19 +47,42 @@ _TIME_KEYS = ("timestamp", "created_at", "createdAt", "sent_at", "time", "date",
 _ID_KEYS = ("id", "message_id", "messageId")
 
 
-def _clock(value: str) -> tuple[date | None, int] | None:
-    """(date if shown, seconds since midnight) of a turn's time text."""
+class Clock(NamedTuple):
+    """A turn's time as shown: the date if any, seconds since midnight, and the offset if any."""
+
+    date: date | None
+    seconds: int
+    has_seconds: bool
+    tz: timezone | None
+
+
+def _clock(value: str) -> Clock | None:
+    """Parse a turn's time text (None when it is not a valid time).
+
+    >>> c = _clock("2025/3/4 10:15:02+09:00")
+    >>> c.date, c.seconds, c.has_seconds, c.tz.utcoffset(None)
+    (datetime.date(2025, 3, 4), 36902, True, datetime.timedelta(seconds=32400))
+    """
     m = _CLOCK.search(value)
     if m is None:
         return None
-    y, mo, d, ampm, h, mi, s, ap = m.groups()
+    y, mo, d, ampm, h, mi, s, ap, off = m.groups()
     hour = int(h)
     if (ampm == "午後" or (ap or "").upper() == "PM") and hour < 12:
         hour += 12
     if (ampm == "午前" or (ap or "").upper() == "AM") and hour == 12:
         hour = 0
-    when = date(int(y), int(mo), int(d)) if y else None
-    return when, hour * 3600 + int(mi) * 60 + int(s or 0)
+    tz = None
+    if off and off.upper() == "Z":
+        tz = timezone.utc
+    elif off:
+        sign = -1 if off.startswith("-") else 1
+        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
+    try:
+        when = date(int(y), int(mo), int(d)) if y else None
+    except ValueError:
+        return None  # 2025/13/45 is not a date: the line is still a turn, without a time
+    return Clock(when, hour * 3600 + int(mi) * 60 + int(s or 0), s is not None, tz)
 
 
 def parse_transcript(
@@ -67,11 +93,17 @@ def parse_transcript(
     name_roles: Mapping[str, str] | None = None,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
 ) -> Iterator[MessageRecord]:
-    """Split a transcript into turn records (see the module doc for the rules)."""
+    """Split a transcript into turn records (see the module doc for the rules).
+
+    Text before the first speaker line (a memo's opening, an unprefixed first message) is not
+    dropped: it becomes a record of its own, role "unknown" (so it is scored), sequence 0,
+    ``extra["preamble"] = True``.
+    """
     name_roles = dict(name_roles or {})
     conversation_id = conversation_id or os.path.basename(source_file)
     lines = text.splitlines()
     turns: list[dict[str, Any]] = []
+    preamble: list[tuple[int, str]] = []  # (line number, text) of lines before the first turn
     current_date: date | None = None
     date_seen_since_last = False
     last_seconds = -1
@@ -98,33 +130,78 @@ def parse_transcript(
         if turn is None:
             if turns:
                 turns[-1]["body"].append(line)
+            else:
+                preamble.append((lineno, line))
             continue
         info: dict[str, Any] = {"line": lineno, "speaker": turn.speaker, "body": [line[turn.prefix_end :]],
                                 "line_style": turn.line_style, "when": None, "rollover": False}
         clock = _clock(turn.time) if turn.time else None
         if clock is not None:
-            shown_date, secs = clock
-            if shown_date is not None:
-                current_date, date_seen_since_last = shown_date, True
-            elif current_date is not None and secs < last_seconds and not date_seen_since_last:
+            if clock.date is not None:
+                current_date, date_seen_since_last = clock.date, True
+            elif current_date is not None and clock.seconds < last_seconds and not date_seen_since_last:
                 current_date += timedelta(days=1)
                 info["rollover"] = True
-            if ":" not in (turn.time or "")[-6:] or turn.time.count(":") < 2:
-                seconds_only = False
-            last_seconds = secs
+            seconds_only = seconds_only and clock.has_seconds
+            last_seconds = clock.seconds
             date_seen_since_last = False
-            info["clock"] = secs
+            info["clock"] = clock.seconds
             info["date"] = current_date
+            info["tz"] = clock.tz
         turns.append(info)
     roles = {t["speaker"]: name_roles.get(t["speaker"]) or speaker_kind(t["speaker"]) for t in turns}
     has_agent = "agent" in roles.values()
     start_offset = min((t.get("clock", 0) for t in turns), default=0)
     call_offsets = seconds_only and current_date is None and start_offset < 3600
+    shown = [(n, line) for n, line in preamble if line.strip()]
+    if shown and turns:
+        channel = "messaging_line" if turns[0]["line_style"] else ("phone_transcript" if call_offsets else "chat")
+        yield _preamble_record(preamble, shown, channel, source_file, conversation_id, max_message_bytes)
+    elif shown:
+        # No turn at all: the whole text is one unattributed message (callers may read the file as text).
+        yield _preamble_record(preamble, shown, "chat", source_file, conversation_id, max_message_bytes)
     for seq, t in enumerate(turns, start=1):
         yield _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversation_id, max_message_bytes)
 
 
-def _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversation_id, max_bytes) -> MessageRecord:
+def _preamble_record(
+    preamble: list[tuple[int, str]],
+    shown: list[tuple[int, str]],
+    channel: str,
+    source_file: str,
+    conversation_id: str,
+    max_bytes: int,
+) -> MessageRecord:
+    """The lines before the first turn as one record: nobody is named, so it is scored as "unknown"."""
+    first, last = shown[0][0], shown[-1][0]
+    body = "\n".join(line for n, line in preamble if first <= n <= last)
+    record = MessageRecord(
+        record_id=f"{os.path.basename(source_file)}:{first}",
+        body_text=body,
+        source_format="chat_txt",
+        source_file=source_file,
+        source_locator=f"line {first}" if first == last else f"lines {first}-{last}",
+        conversation_id=conversation_id,
+        sequence=0,
+        author_role="unknown",
+        role_basis="text before the first speaker line",
+        channel=channel,
+        extra={"preamble": True},
+    )
+    return finish_record(record, max_bytes=max_bytes)
+
+
+def _turn_record(
+    t: dict[str, Any],
+    seq: int,
+    roles: dict[str, str],
+    has_agent: bool,
+    call_offsets: bool,
+    source_file: str,
+    conversation_id: str,
+    max_bytes: int,
+) -> MessageRecord:
+    """One turn's record: role from the speaker, time from the shown clock and the date in force."""
     lines = list(t["body"])
     while len(lines) > 1 and not lines[-1].strip():
         lines.pop()  # blank lines between turns belong to no one
@@ -161,7 +238,8 @@ def _turn_record(t, seq, roles, has_agent, call_offsets, source_file, conversati
             record.extra["offset_seconds"] = t["clock"]
         elif t.get("date") is not None:
             d = t["date"]
-            when = datetime(d.year, d.month, d.day) + timedelta(seconds=t["clock"])
+            # An offset shown in the log (ISO 8601) is exact; without one, to_iso_pair assumes JST.
+            when = datetime(d.year, d.month, d.day, tzinfo=t.get("tz")) + timedelta(seconds=t["clock"])
             record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = to_iso_pair(when)
         else:
             record.extra["clock_seconds"] = t["clock"]
@@ -179,6 +257,42 @@ def read_chat_text(path: str, **opts: Any) -> Iterator[MessageRecord]:
     for rec in parse_transcript(text, source_file=path, **opts):
         rec.decode_warnings.extend(warnings)
         yield rec
+
+
+# A line that starts like a log line (10:15, 10時15分, １０：１５, [2025年3月4日 10:15 …): used only to warn
+# when a file looks like a transcript but none of its speaker lines could be read.
+_TIMED_LINE = re.compile(
+    r"\s*[\[(（［【<]?\s*(?:\d{2,4}\s*[/\-.年／－．]\s*\d{1,2}\s*[/\-.月／－．]\s*\d{1,2}日?\D{0,6}?)?"
+    r"\d{1,2}\s*[:：時]\s*\d{1,2}"
+)
+
+
+def read_text_file(
+    path: str, *, name_roles: Mapping[str, str] | None = None, max_message_bytes: int = MAX_MESSAGE_BYTES
+) -> Iterator[MessageRecord]:
+    """A .txt file: transcript turns when it has two or more, else the whole file as one message.
+
+    Text before the first turn comes with the turns (as a preamble record).  One turn is not
+    enough: a letter with a line "担当：佐藤" in it is not a transcript.
+    """
+    records = list(read_chat_text(path, name_roles=name_roles, max_message_bytes=max_message_bytes))
+    if sum(1 for r in records if not r.extra.get("preamble")) >= 2:
+        yield from records
+        return
+    with open(path, "rb") as f:
+        raw = f.read()
+    encoding, warnings = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
+    text = raw.decode(encoding, ESCAPE_ERRORS)
+    lines = [line for line in text.splitlines() if line.strip()]
+    timed = sum(1 for line in lines if _TIMED_LINE.match(line))
+    if timed >= 2 and timed * 2 >= len(lines):
+        # Scored whole, our side's lines are scored as the customer's: the output must say so.
+        warnings = [*warnings, "transcript-turns-not-found"]
+    record = MessageRecord(
+        record_id=os.path.basename(path), body_text=text, source_format="text",
+        source_file=path, source_locator="file", decode_warnings=warnings,
+    )
+    yield finish_record(record, max_bytes=max_message_bytes)
 
 
 def is_chat_json(data: Any) -> bool:

@@ -1,15 +1,17 @@
 """Zendesk exports: tickets with comments (embedded or in separate files) and users.
 
 One record per comment.  Roles come from ``users[author_id].role`` (end-user -> customer,
-agent/admin -> agent); without users, the ticket's requester is the customer.  Comments with
-``public: false`` are internal notes (not scored).  ``metadata`` (IP address, location) is never
-copied.
+agent/admin -> agent).  Without users, the ticket says what it can: the requester is the customer,
+the assignee and followers are agents (Zendesk allows only agents there), a comment made by a
+business rule is system; any other author (a CC'd family member, a second address) is "unknown",
+which is scored, and ``role_basis`` says why.  Comments with ``public: false`` are internal notes
+(not scored).  ``metadata`` (IP address, location) is never copied.
 
 >>> t = {"id": 1, "requester_id": 9, "comments": [
 ...     {"id": 10, "author_id": 9, "public": True, "plain_body": "返金しろ"},
 ...     {"id": 11, "author_id": 42, "public": False, "plain_body": "SV相談済み"}]}
 >>> [(r.record_id, r.author_role, r.status) for r in zendesk_records([t], source_file="z.json")]
-[('10', 'customer', 'ok'), ('11', 'agent', 'not_scored')]
+[('10', 'customer', 'ok'), ('11', 'unknown', 'not_scored')]
 """
 
 from __future__ import annotations
@@ -28,11 +30,36 @@ from .timestamps import parse_timestamp
 __all__ = ["is_zendesk", "read_zendesk", "zendesk_records"]
 
 
+_BODY_KEYS = ("plain_body", "body", "html_body")
+
+
+def _is_comment(obj: Any) -> bool:
+    return isinstance(obj, dict) and "author_id" in obj and any(k in obj for k in _BODY_KEYS)
+
+
+def _is_part(obj: dict[str, Any]) -> bool:
+    """A users or comments file of a split export (``{"users": [...]}``, ``{"comments": [...]}``)."""
+    if set(obj) - {"users", "comments", "next_page", "previous_page", "count", "meta", "links", "end_of_stream",
+                   "after_cursor", "before_cursor"}:
+        return False
+    users, comments = obj.get("users"), obj.get("comments")
+    if isinstance(users, list) and users and isinstance(users[0], dict):
+        return "id" in users[0] and "role" in users[0]
+    if isinstance(comments, list) and comments:
+        return _is_comment(comments[0]) and "ticket_id" in comments[0]
+    return False
+
+
 def is_zendesk(obj: Any) -> bool:
-    """True for a Zendesk export document (or one ticket from a JSONL export).
+    """True for a Zendesk export document, one ticket of an NDJSON export, or a users/comments file.
+
+    Tickets are told by their shape: a requester and a subject, description or comments, or
+    comments written by ``author_id`` with a body.
 
     >>> is_zendesk({"tickets": []}), is_zendesk({"id": 1, "requester_id": 2, "subject": "x"}), is_zendesk([{"a": 1}])
     (True, True, False)
+    >>> is_zendesk({"id": 1, "comments": [{"author_id": 2, "plain_body": "x"}]})
+    True
     """
     if isinstance(obj, list):
         return bool(obj) and all(isinstance(o, dict) for o in obj[:5]) and is_zendesk(obj[0])
@@ -40,7 +67,12 @@ def is_zendesk(obj: Any) -> bool:
         return False
     if "tickets" in obj or "ticket" in obj:
         return True
-    return "requester_id" in obj and ("comments" in obj or "description" in obj or "subject" in obj)
+    if "requester_id" in obj and ("comments" in obj or "description" in obj or "subject" in obj):
+        return True
+    comments = obj.get("comments")
+    if "id" in obj and isinstance(comments, list) and comments and _is_comment(comments[0]):
+        return True
+    return _is_part(obj)
 
 
 def _body(comment: dict[str, Any]) -> Any:
@@ -60,8 +92,13 @@ def zendesk_records(
     comments_by_ticket: dict[Any, list[dict[str, Any]]] | None = None,
     locator_prefix: str = "/tickets",
     max_message_bytes: int = MAX_MESSAGE_BYTES,
+    seen_ticket_ids: set[str] | None = None,
 ) -> Iterator[MessageRecord]:
-    """Records of every comment of every ticket (the description when a ticket has no comments)."""
+    """Records of every comment of every ticket (the description when a ticket has no comments).
+
+    ``seen_ticket_ids`` collects the id of every ticket read, so that comments whose ticket never
+    came can still be given records (see :func:`read_zendesk`).
+    """
     users = users or {}
     for i, ticket in enumerate(tickets):
         ticket_loc = f"{locator_prefix}/{i}"
@@ -73,6 +110,8 @@ def zendesk_records(
             )
             continue
         ticket_id = ticket.get("id")
+        if seen_ticket_ids is not None:
+            seen_ticket_ids.add(str(ticket_id))
         comments = ticket.get("comments")
         if comments is None and comments_by_ticket is not None:
             comments = comments_by_ticket.get(ticket_id)
@@ -119,15 +158,11 @@ def _comment_record(
         )
     author_id = comment.get("author_id")
     user = users.get(author_id) or users.get(str(author_id)) or {}
+    via = comment.get("via") if isinstance(comment.get("via"), dict) else {}
     if user.get("role"):
         role, basis = normalise_role(user["role"]), "zendesk users.role"
-    elif author_id is not None and author_id == ticket.get("requester_id"):
-        role, basis = "customer", "zendesk author is the requester"
-    elif author_id is not None:
-        role, basis = "agent", "zendesk author is not the requester"
     else:
-        role, basis = "unknown", "zendesk comment without author"
-    via = comment.get("via") if isinstance(comment.get("via"), dict) else {}
+        role, basis = _role_from_ticket(ticket, author_id, via)
     utc, local, assumed = parse_timestamp(comment.get("created_at"))
     record = MessageRecord(
         record_id=record_id,
@@ -153,6 +188,46 @@ def _comment_record(
     return finish_record(record, max_bytes=max_bytes)
 
 
+def _ids(ticket: dict[str, Any], *keys: str) -> set[str]:
+    """The user ids a ticket lists under ``keys`` (single ids or lists), as strings."""
+    out: set[str] = set()
+    for key in keys:
+        value = ticket.get(key)
+        for v in value if isinstance(value, list) else [value]:
+            if v is not None and not isinstance(v, (dict, list)):
+                out.add(str(v))
+    return out
+
+
+_UNKNOWN = "role unknown (no users list), scored"
+
+
+def _role_from_ticket(ticket: dict[str, Any], author_id: Any, via: dict[str, Any]) -> tuple[str, str]:
+    """A comment author's role when there is no users list: what the ticket itself can tell.
+
+    Only fields that Zendesk reserves for agents make an author an agent; anyone else who is
+    not the requester (a CC'd family member, a second address) is "unknown" and so is scored: a
+    wrong "agent" would hide a threat, a wrong "unknown" only scores a polite reply.
+    """
+    source = via.get("source") if isinstance(via.get("source"), dict) else {}
+    if via.get("channel") == "rule" or source.get("rel") in ("trigger", "automation"):
+        return "system", "zendesk comment made by a business rule (trigger or automation)"
+    if author_id is None:
+        return "unknown", "zendesk comment without author: role unknown, scored"
+    author = str(author_id)
+    if author in _ids(ticket, "requester_id"):
+        return "customer", "zendesk author is the requester"
+    if author in _ids(ticket, "assignee_id"):
+        return "agent", "zendesk author is the assignee (assignees are agents)"
+    if author in _ids(ticket, "follower_ids"):
+        return "agent", "zendesk author is a follower (followers are agents)"
+    if author in _ids(ticket, "email_cc_ids", "collaborator_ids", "cc_ids"):
+        return "unknown", f"zendesk author is CC'd on the ticket, not the requester: {_UNKNOWN}"
+    if author in _ids(ticket, "submitter_id"):
+        return "unknown", f"zendesk author is the submitter, not the requester: {_UNKNOWN}"
+    return "unknown", f"zendesk author is not the requester: {_UNKNOWN}"
+
+
 def _load(path: str) -> tuple[Any, bool]:
     """A JSON document, or a list of objects for JSONL (the Zendesk full export is NDJSON)."""
     with open(path, "rb") as f:
@@ -171,9 +246,12 @@ def read_zendesk(
     """Read Zendesk JSON/JSONL files: tickets, and optionally users and comments in other files.
 
     Separate comment files hold ``{"comments": [...]}`` objects whose comments carry ``ticket_id``.
+    Comments whose ticket is in none of the files still get records (conversation = their
+    ``ticket_id``), after the tickets: nothing read is dropped.
     """
     users: dict[Any, dict[str, Any]] = {}
     comments: dict[Any, list[dict[str, Any]]] = {}
+    comment_files: dict[tuple[Any, str], list[tuple[int, dict[str, Any]]]] = {}  # (ticket id, file) -> comments
     ticket_docs: list[tuple[str, Any, bool]] = []
     for path in paths:
         data, lines = _load(path)
@@ -184,16 +262,23 @@ def read_zendesk(
             for u in data.get("users") or []:
                 if isinstance(u, dict):
                     users[u.get("id")] = u
-            for c in data.get("comments") or []:
+            for index, c in enumerate(data.get("comments") or []):
                 if isinstance(c, dict) and "ticket_id" in c:
                     comments.setdefault(c["ticket_id"], []).append(c)
+                    comment_files.setdefault((c["ticket_id"], path), []).append((index, c))
             if "tickets" in data or "ticket" in data or "requester_id" in data:
                 ticket_docs.append((path, data, False))
+            elif not (data.get("users") or data.get("comments")):
+                yield error_record(
+                    record_id=os.path.basename(path), source_format="zendesk", source_file=path, source_locator="/",
+                    reason="no Zendesk tickets, users or comments in this file",
+                )
         elif isinstance(data, list):
             ticket_docs.append((path, data, False))
+    seen: set[str] = set()
     for path, data, lines in ticket_docs:
         if lines:
-            yield from _read_ndjson(path, data, users, comments, max_message_bytes)
+            yield from _read_ndjson(path, data, users, comments, max_message_bytes, seen)
             continue
         if isinstance(data, dict) and "requester_id" in data:
             tickets, prefix = [data], ""
@@ -204,11 +289,28 @@ def read_zendesk(
             tickets, prefix = data, ""
         yield from zendesk_records(
             tickets, source_file=path, users=users, comments_by_ticket=comments, locator_prefix=prefix,
-            max_message_bytes=max_message_bytes,
+            max_message_bytes=max_message_bytes, seen_ticket_ids=seen,
         )
+    # Comments whose ticket never came: each still gets a record, located in its comments file.
+    for (tid, path), located in comment_files.items():
+        if str(tid) in seen:
+            continue
+        for seq, (index, comment) in enumerate(located):
+            yield _comment_record(
+                {"id": tid}, comment, users, source_file=path, locator=f"/comments/{index}", sequence=seq,
+                ticket_channel=None, max_bytes=max_message_bytes,
+            )
 
 
-def _read_ndjson(path, lines, users, comments, max_bytes) -> Iterator[MessageRecord]:
+def _read_ndjson(
+    path: str,
+    lines: list[str],
+    users: dict[Any, dict[str, Any]],
+    comments: dict[Any, list[dict[str, Any]]],
+    max_bytes: int,
+    seen: set[str],
+) -> Iterator[MessageRecord]:
+    """One ticket per line (the Admin Center full export); a malformed line is an error record."""
     for lineno, line in enumerate(lines, start=1):
         if not line.strip():
             continue
@@ -220,8 +322,7 @@ def _read_ndjson(path, lines, users, comments, max_bytes) -> Iterator[MessageRec
                 source_locator=f"line {lineno}", reason=f"malformed JSON ({exc.msg} at column {exc.colno})",
             )
             continue
-        for rec in zendesk_records(
+        yield from zendesk_records(
             [ticket], source_file=path, users=users, comments_by_ticket=comments,
-            locator_prefix=f"line {lineno}", max_message_bytes=max_bytes,
-        ):
-            yield rec
+            locator_prefix=f"line {lineno}", max_message_bytes=max_bytes, seen_ticket_ids=seen,
+        )
