@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import doctest
-import importlib
 import io
 import json
 import sys
@@ -461,19 +459,8 @@ def test_excel_unicode_text_is_read_as_a_table(tmp_path: Path) -> None:
         ("1001", "返金しろ", "ok"), ("1001", "確認します", "not_scored")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="detect_format (readers/__init__.py, owned by the format-detection fix) must call "
-    "tabular.sniff_delimited for .txt and extensionless files; remove this mark once it does",
-)
 def test_excel_unicode_text_is_detected(tmp_path: Path) -> None:
     path = tmp_path / "unicode_text.txt"
     path.write_bytes(codecs.BOM_UTF16_LE + _TABLE.encode("utf-16-le"))
     recs = _records(path)
     assert [r.source_format for r in recs] == ["tsv", "tsv"]
-
-
-@pytest.mark.parametrize("name", ["kasuhara_nlp.readers.csvrows", "kasuhara_nlp.readers.columns"])
-def test_new_reader_modules_doctests(name: str) -> None:
-    # Not yet listed in tests/test_doctests.py: run their examples here.
-    assert doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS).failed == 0

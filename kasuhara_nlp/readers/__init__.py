@@ -31,7 +31,7 @@ from .mail import is_mbox, read_mail_path, read_maildir
 from .mime import MailOptions
 from .presets import PRESETS, preset_names
 from .streams import ESCAPE_ERRORS, SNIFF_BYTES
-from .tabular import TABULAR_FORMATS, read_tabular
+from .tabular import TABULAR_FORMATS, read_tabular, sniff_delimited
 from .zendesk import is_zendesk, read_zendesk
 
 __all__ = ["FORMATS", "PRESETS", "MailOptions", "detect_format", "preset_names", "read_records"]
@@ -97,7 +97,8 @@ def detect_format(path: str) -> str:
     if sample[:2000].lstrip().startswith((b"Received:", b"Return-Path:", b"Message-ID:", b"From:", b"Date:",
                                           b"MIME-Version:", b"Delivered-To:", b"X-")):
         return "eml"
-    return "chat"  # plain text: a transcript, or one message when no turns are found
+    # Excel's "Unicode テキスト" save is a UTF-16 TSV named .txt: a header naming a text column says so.
+    return sniff_delimited(sample) or "chat"  # else plain text: a transcript, or one message
 
 
 def _stdin_format() -> str:
