@@ -42,8 +42,11 @@ PII_TYPES = tuple(PLACEHOLDERS)
 # One-to-one NFKC subset: the characters NFKC folds that matter for these patterns, each to one
 # character, so offsets in the folded text are offsets in the original.
 _FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}  # full-width ASCII -> ASCII
-_FOLD.update({ord(c): "-" for c in "ー－―‐‑‒–—−ｰ"})
+_FOLD.update({ord(c): "-" for c in "－―‐‑‒–—−"})
 _FOLD[0x3000] = " "
+# ー and ｰ are dashes only after a digit (090ー1234ー5678, as an IME types it).  After katakana they are a
+# long vowel (マイナンバー, ユーザー, コールセンター), and a dash there would hide the number that follows.
+_LONG_VOWEL_AFTER_DIGIT = re.compile(r"(?<=\d)[ーｰ]")
 
 # The look-behinds name ASCII classes: \w would also match kana and kanji, and Japanese runs straight into an
 # address (メールはtaro@example.com) with no space.
@@ -54,7 +57,7 @@ _EMAIL = re.compile(
 )
 _PHONE = re.compile(
     r"(?<![\d-])(?:\+81[-\s]?\(?0?\)?\d{1,4}[-\s)]?\d{1,4}[-\s]?\d{3,4}"
-    r"|\(?0\d{1,4}\)?[-\s]?\d{1,4}[-\s)]?\d{3,4})(?![\d-])"
+    r"|\(?0\d{1,4}\)?[-\s(]?\d{1,4}[-\s)]?\d{3,4})(?![\d-])"
 )
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?!\d)|(?<![\d-])\d{3}-\d{4}(?![\d-])")
 _LONG_NUMBER = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d])")
@@ -123,7 +126,9 @@ def my_number_ok(digits: str) -> bool:
 
 def _phone_ok(digits: str) -> bool:
     if digits.startswith("81"):
-        return 9 <= len(digits) - 2 <= 10
+        national = digits[2:]
+        # "+81 (0)90-…" keeps the trunk 0 in brackets; without it a national number has 9-10 digits.
+        return 9 <= len(national[1:] if national.startswith("0") else national) <= 10
     if len(digits) == 11:
         return digits[:3] in ("070", "080", "090", "050", "020", "060") or digits.startswith("0800")
     return len(digits) == 10 and digits[1] != "0" or digits.startswith("0120")
@@ -139,7 +144,7 @@ def find_pii(text: str) -> list[PiiFinding]:
     """
     if not text:
         return []
-    folded = text.translate(_FOLD)
+    folded = _LONG_VOWEL_AFTER_DIGIT.sub("-", text.translate(_FOLD))
     found: list[PiiFinding] = []
     for m in _EMAIL.finditer(folded):
         found.append(PiiFinding("email", m.start(), m.end()))

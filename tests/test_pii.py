@@ -15,6 +15,18 @@ FIND_CASES = (
     ("email_after_kana", "メールはtaro.kasu@example.com です", [("email", "taro.kasu@example.com")]),
     ("email_after_kanji_then_kana", "こちらyamada.hanako@gmail.comまで", [("email", "yamada.hanako@gmail.com")]),
     ("email_after_katakana", "アドレスtaro@example.com", [("email", "taro@example.com")]),
+    # A katakana word ending in the long-vowel mark runs straight into the number: ー is a vowel there, not a
+    # dash, and must not hide what follows.  Between digits (typed with an IME) it still is a dash.
+    ("email_after_long_vowel", "ユーザーtaro@example.com", [("email", "taro@example.com")]),
+    ("my_number_after_long_vowel", "マイナンバー123456789018です", [("my_number", "123456789018")]),
+    ("card_after_long_vowel", "カードナンバー4111111111111111", [("card", "4111111111111111")]),
+    ("phone_after_long_vowel", "コールセンター03-1234-5678", [("phone", "03-1234-5678")]),
+    ("phone_halfwidth_long_vowel", "ｾﾝﾀｰ0312345678", [("phone", "0312345678")]),
+    ("mobile_long_vowel_dashes", "090ー1234ー5678に", [("phone", "090ー1234ー5678")]),
+    # Landline notations with the local part in brackets, and +81 with the trunk 0 kept in brackets.
+    ("landline_bracketed_local", "03(1234)5678まで", [("phone", "03(1234)5678")]),
+    ("landline_bracketed_osaka", "06(6123)4567", [("phone", "06(6123)4567")]),
+    ("plus81_bracketed_trunk_zero", "+81 (0)90-1234-5678", [("phone", "+81 (0)90-1234-5678")]),
     ("landline", "03-1234-5678に電話しろ", [("phone", "03-1234-5678")]),
     ("landline_fullwidth", "ＴＥＬ：０３－１２３４－５６７８", [("phone", "０３－１２３４－５６７８")]),
     ("mobile", "090-1234-5678", [("phone", "090-1234-5678")]),
