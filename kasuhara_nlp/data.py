@@ -82,20 +82,34 @@ def assign_split(family: str) -> str:
 
 
 def read_labelled(path: str | Path, *, split: str | None = None) -> Iterator[LabelledMessage]:
-    """Read a labelled JSONL file (data/SCHEMA.md); bad lines raise with file and line."""
+    """Read a labelled JSONL file (data/SCHEMA.md); bad lines raise with file and line.
+
+    UTF-8, with or without a BOM.  Each line must be an object with a non-empty ``text``, known ``labels``, an
+    integer ``severity`` that agrees with them and, if given, a ``split`` of :data:`SPLITS`: a typo in any of
+    them must stop training, not quietly drop or change the record.
+    """
     path = Path(path)
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+    with path.open("rb") as f:
+        for n, raw in enumerate(f, 1):
             try:
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+                if not line.strip():
+                    continue
                 r = json.loads(line)
+                if not isinstance(r, dict):
+                    raise TypeError(f"a JSON object is expected, got {type(r).__name__}")
                 labels = list(r.get("labels") or [])
-                severity = int(r.get("severity", 1 if labels else 0))
+                severity = r.get("severity", 1 if labels else 0)
+                if isinstance(severity, bool) or not isinstance(severity, int):
+                    raise TypeError(f"severity must be an integer 0-3, got {severity!r}")
                 validate_labels(labels, severity)
+                if r.get("split") is not None and r["split"] not in SPLITS:
+                    raise ValueError(f"split {r['split']!r} is not one of {list(SPLITS)}")
                 original = r["text"]
                 if not isinstance(original, str) or not original.strip():
-                    raise InputFormatError("empty or non-string text", path=str(path), line=n)
+                    raise ValueError("empty or non-string text")
+            except UnicodeDecodeError:
+                raise InputFormatError("not UTF-8; save the file as UTF-8", path=str(path), line=n) from None
             except (json.JSONDecodeError, KeyError, TypeError, ValueError, LabelError) as exc:
                 raise InputFormatError(f"bad labelled record ({exc}); see data/SCHEMA.md",
                                        path=str(path), line=n) from None

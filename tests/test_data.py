@@ -105,6 +105,40 @@ def test_bad_labelled_record_names_file_and_line(tmp_path):
         list(read_labelled(p))
 
 
+GOOD_LINE = '{"id": "a", "text": "ok", "labels": [], "severity": 0}\n'.encode()
+
+
+# (case id, second line as bytes, words the error must contain)
+BAD_LABELLED_LINES = [
+    ("unknown_category", '{"text": "x", "labels": ["rude"], "severity": 1}'.encode(), "rude"),
+    ("json_array", '["死ね", ["abuse"], 2]'.encode(), "JSON object"),
+    ("json_null", b"null", "JSON object"),
+    ("cp932_line", '{"text": "ふざけるな", "labels": ["abuse"], "severity": 2}'.encode("cp932"), "not UTF-8"),
+    ("split_typo", '{"text": "x", "labels": [], "severity": 0, "split": "Train"}'.encode(), "split 'Train'"),
+    ("fractional_severity", '{"text": "x", "labels": ["abuse"], "severity": 2.9}'.encode(), "severity must be"),
+    ("boolean_severity", '{"text": "x", "labels": ["abuse"], "severity": true}'.encode(), "severity must be"),
+    ("empty_text", '{"text": " ", "labels": [], "severity": 0}'.encode(), "empty"),
+]
+
+
+@pytest.mark.parametrize("line, words", [c[1:] for c in BAD_LABELLED_LINES], ids=[c[0] for c in BAD_LABELLED_LINES])
+def test_bad_labelled_lines_name_file_and_line(tmp_path, line, words):
+    from kasuhara_nlp.data import read_labelled
+
+    p = tmp_path / "x.jsonl"
+    p.write_bytes(GOOD_LINE + line + b"\n")
+    with pytest.raises(InputFormatError, match=f"x.jsonl:2: .*{words}"):
+        list(read_labelled(p))
+
+
+def test_labelled_file_may_start_with_a_bom(tmp_path):
+    from kasuhara_nlp.data import read_labelled
+
+    p = tmp_path / "bom.jsonl"
+    p.write_bytes(b"\xef\xbb\xbf" + GOOD_LINE)
+    assert [m.id for m in read_labelled(p)] == ["a"]
+
+
 @pytest.mark.skipif(not (shared_dir() / "datasets").exists(), reason="../shared/datasets is not present")
 def test_public_references_resolve_and_stay_out_of_training_tests():
     rows = list(read_public(DATA_DIR / PUBLIC_REFS_NAME))
