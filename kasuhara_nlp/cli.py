@@ -46,11 +46,12 @@ def _load(args):
 
 
 def cmd_scan(args) -> int:
-    from .scan import ScanOptions, run_scan
+    from .scan import ScanOptions, check_output, run_scan
 
     if args.route and (args.output == "-" or args.output.lower().endswith(".csv")):
         _err("--route needs a JSONL output file: add -o results.jsonl")
         return EXIT_USAGE
+    check_output(args.inputs, args.output)  # before the model loads: -o naming an input is a usage error
     name_roles = {}
     for item in args.name_role or []:
         name, sep, role = item.partition("=")

