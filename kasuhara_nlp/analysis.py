@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from .errors import InputFormatError, LabelError, MissingDependencyError
 from .labels import CATEGORIES, SEVERITY_NAMES_JA, display_name
+from .scan_output import restore_cell
 
 if TYPE_CHECKING:  # pandas is an optional dependency (the notebook extra)
     import pandas as pd
@@ -65,9 +66,11 @@ def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
 def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
     # The scanner's CSV flattens each result (README): undo that so both formats load the same.
     with path.open(encoding="utf-8-sig", newline="") as f:
-        for n, row in enumerate(csv.DictReader(f), 2):
-            if "id" not in row:
+        for n, cells in enumerate(csv.DictReader(f), 2):
+            if "id" not in cells:
                 raise InputFormatError("no 'id' column; is this a `kasuhara scan` CSV?", path=str(path), line=n)
+            # Text cells that could start a spreadsheet formula were written with a leading ' (scan_output).
+            row = {k: restore_cell(v) if isinstance(v, str) else v for k, v in cells.items()}
             record: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items()
                                       if not k.startswith("score_")}
             record["scores"] = {c: float(row[f"score_{c}"]) for c in CATEGORIES if row.get(f"score_{c}")}

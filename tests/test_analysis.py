@@ -75,6 +75,20 @@ def test_load_results_reads_the_scanner_csv(tmp_path: Path) -> None:
     assert df.loc[0, "score_abuse"] == pytest.approx(0.9)
 
 
+def test_csv_round_trip_gives_back_text_that_starts_like_a_formula(tmp_path: Path) -> None:
+    # The CSV writer guards such cells against spreadsheet formulas with a leading '; reading undoes it, so the
+    # text (and the evidence offsets into it) are the scanner's.
+    from kasuhara_nlp.scan import ResultWriter
+
+    texts = ["=HYPERLINK(\"x\") 払え", "-- 返金しろ", "'引用'です"]
+    out = tmp_path / "r.csv"
+    with ResultWriter(str(out)) as w:
+        for i, text in enumerate(texts):
+            w.write(dict(ROWS[2], id=f"f{i}", text=text))
+    assert read_results(out)[0]["text"] == texts[0]
+    assert [r["text"] for r in read_results(out)] == texts
+
+
 def test_load_results_on_the_bundled_sample() -> None:
     df = load_results(SAMPLE_RESULTS)
     assert len(df) > 20 and df["flagged"].any() and df["date_local"].notna().all()

@@ -15,6 +15,7 @@ MODULES = (
     "kasuhara_nlp.forms",
     "kasuhara_nlp.feedback",
     "kasuhara_nlp.routing.router",
+    "kasuhara_nlp.scan_output",
     "kasuhara_nlp.votes",
     "kasuhara_nlp.blend",
     "kasuhara_nlp.segments",
