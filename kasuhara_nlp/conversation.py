@@ -10,7 +10,9 @@ So a long call or chat and a flood of contacts label the conversation on their o
 conduct), while messages outside business hours count only when the model flagged them (the guideline's
 "out-of-hours demands"), and a request repeated after an answer only when the model flagged it or it
 came back ``persistent_repeats`` times.  Signals that do not count are still listed, with
-``"counted": false``, for the analyst.
+``"counted": false``, for the analyst.  A long call or chat is one session of a live channel (chat, LINE,
+phone, visit) kept going by the customer: a ticket answered the next day, or an agent slow to reply, is
+not the customer holding staff.
 
 >>> from kasuhara_nlp.records import MessageRecord
 >>> recs = [MessageRecord(record_id="m1", body_text="返金しろ", conversation_id="c1", author_role="customer",
@@ -24,7 +26,9 @@ came back ``persistent_repeats`` times.  Signals that do not count are still lis
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
+import unicodedata
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -36,6 +40,29 @@ from .records import MessageRecord, ScanResult
 __all__ = ["ConversationConfig", "char_ngram_similarity", "score_conversation"]
 
 _CUSTOMER_ROLES = ("customer", "unknown")
+# Channels whose messages are turns of a live call, chat, LINE talk or visit: what readers emit (chat,
+# messaging_line, phone_transcript), Zendesk's via.channel names and common export values.  Mail, web forms
+# and helpdesk tickets ("other") are answered at the desk's own pace, so their time span is no restraint.
+LIVE_CHANNELS = ("chat", "messaging_line", "phone_transcript", "phone", "voice", "call", "line", "native_messaging",
+                 "meeting", "visit", "チャット", "電話", "来店", "来所", "来庁", "訪問", "面談", "窓口")
+# Sentences that wrap every business message (greetings, self-introductions, thanks, closings, signature
+# lines): two different questions sharing them are not a repeated request, so they are not compared.
+_BOILERPLATE = re.compile(
+    r"(?:いつも|大変|本当に|誠に)*(?:お世話になって(?:おり|い)ます|お世話になります|お世話様です|お疲れ様です|お疲れさまです)"
+    r"|.{0,20}ありがとうございま(?:す|した)|はじめまして|初めまして|初めてご連絡(?:いた|致)します"
+    r"|(?:突然の|夜分遅くに|夜分に?)?(?:ご連絡)?失礼(?:いた|致)します|.{0,30}(?:と申します|でございます)"
+    r"|.{0,30}(?:株式会社|有限会社|合同会社|㈱|\(株\)).{0,30}です|.{0,20}(?:御中|ご?担当者?(?:様|さま))"
+    r"|(?:以上|引き続き|今後とも|何卒|なにとぞ|どうぞ|お手数(?:です|をおかけします)が|恐れ入りますが"
+    r"|ご(?:確認|検討|対応|回答|返信|連絡)(?:の?ほど|を)?|[、,\s])*(?:よろしく|宜しく)お願い(?:(?:いた|致)?します|申し上げます)"
+    r"|(?:ご返信|ご回答|ご連絡|お返事)を?お待ちして(?:おり|い)ます|以上(?:です|となります)?|拝啓|前略|敬具|草々"
+    r"|[-=_─━*・.]{2,}.*|(?:tel|fax|e-?mail|mail)\s*:.*|〒.*",
+    re.IGNORECASE,
+)
+_SENTENCE = re.compile(r"\n|(?<=[。！？!?])")
+# What a request is about: kanji runs (as character pairs), katakana words and Latin/digit tokens.  The
+# kanji of request formulas (教えて, お願い, 頂く, 下さい, 伺う…) say nothing about the subject.
+_CONTENT = re.compile(r"[\u3400-\u9fff々]+|[\u30a1-\u30fa\u30fc]+|[A-Za-z0-9]+")
+_FORMULA_KANJI = frozenset("教願頂致下伺申存様御宜")
 
 
 @dataclass(frozen=True)
@@ -51,13 +78,15 @@ class ConversationConfig:
         business_weekdays: Monday=0 ... Sunday=6.
         utc_offset_hours: local time of the business (JST, +9, by default).
         min_out_of_hours_messages: this many flagged customer messages outside business hours -> restraint.
-        repeat_similarity: character n-gram similarity at which a request counts as repeated.
+        repeat_similarity: similarity (wording and subject, see ``_request_similarity``) at which a
+            request, its greetings and closings left out, counts as repeated.
         persistent_repeats: a request repeated after an answer this many times counts even if no
             message of it was flagged.
         ngram: n of the character n-grams.
         signal_score: the category score a signal contributes.
         threshold: score at which a category becomes a label.
-        no_duration_channels: channels whose threads have no duration signal (mail).
+        duration_channels: live channels (compared NFKC, case-insensitively) whose customer sessions can
+            be long calls/chats; other channels (mail, web tickets) never give a duration signal.
     """
 
     max_duration_minutes: float = 60.0
@@ -68,20 +97,15 @@ class ConversationConfig:
     business_weekdays: tuple[int, ...] = (0, 1, 2, 3, 4)
     utc_offset_hours: float = 9.0
     min_out_of_hours_messages: int = 2
-    repeat_similarity: float = 0.5
+    repeat_similarity: float = 0.6
     persistent_repeats: int = 3
     ngram: int = 2
     signal_score: float = 0.6
     threshold: float = 0.5
-    no_duration_channels: tuple[str, ...] = ("email",)
-    signal_categories: dict[str, str] = field(
-        default_factory=lambda: {
-            "long_duration": "restraint",
-            "contacts_per_day": "restraint",
-            "out_of_hours": "restraint",
-            "repeated_demand": "demand",
-        }
-    )
+    duration_channels: tuple[str, ...] = LIVE_CHANNELS
+    signal_categories: dict[str, str] = field(default_factory=lambda: {
+        "long_duration": "restraint", "contacts_per_day": "restraint", "out_of_hours": "restraint",
+        "repeated_demand": "demand"})
 
     def __post_init__(self) -> None:
         def bad(name: str, rule: str) -> ConfigError:
@@ -104,6 +128,9 @@ class ConversationConfig:
                 raise bad(name, "must be an integer >= 1")
         if not 0 < self.repeat_similarity <= 1:
             raise bad("repeat_similarity", "must be in (0, 1]")
+        if not isinstance(self.duration_channels, tuple) or not all(
+                isinstance(c, str) and c.strip() for c in self.duration_channels):
+            raise bad("duration_channels", "must be a tuple of channel names")
         if not (isinstance(self.ngram, int) and self.ngram >= 1):
             raise bad("ngram", "must be an integer >= 1")
         for name in ("signal_score", "threshold"):
@@ -140,38 +167,51 @@ def _time(record: MessageRecord) -> datetime | None:
 
 def _signal(kind: str, config: ConversationConfig, detail: str, message_ids: list[str], counted: bool = True,
             **values: Any) -> dict:
-    return {
-        "type": kind,
-        "category": config.signal_categories[kind],
-        "score": config.signal_score,
-        "counted": counted,
-        "detail": detail,
-        "message_ids": message_ids,
-        **values,
-    }
+    return {"type": kind, "category": config.signal_categories[kind], "score": config.signal_score,
+            "counted": counted, "detail": detail, "message_ids": message_ids, **values}
 
 
-def _duration_signal(records: list[MessageRecord], config: ConversationConfig) -> dict | None:
-    # Duration is a call/chat notion: a mail thread spanning days is not a long conversation.
-    records = [r for r in records if r.channel not in config.no_duration_channels and not r.is_auto_generated]
-    times = [(t, r.record_id) for r in records if (t := _time(r)) is not None]
-    if len(times) >= 2:
-        times.sort()
-        minutes = (times[-1][0] - times[0][0]).total_seconds() / 60
-    else:
-        # Call transcripts without a date carry offsets from the start of the call.
-        offsets = [(r.extra["offset_seconds"], r.record_id) for r in records if "offset_seconds" in r.extra]
-        if len(offsets) < 2:
-            return None
-        offsets.sort()
-        minutes = (offsets[-1][0] - offsets[0][0]) / 60
-        times = offsets  # type: ignore[assignment]
-    if minutes <= config.max_duration_minutes:
-        return None
-    return _signal(
-        "long_duration", config, f"conversation lasted {minutes:.0f} min (limit {config.max_duration_minutes:g})",
-        [times[0][1], times[-1][1]], minutes=round(minutes, 1),
-    )
+def _channel_key(channel: str | None) -> str:
+    return unicodedata.normalize("NFKC", channel or "").strip().casefold()
+
+
+def _moments(records: list[MessageRecord]) -> list[tuple[float, MessageRecord]]:
+    """(seconds, record) in time order: absolute times where the source has them, else the offsets within
+    one transcript (a call's ``00:03:12``, clock times without a date), never a mix of the two."""
+    absolute = [(t.timestamp(), r) for r in records if (t := _time(r)) is not None]
+    if len(absolute) >= 2:
+        return sorted(absolute, key=lambda m: m[0])
+    relative = [(float(v), r) for r in records
+                if isinstance(v := r.extra.get("offset_seconds", r.extra.get("elapsed_seconds")), (int, float))]
+    return sorted(relative, key=lambda m: m[0])
+
+
+def _duration_signals(customer: list[MessageRecord], config: ConversationConfig) -> list[dict]:
+    """Customer sessions on a live channel longer than ``max_duration_minutes``, one signal each.
+
+    A session is what the contacts signal counts as one contact: customer messages less than
+    ``contact_gap_minutes`` apart.  Only the customer's messages mark it, so an agent's slow reply or
+    the agent's own lines never lengthen it, and a customer who comes back hours later starts anew.
+    """
+    live = {_channel_key(c) for c in config.duration_channels}
+    gap = config.contact_gap_minutes * 60
+    sessions: list[list[tuple[float, MessageRecord]]] = []
+    for moment in _moments([r for r in customer if _channel_key(r.channel) in live]):
+        if sessions and moment[0] - sessions[-1][-1][0] < gap:
+            sessions[-1].append(moment)
+        else:
+            sessions.append([moment])
+    out = []
+    for session in sessions:
+        minutes = (session[-1][0] - session[0][0]) / 60
+        if minutes > config.max_duration_minutes:
+            out.append(_signal(
+                "long_duration", config,
+                f"customer kept a call/chat going for {minutes:.0f} min (limit {config.max_duration_minutes:g}; "
+                f"a pause of {config.contact_gap_minutes:g} min ends a session)",
+                [session[0][1].record_id, session[-1][1].record_id], minutes=round(minutes, 1),
+            ))
+    return out
 
 
 def _customer_key(record: MessageRecord) -> str:
@@ -227,11 +267,49 @@ def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConf
     )
 
 
+def _request(record: MessageRecord) -> str:
+    """A customer message without its greeting, closing and signature sentences (see ``_BOILERPLATE``)."""
+    text = record.text_to_score if record.text_to_score is not None else record.body_text
+    kept = (s.strip() for s in _SENTENCE.split(unicodedata.normalize("NFKC", text or "")))
+    return "".join(s for s in kept if s and not _BOILERPLATE.fullmatch(s.rstrip("。.!?、 ")))
+
+
+def _subject(text: str) -> set[str]:
+    """The content tokens of a request (see ``_CONTENT``)."""
+    out: set[str] = set()
+    for run in _CONTENT.findall(text):
+        if len(run) > 1 and "\u3400" <= run[0] <= "\u9fff":
+            out.update(run[i : i + 2] for i in range(len(run) - 1))
+        elif run not in _FORMULA_KANJI:
+            out.add(run)
+    return out
+
+
+def _request_similarity(a: str, b: str, n: int) -> float:
+    """The lower of the wording similarity (character n-grams) and the subject similarity (Dice of
+    ``_subject``): wording alone rates 納期について教えていただけますでしょうか and 料金について… 0.89,
+    but a shared polite tail is not the same request.
+
+    >>> _request_similarity("全額返金してください", "だから全額返金してください", 2) >= 0.6
+    True
+    >>> _request_similarity("納期について教えてください", "料金について教えてください", 2)
+    0.0
+    """
+    sa, sb = _subject(a), _subject(b)
+    subject = 2 * len(sa & sb) / (len(sa) + len(sb)) if sa or sb else 1.0
+    return min(char_ngram_similarity(a, b, n), subject)
+
+
 def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str]) -> list[dict]:
-    """A customer message similar to an earlier customer message that an agent already answered."""
+    """A customer request near-identical to an earlier customer request that an agent already answered.
+
+    Persistence is per request: ``persistent_repeats`` repeats must go back to the same first request
+    (``first_message_id``), so three different questions asked once more each are not persistent.
+    """
     out = []
-    answered: list[MessageRecord] = []  # customer messages followed by an agent reply
-    pending: list[MessageRecord] = []
+    answered: list[tuple[MessageRecord, str]] = []  # customer requests followed by an agent reply
+    pending: list[tuple[MessageRecord, str]] = []
+    first: dict[str, str] = {}  # record id of a repeat -> record id of the request it repeats
     for r in ordered:
         if r.author_role == "agent" and r.visibility == "public":
             answered.extend(pending)
@@ -239,20 +317,20 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
             continue
         if r.author_role not in _CUSTOMER_ROLES:
             continue
-        text = r.text_to_score if r.text_to_score is not None else r.body_text
-        for earlier in answered:
-            earlier_text = earlier.text_to_score if earlier.text_to_score is not None else earlier.body_text
-            sim = char_ngram_similarity(text, earlier_text, config.ngram)
-            if sim >= config.repeat_similarity:
-                out.append(_signal(
-                    "repeated_demand", config,
-                    f"message repeats an earlier request after an agent answered it (similarity {sim:.2f})",
-                    [earlier.record_id, r.record_id], similarity=round(sim, 3),
-                ))
-                break
-        pending.append(r)
-    persistent = len(out) >= config.persistent_repeats
+        request = _request(r)
+        sim, earlier = max(((_request_similarity(request, text, config.ngram), e) for e, text in answered),
+                           key=lambda se: se[0], default=(0.0, None))
+        if request and earlier is not None and sim >= config.repeat_similarity:
+            first[r.record_id] = first.get(earlier.record_id, earlier.record_id)
+            out.append(_signal(
+                "repeated_demand", config,
+                f"message repeats an earlier request after an agent answered it (similarity {sim:.2f})",
+                [earlier.record_id, r.record_id], similarity=round(sim, 3), first_message_id=first[r.record_id],
+            ))
+        pending.append((r, request))
+    repeats = Counter(first.values())
     for sig in out:
+        persistent = repeats[sig["first_message_id"]] >= config.persistent_repeats
         sig["counted"] = persistent or any(i in flagged for i in sig["message_ids"])
     return out
 
@@ -303,9 +381,9 @@ def score_conversation(
                 and not r.is_auto_generated]
     flagged = {str(res.get("id")) for res in scored if res.get("labels")}
     signals: list[dict[str, Any]] = []
-    for sig in (_duration_signal(ordered, config), _out_of_hours_signal(customer, config, flagged)):
-        if sig is not None:
-            signals.append(sig)
+    signals.extend(_duration_signals(customer, config))
+    if (sig := _out_of_hours_signal(customer, config, flagged)) is not None:
+        signals.append(sig)
     signals.extend(_contacts_signals(customer, config))
     signals.extend(_repeat_signals(ordered, config, flagged))
     for sig in signals:

@@ -2,14 +2,29 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
 import pytest
 
 from kasuhara_nlp.conversation import ConversationConfig, char_ngram_similarity, score_conversation
 from kasuhara_nlp.errors import ConfigError
 from kasuhara_nlp.labels import CATEGORIES
+from kasuhara_nlp.readers import read_records
 from kasuhara_nlp.records import MessageRecord, ScanResult
 
 CONFIG = ConversationConfig()
+# Test times are built from the configured limits, so that no test hard-codes a timing threshold.
+LIMIT = CONFIG.max_duration_minutes
+GAP = CONFIG.contact_gap_minutes
+STEP = GAP / 2  # customer messages this close together belong to one session
+START = datetime(2025, 3, 4, 1, 0, tzinfo=timezone.utc)  # 10:00 JST on a Tuesday
+
+
+def at(minutes: float) -> str:
+    """The UTC timestamp ``minutes`` after START."""
+    return (START + timedelta(minutes=minutes)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rec(rid: str, when: str | None, role: str = "customer", text: str = "確認してください", **kw) -> MessageRecord:
@@ -53,13 +68,21 @@ def test_max_over_messages_and_evidence_message_ids() -> None:
 
 
 # (case id, records builder, config, expected signal types, expected restraint/demand label)
+def _session(channel: str, start: float = 0.0, span: float = LIMIT * 1.5, prefix: str = "m") -> list[MessageRecord]:
+    """Customer chat lines every STEP minutes from ``start`` for at least ``span`` minutes."""
+    n = math.ceil(span / STEP) + 1
+    return [rec(f"{prefix}{i}", at(start + i * STEP), text=f"まだ話は終わってない{i}", channel=channel)
+            for i in range(n)]
+
+
 def _long_call():
-    return [rec("m1", "2025-03-04T01:00:00Z"), rec("a1", "2025-03-04T01:30:00Z", role="agent"),
-            rec("m2", "2025-03-04T02:15:00Z", text="まだ話は終わってない")]
+    return _session("chat")
 
 
 def _call_offsets():
-    return [rec("m1", None, extra={"offset_seconds": 10}), rec("m2", None, text="続けるぞ", extra={"offset_seconds": 4300})]
+    n = math.ceil(LIMIT * 1.5 / STEP) + 1
+    return [rec(f"m{i}", None, text=f"続けるぞ{i}", channel="phone_transcript", extra={"offset_seconds": i * STEP * 60})
+            for i in range(n)]
 
 
 def _many_contacts():
@@ -103,7 +126,7 @@ def _repeat_before_answer():
 #  the category the counted signals label or None)
 SIGNAL_CASES = (
     ("long_duration", _long_call, (), CONFIG, ["long_duration"], "restraint"),
-    ("short_call_no_signal", _long_call, (), ConversationConfig(max_duration_minutes=120), [], None),
+    ("short_call_no_signal", _long_call, (), ConversationConfig(max_duration_minutes=LIMIT * 2), [], None),
     ("call_offsets", _call_offsets, (), CONFIG, ["long_duration"], "restraint"),
     ("contacts_per_day", _many_contacts, (), ConversationConfig(min_out_of_hours_messages=99), ["contacts_per_day"],
      "restraint"),
@@ -177,6 +200,8 @@ BAD_CONFIGS = (
     ("negative_gap", {"contact_gap_minutes": -5}),
     ("zero_repeats", {"persistent_repeats": 0}),
     ("unknown_category", {"signal_categories": {"out_of_hours": "nope"}}),
+    ("channels_not_a_tuple", {"duration_channels": "chat"}),
+    ("empty_channel_name", {"duration_channels": ("chat", " ")}),
 )
 
 
@@ -194,3 +219,161 @@ def test_empty_conversation_is_an_error() -> None:
 def test_similarity_bounds() -> None:
     assert char_ngram_similarity("同じ文", "同じ文") == 1.0
     assert char_ngram_similarity("", "a") == 0.0
+
+
+# --- F3: duration counts only live channels, per continuous session, driven by the customer's side ---------
+
+
+def _ticket(channel: str) -> list[MessageRecord]:
+    # A polite helpdesk ticket: asked, answered, thanked the next day.
+    return [rec("m1", at(0), text="注文した商品の色を変更したいのですが、可能でしょうか。", channel=channel),
+            rec("a1", at(LIMIT), role="agent", text="発送前のため変更可能です。", channel=channel),
+            rec("m2", at(LIMIT * 24), text="ありがとうございます。ネイビーでお願いします。", channel=channel)]
+
+
+def _agent_slow_reply() -> list[MessageRecord]:
+    # The agent took far longer than the limit to answer; the customer thanked at once.
+    return [rec("m1", at(0), text="ポイントの有効期限を教えてください。", channel="chat"),
+            rec("a1", at(LIMIT * 2.5), role="agent", text="1年間です。", channel="chat"),
+            rec("m2", at(LIMIT * 2.5 + 1), text="ありがとうございます。", channel="chat")]
+
+
+def _customer_chases_agent() -> list[MessageRecord]:
+    # "確認します", then nothing: the customer asks again hours later (QA F3 case 3).
+    return [rec("m1", at(0), text="配送状況を知りたいです。", channel="chat"),
+            rec("a1", at(1), role="agent", text="確認します。", channel="chat"),
+            rec("m2", at(LIMIT * 2.5), text="まだでしょうか。", channel="chat")]
+
+
+def _agent_keeps_talking() -> list[MessageRecord]:
+    # Only the agent's lines bridge the time between the customer's question and thanks.
+    n = math.ceil(LIMIT * 1.5 / STEP)
+    return ([rec("m1", at(0), text="設定方法を教えてください。", channel="chat")]
+            + [rec(f"a{i}", at(i * STEP), role="agent", text=f"手順{i}です。", channel="chat") for i in range(1, n + 1)]
+            + [rec("m2", at(n * STEP + 1), text="ありがとうございました。", channel="chat")])
+
+
+def _two_short_sessions() -> list[MessageRecord]:
+    # Two sessions, each within the limit, together longer than it, apart by more than the contact gap.
+    first = _session("chat", span=LIMIT * 0.75, prefix="m")
+    return first + _session("chat", start=LIMIT * 0.75 + GAP * 1.5, span=LIMIT * 0.75, prefix="n")
+
+
+# (case id, records builder, whether a long_duration signal is expected)
+DURATION_CASES = (
+    ("chat_session", lambda: _session("chat"), True),
+    ("line_session", lambda: _session("messaging_line"), True),
+    ("phone_channel_in_japanese", lambda: _session("電話"), True),
+    ("zendesk_voice", lambda: _session("voice"), True),
+    ("helpdesk_ticket_other", lambda: _ticket("other"), False),
+    ("zendesk_web_ticket", lambda: _ticket("web"), False),
+    ("continuous_but_not_live_channel", lambda: _session("web"), False),
+    ("chat_agent_slow_reply", _agent_slow_reply, False),
+    ("chat_customer_chases_silent_agent", _customer_chases_agent, False),
+    ("chat_agent_keeps_talking", _agent_keeps_talking, False),
+    ("chat_two_short_sessions", _two_short_sessions, False),
+)
+
+
+@pytest.mark.parametrize("build,expected", [c[1:] for c in DURATION_CASES], ids=[c[0] for c in DURATION_CASES])
+def test_long_duration_is_a_live_customer_session(build, expected: bool) -> None:
+    records = build()
+    results = [ok(r.record_id) if r.author_role == "customer" else not_scored(r.record_id) for r in records]
+    result = score_conversation(records, results, CONFIG)
+    durations = [s for s in result["signals"] if s["type"] == "long_duration"]
+    assert bool(durations) == expected
+    if expected:
+        (sig,) = durations
+        assert sig["minutes"] > LIMIT and sig["counted"] and result["labels"] == ["restraint"]
+        customer_ids = [r.record_id for r in records if r.author_role == "customer"]
+        assert sig["message_ids"] == [customer_ids[0], customer_ids[-1]]
+    else:
+        assert "restraint" not in result["labels"] and result["severity"] == 0
+
+
+# --- F9: a transcript with clock times and no date line still gives durations -----------------------------
+
+
+def _clock_transcript(start_minute: int, dated: bool) -> str:
+    """A chat where the customer keeps asking every STEP minutes for longer than the limit."""
+    lines = ["2026/11/04(水)"] if dated else []
+    n = math.ceil(LIMIT * 1.5 / STEP) + 1
+    for i in range(n):
+        minute = int(start_minute + i * STEP) % (24 * 60)
+        lines.append(f"[{minute // 60:02d}:{minute % 60:02d}] お客様：もう一度最初から説明してください{i}")
+        lines.append(f"[{minute // 60:02d}:{minute % 60:02d}] オペレーター：かしこまりました")
+    return "\n".join(lines) + "\n"
+
+
+# (case id, first turn's minute of the day, whether a date line is on top)
+CLOCK_CASES = (
+    ("undated", 10 * 60, False),
+    ("undated_across_midnight", 24 * 60 - int(LIMIT), False),
+    ("dated", 10 * 60, True),
+)
+
+
+@pytest.mark.parametrize("start,dated", [c[1:] for c in CLOCK_CASES], ids=[c[0] for c in CLOCK_CASES])
+def test_clock_times_without_a_date_give_a_duration(tmp_path: Path, start: int, dated: bool) -> None:
+    path = tmp_path / "chat.txt"
+    path.write_text(_clock_transcript(start, dated), encoding="utf-8")
+    records = list(read_records([str(path)]))
+    assert all((r.timestamp_utc is not None) == dated for r in records)  # no invented absolute time
+    results = [ok(r.record_id) if r.status == "ok" else not_scored(r.record_id) for r in records]
+    result = score_conversation(records, results, CONFIG)
+    (sig,) = [s for s in result["signals"] if s["type"] == "long_duration"]
+    n = math.ceil(LIMIT * 1.5 / STEP) + 1
+    assert sig["minutes"] == pytest.approx(sum(int(start + i * STEP) - int(start + (i - 1) * STEP) for i in range(1, n)))
+    assert "restraint" in result["labels"] and sig["counted"]
+
+
+# --- F5: greetings and closings do not make different questions a "repeated demand" ------------------------
+
+GREETING = "お世話になっております。株式会社ミナトの山田です。"
+CLOSING = "よろしくお願いいたします。"
+LETTER = "いつもお世話になっております。\n株式会社ミナト 経理部の山田と申します。\n\n{q}\n\nお手数ですが、よろしくお願い申し上げます。"
+QUESTIONS = ("請求書の送付先を変更したいです。", "領収書の発行は可能でしょうか。", "来月分の納品日を教えてください。",
+             "担当者様の連絡先を伺えますか。")
+REFUND = "全額返金してください。"
+
+
+def _thread(texts: list[str]) -> list[MessageRecord]:
+    """A mail thread: each customer message answered by the agent before the next one."""
+    out: list[MessageRecord] = []
+    for i, text in enumerate(texts):
+        out.append(rec(f"m{i}", at(i * 120), text=text, channel="email"))
+        out.append(rec(f"a{i}", at(i * 120 + 60), role="agent", text="承知しました。ご確認ください。", channel="email"))
+    return out[:-1]
+
+
+# (case id, customer texts, ids the model flagged, repeated_demand signals listed, whether demand is labelled)
+REPEAT_CASES = (
+    ("different_questions_same_boilerplate", [GREETING + q + CLOSING for q in QUESTIONS], (), 0, False),
+    ("different_questions_letter_boilerplate", [LETTER.format(q=q) for q in QUESTIONS], (), 0, False),
+    ("different_questions_same_ending", ["来月分の納品日を教えてください。", "担当者様の連絡先を教えてください。",
+                                        "請求書の送付先を教えてください。", "領収書の宛名を教えてください。"], (), 0, False),
+    ("different_questions_long_polite_tail", [f"{q}について教えていただけますでしょうか。" for q in ("納期", "料金", "送料", "支払方法")],
+     (), 0, False),
+    ("same_request_with_boilerplate", [GREETING + REFUND + CLOSING] * 4, (), 3, True),
+    ("same_request_reworded", [REFUND, "何度も言っていますが、" + REFUND, "だから" + REFUND, "いい加減に" + REFUND], (), 3, True),
+    ("same_request_in_a_letter", [LETTER.format(q=REFUND)] * 4, (), 3, True),
+    ("three_requests_each_repeated_once", [QUESTIONS[0], QUESTIONS[0], QUESTIONS[1], QUESTIONS[1], QUESTIONS[2],
+                                           QUESTIONS[2]], (), 3, False),
+    ("flagged_repeat_counts", [GREETING + REFUND + CLOSING, "だから" + REFUND], ("m1",), 1, True),
+)
+
+
+@pytest.mark.parametrize("texts,flagged,listed,labelled", [c[1:] for c in REPEAT_CASES],
+                         ids=[c[0] for c in REPEAT_CASES])
+def test_repeats_compare_the_request_not_the_boilerplate(texts: list[str], flagged: tuple[str, ...], listed: int,
+                                                         labelled: bool) -> None:
+    records = _thread(texts)
+    results = [(ok(r.record_id, demand=0.9) if r.record_id in flagged else ok(r.record_id))
+               if r.author_role == "customer" else not_scored(r.record_id) for r in records]
+    result = score_conversation(records, results, CONFIG)
+    repeats = [s for s in result["signals"] if s["type"] == "repeated_demand"]
+    assert len(repeats) == listed
+    assert ("demand" in result["labels"]) == labelled
+    if not flagged:
+        assert all(s["counted"] == labelled for s in repeats)
+        assert result["scores"]["demand"] == (CONFIG.signal_score if labelled else 0.0)

@@ -233,3 +233,67 @@ def test_text_before_the_first_turn_is_kept(tmp_path: Path, text: str, expected:
     if expected[0][0] == "unknown":
         assert recs[0].status == "ok" and recs[0].extra.get("preamble") is True
         assert recs[0].role_basis == "text before the first speaker line"
+
+
+# F4: files with the same name in different folders (one folder per day) are different conversations.
+# (case id, file name, content)
+SAME_NAME_CASES = (
+    ("timed_transcript", "chat.txt", "[10:00] お客様：配送日を変更できますか。\n[10:02] オペレーター：はい、変更できます。\n"),
+    ("line_export", "talk.txt", "[LINE] 山田とのトーク履歴\n2026/11/04(水)\n10:15\t山田\tまだですか\n10:16\tサポート\t確認します\n"),
+    ("role_words_only", "memo.txt", "お客様：配送日を変更できますか。\n担当：はい、変更できます。\n"),
+    ("plain_text", "memo.txt", "配送日を変更したいです。\n"),
+    ("json_turns", "chat.json", json.dumps([{"role": "user", "content": "配送日を変更できますか。"},
+                                            {"role": "assistant", "content": "はい、変更できます。"}], ensure_ascii=False)),
+    ("json_messages", "chat.json", json.dumps({"messages": [{"role": "user", "content": "まだですか"}]}, ensure_ascii=False)),
+)
+
+
+@pytest.mark.parametrize("name,content", [c[1:] for c in SAME_NAME_CASES], ids=[c[0] for c in SAME_NAME_CASES])
+def test_same_file_name_in_two_folders_is_two_conversations(tmp_path: Path, name: str, content: str) -> None:
+    for day in ("2026-11-04", "2026-11-05"):
+        (tmp_path / "logs" / day).mkdir(parents=True)
+        (tmp_path / "logs" / day / name).write_text(content, encoding="utf-8")
+    recs = list(read_records([str(tmp_path / "logs")]))
+    by_file: dict[str, list] = {}
+    for r in recs:
+        by_file.setdefault(r.source_file, []).append(r)
+    assert len(by_file) == 2 and all(r.status in ("ok", "not_scored") for r in recs)
+    assert len({r.record_id for r in recs}) == len(recs)  # record ids are unique across the two files
+    conversations = [{r.conversation_id for r in file_recs} for file_recs in by_file.values()]
+    if conversations[0] != {None}:
+        assert not conversations[0] & conversations[1]  # never one merged conversation
+    for path, file_recs in by_file.items():
+        day = Path(path).parent.name
+        assert all(day in r.record_id for r in file_recs)  # readable: the id says which file
+        assert all(day in (r.conversation_id or day) for r in file_recs)
+    again = [(r.record_id, r.conversation_id) for r in read_records([str(tmp_path / "logs")])]
+    assert again == [(r.record_id, r.conversation_id) for r in recs]  # stable from one run to the next
+
+
+def test_file_in_the_working_folder_keeps_its_name_as_id(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    Path("chat.txt").write_text("[10:00] お客様：まだですか\n[10:01] オペレーター：確認します\n", encoding="utf-8")
+    recs = list(read_records(["chat.txt"]))
+    assert [(r.record_id, r.conversation_id) for r in recs] == [("chat.txt:1", "chat.txt"), ("chat.txt:2", "chat.txt")]
+
+
+# F9: clock times without a date give elapsed seconds from the first shown time (a day added when the clock
+# goes back), never an absolute timestamp.  (case id, shown times, expected elapsed seconds, rollover flags)
+ELAPSED_CASES = (
+    ("same_day", ("10:00", "10:02", "13:30"), (0, 120, 12600), (False, False, False)),
+    ("across_midnight", ("23:50", "23:59", "00:10"), (0, 540, 1200), (False, False, True)),
+    ("seconds_shown", ("09:59:30", "10:00:15", "10:01:00"), (0, 45, 90), (False, False, False)),
+    ("twelve_hour", ("午後11:50", "午前0:05", "午前0:20"), (0, 900, 1800), (False, True, False)),
+)
+
+
+@pytest.mark.parametrize("times,elapsed,rollover", [c[1:] for c in ELAPSED_CASES], ids=[c[0] for c in ELAPSED_CASES])
+def test_undated_clock_times_give_elapsed_seconds(times: tuple[str, ...], elapsed: tuple[int, ...],
+                                                  rollover: tuple[bool, ...]) -> None:
+    speakers = ("お客様", "オペレーター", "お客様")
+    text = "".join(f"[{t}] {who}：本文{i}\n" for i, (t, who) in enumerate(zip(times, speakers)))
+    recs = list(parse_transcript(text, source_file="t.txt"))
+    assert [r.extra.get("elapsed_seconds") for r in recs] == list(elapsed)
+    assert [bool(r.extra.get("day_rollover")) for r in recs] == list(rollover)
+    assert all(r.timestamp_utc is None and r.timestamp_local is None for r in recs)
+    assert all(r.channel == "chat" and "offset_seconds" not in r.extra for r in recs)

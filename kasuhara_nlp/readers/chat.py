@@ -1,9 +1,11 @@
 """Chat and call transcripts: LINE talk-history .txt, `[HH:MM] 名前: 本文` styles, JSON turn lists.
 
-A transcript yields one record per turn, sharing a conversation id, numbered by ``sequence``.
-Agent and bot turns are kept (for context) with status "not_scored".  Times without a date line
-have no timestamp; a time earlier than the previous one with no date line in between is a day
-rollover (flagged in ``extra``).  Times are Japan time unless the source says otherwise.
+A transcript yields one record per turn, sharing a conversation id (from the file's path, see
+:func:`file_id`), numbered by ``sequence``.  Agent and bot turns are kept (for context) with status
+"not_scored".  A time earlier than the previous one with no date line in between is a day rollover
+(flagged in ``extra``).  Times without a date line get no timestamp (none is invented), but
+``extra["elapsed_seconds"]`` since the first shown time, so a chat still has a duration.  Times are
+Japan time unless the source says otherwise.
 
 >>> recs = list(parse_transcript("[10:15] お客様：まだですか\\n[10:16] オペレーター：確認します\\n", source_file="t.txt"))
 >>> [(r.sequence, r.author_role, r.body_text, r.status) for r in recs]
@@ -26,7 +28,9 @@ from .presets import find_column
 from .streams import ESCAPE_ERRORS, sniff_text_encoding
 from .timestamps import parse_timestamp, to_iso_pair
 
-__all__ = ["is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "read_text_file", "turn_records"]
+__all__ = [
+    "file_id", "is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "read_text_file", "turn_records",
+]
 
 _DATE_LINE = re.compile(
     r"\s*(?:(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日)"
@@ -85,6 +89,32 @@ def _clock(value: str) -> Clock | None:
     return Clock(when, hour * 3600 + int(mi) * 60 + int(s or 0), s is not None, tz)
 
 
+def file_id(path: str) -> str:
+    """The path as given, normalised: ids unique per file (``2026-11-04/chat.txt`` is not ``2026-11-05/chat.txt``).
+
+    >>> file_id("./logs/2026-11-04/chat.txt") == os.path.join("logs", "2026-11-04", "chat.txt")
+    True
+    """
+    return os.path.normpath(path) if path else path
+
+
+def _elapsed(turns: list[dict[str, Any]]) -> None:
+    """Set ``elapsed`` (seconds since the first undated time) on undated timed turns; a clock that goes
+    back is the next day (a chat running past midnight), as for dated transcripts."""
+    first: int | None = None
+    previous, days = -1, 0
+    for t in turns:
+        if "clock" not in t or t.get("date") is not None:
+            continue
+        if first is None:
+            first = t["clock"]
+        elif t["clock"] < previous:
+            days += 1
+            t["rollover"] = True
+        previous = t["clock"]
+        t["elapsed"] = days * 86400 + t["clock"] - first
+
+
 def parse_transcript(
     text: str,
     *,
@@ -100,7 +130,8 @@ def parse_transcript(
     ``extra["preamble"] = True``.
     """
     name_roles = dict(name_roles or {})
-    conversation_id = conversation_id or os.path.basename(source_file)
+    given_id = conversation_id
+    conversation_id = conversation_id or file_id(source_file)
     lines = text.splitlines()
     turns: list[dict[str, Any]] = []
     preamble: list[tuple[int, str]] = []  # (line number, text) of lines before the first turn
@@ -111,9 +142,8 @@ def parse_transcript(
     for lineno, line in enumerate(lines, start=1):
         header = _LINE_HEADER.match(line)
         if header and not turns:
-            conversation_id = conversation_id if conversation_id != os.path.basename(source_file) else (
-                f"{os.path.basename(source_file)}:{header.group(1)}" if header.group(1) else conversation_id
-            )
+            if given_id is None and header.group(1):
+                conversation_id = f"{file_id(source_file)}:{header.group(1)}"  # who the talk is with
             continue
         if _SAVED.match(line) and not turns:
             continue
@@ -153,6 +183,8 @@ def parse_transcript(
     has_agent = "agent" in roles.values()
     start_offset = min((t.get("clock", 0) for t in turns), default=0)
     call_offsets = seconds_only and current_date is None and start_offset < 3600
+    if not call_offsets:
+        _elapsed(turns)
     shown = [(n, line) for n, line in preamble if line.strip()]
     if shown and turns:
         channel = "messaging_line" if turns[0]["line_style"] else ("phone_transcript" if call_offsets else "chat")
@@ -176,7 +208,7 @@ def _preamble_record(
     first, last = shown[0][0], shown[-1][0]
     body = "\n".join(line for n, line in preamble if first <= n <= last)
     record = MessageRecord(
-        record_id=f"{os.path.basename(source_file)}:{first}",
+        record_id=f"{file_id(source_file)}:{first}",
         body_text=body,
         source_format="chat_txt",
         source_file=source_file,
@@ -221,7 +253,7 @@ def _turn_record(
     else:
         role, basis = "unknown", "speakers cannot be told apart"
     record = MessageRecord(
-        record_id=f"{os.path.basename(source_file)}:{t['line']}",
+        record_id=f"{file_id(source_file)}:{t['line']}",
         body_text=body,
         source_format="line_txt" if t["line_style"] else "chat_txt",
         source_file=source_file,
@@ -243,6 +275,7 @@ def _turn_record(
             record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = to_iso_pair(when)
         else:
             record.extra["clock_seconds"] = t["clock"]
+            record.extra["elapsed_seconds"] = t["elapsed"]
     if t["rollover"]:
         record.extra["day_rollover"] = True
     return finish_record(record, max_bytes=max_bytes)
@@ -289,7 +322,7 @@ def read_text_file(
         # Scored whole, our side's lines are scored as the customer's: the output must say so.
         warnings = [*warnings, "transcript-turns-not-found"]
     record = MessageRecord(
-        record_id=os.path.basename(path), body_text=text, source_format="text",
+        record_id=file_id(path), body_text=text, source_format="text",
         source_file=path, source_locator="file", decode_warnings=warnings,
     )
     yield finish_record(record, max_bytes=max_message_bytes)
@@ -353,7 +386,7 @@ def read_chat_json(
     if data is None:
         with open(path, "rb") as f:
             data = json.loads(f.read().decode("utf-8", ESCAPE_ERRORS))
-    name = os.path.basename(path)
+    name = file_id(path)  # ids the export gives are kept; these fallbacks must not collide across folders
     if isinstance(data, dict) and isinstance(data.get("conversations"), list):
         for i, conv in enumerate(data["conversations"]):
             if not isinstance(conv, dict) or not isinstance(conv.get("messages"), list):
