@@ -52,6 +52,8 @@ def cmd_scan(args) -> int:
         _err("--route needs a JSONL output file: add -o results.jsonl")
         return EXIT_USAGE
     check_output(args.inputs, args.output)  # before the model loads: -o naming an input is a usage error
+    if args.summary:
+        check_output(args.inputs, args.summary, "--summary")
     name_roles = {}
     for item in args.name_role or []:
         name, sep, role = item.partition("=")

@@ -111,7 +111,7 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output(inputs: Sequence[str], out: str) -> None:
+def check_output(inputs: Sequence[str], out: str, option: str = "-o") -> None:
     """Raise :class:`ConfigError` when writing ``out`` would destroy or re-read one of ``inputs``.
 
     Opening the output truncates it before the lazy readers reach the inputs, so ``-o`` naming an
@@ -132,17 +132,17 @@ def check_output(inputs: Sequence[str], out: str) -> None:
         return
     target = Path(out)
     if target.is_dir():
-        raise ConfigError(f"{out}: is a folder; give a file name to -o (e.g. results.jsonl)")
+        raise ConfigError(f"{out}: is a folder; give a file name to {option} (e.g. results.jsonl)")
     for path in inputs:
         src = Path(path)
         if path == "-" or not src.exists():
             continue  # stdin cannot be overwritten; a missing input is the reader's error to report
         for t in (target, Path(out + PARTIAL_SUFFIX)):
             if src.is_dir() and src.resolve() in t.resolve().parents:
-                raise ConfigError(f"output (-o) {out} is inside the input folder {path}, whose files are all "
+                raise ConfigError(f"output ({option}) {out} is inside the input folder {path}, whose files are all "
                                   "read: the results would be scanned as input; write them outside it")
             if not src.is_dir() and _same_file(t, src):
-                raise ConfigError(f"output (-o) {out} is the input {path}: writing it would erase the input; "
+                raise ConfigError(f"output ({option}) {out} is the input {path}: writing it would erase the input; "
                                   "choose another file")
 
 

@@ -209,3 +209,12 @@ def test_scan_refuses_an_output_that_is_an_input(tmp_path, baseline_dir, capsys,
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
     # Refused before the model is loaded: a wrong --model does not hide the mistake.
     assert main(["scan", *inputs, "-o", output, "--model", str(tmp_path / "no-model")]) == EXIT_USAGE
+
+
+def test_scan_refuses_a_summary_file_that_is_an_input(tmp_path, baseline_dir, capsys):
+    inbox = tmp_path / "inbox.csv"
+    inbox.write_text("id,text\n1,商品が届きません\n", encoding="utf-8")
+    before = inbox.read_bytes()
+    assert main(["scan", str(inbox), "-o", str(tmp_path / "r.jsonl"), "--summary", str(inbox),
+                 "--model", str(baseline_dir)]) == EXIT_USAGE
+    assert "--summary" in capsys.readouterr().err and inbox.read_bytes() == before
