@@ -25,7 +25,7 @@ from ..records import MessageRecord
 from ..segments import match_turn, speaker_kind
 from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_role
 from .presets import find_column
-from .streams import ESCAPE_ERRORS, sniff_text_encoding
+from .streams import ESCAPE_ERRORS, decode_whole
 from .timestamps import parse_timestamp, to_iso_pair
 
 __all__ = [
@@ -284,9 +284,11 @@ def _turn_record(
 def read_chat_text(path: str, **opts: Any) -> Iterator[MessageRecord]:
     """Read a transcript text file (any Japanese encoding) into turn records."""
     with open(path, "rb") as f:
-        raw = f.read()
-    encoding, warnings = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
-    text = raw.decode(encoding, ESCAPE_ERRORS)
+        text, warnings = decode_whole(f.read())
+    yield from _transcript(text, warnings, path, **opts)
+
+
+def _transcript(text: str, warnings: list[str], path: str, **opts: Any) -> Iterator[MessageRecord]:
     for rec in parse_transcript(text, source_file=path, **opts):
         rec.decode_warnings.extend(warnings)
         yield rec
@@ -308,14 +310,12 @@ def read_text_file(
     Text before the first turn comes with the turns (as a preamble record).  One turn is not
     enough: a letter with a line "担当：佐藤" in it is not a transcript.
     """
-    records = list(read_chat_text(path, name_roles=name_roles, max_message_bytes=max_message_bytes))
+    with open(path, "rb") as f:
+        text, warnings = decode_whole(f.read())
+    records = list(_transcript(text, warnings, path, name_roles=name_roles, max_message_bytes=max_message_bytes))
     if sum(1 for r in records if not r.extra.get("preamble")) >= 2:
         yield from records
         return
-    with open(path, "rb") as f:
-        raw = f.read()
-    encoding, warnings = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
-    text = raw.decode(encoding, ESCAPE_ERRORS)
     lines = [line for line in text.splitlines() if line.strip()]
     timed = sum(1 for line in lines if _TIMED_LINE.match(line))
     if timed >= 2 and timed * 2 >= len(lines):

@@ -165,3 +165,13 @@ def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str
     if best is not None:
         return best.encoding, [f"encoding-guessed:{best.encoding}"]
     return "utf-8", ["encoding-unknown:utf-8-with-escapes"]
+
+
+def decode_whole(raw: bytes) -> tuple[str, list[str]]:
+    """A whole file's bytes as text, in the encoding its first :data:`SNIFF_BYTES` say, with the sniff's warnings.
+
+    >>> decode_whole("本文".encode("cp932"))
+    ('本文', [])
+    """
+    encoding, warnings = sniff_text_encoding(raw[:SNIFF_BYTES], complete=len(raw) <= SNIFF_BYTES)
+    return raw.decode(encoding, ESCAPE_ERRORS), warnings

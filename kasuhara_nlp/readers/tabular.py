@@ -29,7 +29,7 @@ from .columns import Columns, looks_like_header, resolve_preset, row_record
 from .common import MAX_MESSAGE_BYTES, error_record
 from .csvrows import CsvRow, iter_csv_rows
 from .presets import PRESETS, TEXT_CANDIDATES, ColumnPreset, find_column
-from .streams import ESCAPE_ERRORS, SNIFF_BYTES, honour_bom, open_input, sniff_text_encoding
+from .streams import ESCAPE_ERRORS, SNIFF_BYTES, decode_whole, honour_bom, open_input, sniff_text_encoding
 
 __all__ = ["TABULAR_FORMATS", "read_tabular", "resolve_preset", "sniff_delimited"]
 
@@ -205,9 +205,9 @@ def _read_json(
 ) -> Iterator[MessageRecord]:
     raw = stream.read()
     name = os.path.basename(path)
-    encoding, warnings = sniff_text_encoding(raw[:SNIFF_BYTES], complete=len(raw) <= SNIFF_BYTES)
+    text, warnings = decode_whole(raw)
     try:
-        data = json.loads(raw.decode(encoding, ESCAPE_ERRORS))
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         # One document: nothing else can be read, but the run goes on with other files.
         yield _error(name, "json", path, f"line {exc.lineno}",

@@ -24,7 +24,7 @@ from typing import Any
 from ..records import MessageRecord
 from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_role
 from .html import html_to_text
-from .streams import ESCAPE_ERRORS, sniff_text_encoding
+from .streams import decode_whole
 from .timestamps import parse_timestamp
 
 __all__ = ["is_zendesk", "read_zendesk", "zendesk_records"]
@@ -231,9 +231,7 @@ def _role_from_ticket(ticket: dict[str, Any], author_id: Any, via: dict[str, Any
 def _load(path: str) -> tuple[Any, bool]:
     """A JSON document, or a list of objects for JSONL (the Zendesk full export is NDJSON)."""
     with open(path, "rb") as f:
-        raw = f.read()
-    encoding, _ = sniff_text_encoding(raw[:262144], complete=len(raw) <= 262144)
-    text = raw.decode(encoding, ESCAPE_ERRORS)
+        text, _ = decode_whole(f.read())
     try:
         return json.loads(text), False
     except json.JSONDecodeError:
