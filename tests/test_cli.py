@@ -191,7 +191,7 @@ def test_argument_mistakes_are_usage_errors_not_tracebacks(tmp_path, baseline_di
 
 
 @pytest.mark.parametrize("inputs, output", [
-    (["inbox.csv"], "inbox.csv"),                       # QA F2: the customer export was truncated, exit 0
+    (["inbox.csv"], "inbox.csv"),                       # the customer export used to be truncated, exit 0
     (["msgs.jsonl"], "./sub/../msgs.jsonl"),
     (["inbox.csv", "exports"], "exports/results.jsonl"),  # a folder's files are read as they are found
 ])

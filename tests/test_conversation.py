@@ -221,7 +221,7 @@ def test_similarity_bounds() -> None:
     assert char_ngram_similarity("", "a") == 0.0
 
 
-# --- F3: duration counts only live channels, per continuous session, driven by the customer's side ---------
+# --- duration counts only live channels, per continuous session, driven by the customer's side ---------
 
 
 def _ticket(channel: str) -> list[MessageRecord]:
@@ -239,7 +239,7 @@ def _agent_slow_reply() -> list[MessageRecord]:
 
 
 def _customer_chases_agent() -> list[MessageRecord]:
-    # "確認します", then nothing: the customer asks again hours later (QA F3 case 3).
+    # "確認します", then nothing: the customer asks again hours later.
     return [rec("m1", at(0), text="配送状況を知りたいです。", channel="chat"),
             rec("a1", at(1), role="agent", text="確認します。", channel="chat"),
             rec("m2", at(LIMIT * 2.5), text="まだでしょうか。", channel="chat")]
@@ -291,7 +291,7 @@ def test_long_duration_is_a_live_customer_session(build, expected: bool) -> None
         assert "restraint" not in result["labels"] and result["severity"] == 0
 
 
-# --- F9: a transcript with clock times and no date line still gives durations -----------------------------
+# --- a transcript with clock times and no date line still gives durations -----------------------------
 
 
 def _clock_transcript(start_minute: int, dated: bool) -> str:
@@ -327,7 +327,7 @@ def test_clock_times_without_a_date_give_a_duration(tmp_path: Path, start: int, 
     assert "restraint" in result["labels"] and sig["counted"]
 
 
-# --- F5: greetings and closings do not make different questions a "repeated demand" ------------------------
+# --- greetings and closings do not make different questions a "repeated demand" ------------------------
 
 GREETING = "お世話になっております。株式会社ミナトの山田です。"
 CLOSING = "よろしくお願いいたします。"

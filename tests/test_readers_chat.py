@@ -137,7 +137,7 @@ def test_json_conversations(tmp_path: Path) -> None:
     assert recs[1].status == "error"
 
 
-# Time formats chat tools print before the speaker (F12): every one must give per-turn records with times.
+# Time formats chat tools print before the speaker: every one must give per-turn records with times.
 # (case id, the three line prefixes, expected local time of the first turn, expected UTC time of the first turn)
 TIME_FORMAT_CASES = (
     ("iso_offset", ("2025-03-04T10:15:02+09:00 ", "2025-03-04T10:15:40+09:00 ", "2025-03-04T10:16:05+09:00 "),
@@ -193,7 +193,7 @@ def test_unrecognised_turns_are_warned_about(tmp_path: Path) -> None:
     assert rec.source_format == "text" and "transcript-turns-not-found" in rec.decode_warnings
 
 
-# Text before the first speaker line (F8).  (case id, transcript, [(role, body, locator)] expected)
+# Text before the first speaker line.  (case id, transcript, [(role, body, locator)] expected)
 PREAMBLE_CASES = (
     (
         "unprefixed_first_line",
@@ -235,7 +235,7 @@ def test_text_before_the_first_turn_is_kept(tmp_path: Path, text: str, expected:
         assert recs[0].role_basis == "text before the first speaker line"
 
 
-# F4: files with the same name in different folders (one folder per day) are different conversations.
+# Files with the same name in different folders (one folder per day) are different conversations.
 # (case id, file name, content)
 SAME_NAME_CASES = (
     ("timed_transcript", "chat.txt", "[10:00] お客様：配送日を変更できますか。\n[10:02] オペレーター：はい、変更できます。\n"),
@@ -277,7 +277,7 @@ def test_file_in_the_working_folder_keeps_its_name_as_id(tmp_path: Path, monkeyp
     assert [(r.record_id, r.conversation_id) for r in recs] == [("chat.txt:1", "chat.txt"), ("chat.txt:2", "chat.txt")]
 
 
-# F9: clock times without a date give elapsed seconds from the first shown time (a day added when the clock
+# Clock times without a date give elapsed seconds from the first shown time (a day added when the clock
 # goes back), never an absolute timestamp.  (case id, shown times, expected elapsed seconds, rollover flags)
 ELAPSED_CASES = (
     ("same_day", ("10:00", "10:02", "13:30"), (0, 120, 12600), (False, False, False)),

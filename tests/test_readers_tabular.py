@@ -248,7 +248,7 @@ def _records(path: Path, **kwargs) -> list[MessageRecord]:
     return list(read_records([str(path)], **kwargs))
 
 
-# -- F1: a runaway quote ---------------------------------------------------------------------------
+# -- A runaway quote ---------------------------------------------------------------------------
 # (case id, the rows of an "id,text" CSV, (source_locator, status, record_id) of every record).
 # A quoted field that never closes properly is reported on the line where it opened, and reading goes
 # on from the next line; a multi-line cell that closes and leaves a full row is one message.
@@ -291,7 +291,7 @@ def test_runaway_quote_is_reported_and_reading_goes_on(tmp_path: Path, newline: 
 
 
 def test_unbalanced_quote_loses_no_later_row(tmp_path: Path) -> None:
-    # QA F1: a 1,000-row export whose row 10 starts with an unescaped quote; row 500 is a threat.
+    # A 1,000-row export whose row 10 starts with an unescaped quote; row 500 is a threat.
     texts = [f"問い合わせ{i}です。" for i in range(1, 1001)]
     texts[9] = '"引用符が閉じていない'
     texts[499] = "来なければ殺す。"
@@ -304,7 +304,7 @@ def test_unbalanced_quote_loses_no_later_row(tmp_path: Path) -> None:
     assert (recs[499].record_id, recs[499].body_text, recs[499].status) == ("500", "来なければ殺す。", "ok")
 
 
-# -- F5: Salesforce EmailMessage, HTML bodies --------------------------------------------------------
+# -- Salesforce EmailMessage, HTML bodies --------------------------------------------------------
 # (case id, TextBody, HtmlBody, body_text read, status)
 SALESFORCE_BODY_CASES = (
     ("html_only_mail", "", "<html><body><p>ふざけるな。</p><p>土下座しろ。</p></body></html>",
@@ -343,7 +343,7 @@ def test_salesforce_export_with_one_body_column(tmp_path: Path, column: str) -> 
     assert rec.decode_warnings == [f"html-to-text:{column}"]
 
 
-# -- F7: one bad file does not stop the others; --encoding and the BOM --------------------------------
+# -- One bad file does not stop the others; --encoding and the BOM --------------------------------
 def test_a_file_without_a_text_column_does_not_stop_the_others(tmp_path: Path) -> None:
     first, bad, last = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.jsonl"
     first.write_text("id,本文\n1,返金しろ\n2,まだか\n", encoding="utf-8")
@@ -393,7 +393,7 @@ def test_encoding_override_drops_the_bom(tmp_path: Path, data: bytes, encoding: 
     assert [(r.record_id, r.body_text, r.status) for r in recs] == [("1", "返金しろ", "ok")]
 
 
-# -- F6: the "no text column" error names columns, never cell contents --------------------------------
+# -- The "no text column" error names columns, never cell contents --------------------------------
 HEADERLESS = (
     "1001,山田太郎,090-1234-5678,yamada@example.com,お前の会社を燃やしてやる。住所は東京都港区1-2-3だ\r\n"
     "1002,鈴木花子,080-0000-1111,suzuki@example.com,配送が遅れています\r\n"
@@ -426,7 +426,7 @@ def test_no_text_column_error_shows_no_cell_contents(
         assert phrase in rec.reason
 
 
-# -- F13: Excel's "Unicode テキスト" (UTF-16 TSV named .txt) ------------------------------------------
+# -- Excel's "Unicode テキスト" (UTF-16 TSV named .txt) ------------------------------------------
 _TABLE = "問い合わせ番号\t送信者\t本文\t担当者\r\n1001\t山田\t返金しろ\t佐藤\r\n1001\t佐藤\t確認します\t佐藤\r\n"
 # (case id, file bytes, format sniffed)
 TABLE_SNIFF_CASES = (

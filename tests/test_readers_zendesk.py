@@ -52,7 +52,7 @@ def test_without_users_requester_is_customer(tmp_path: Path) -> None:
     assert "role unknown" in recs[2].role_basis
 
 
-# Without a users list, what the ticket itself says about a comment's author (F10).
+# Without a users list, what the ticket itself says about a comment's author.
 # (case id, ticket fields, comment fields, expected role, expected status, words in role_basis)
 NO_USERS_CASES = (
     ("requester", {}, {"author_id": 9001}, "customer", "ok", "requester"),
@@ -134,7 +134,7 @@ def test_non_string_body_is_an_error(tmp_path: Path) -> None:
     assert rec.status == "error" and "expected a string" in rec.reason
 
 
-# A Zendesk full export arrives as NDJSON (one ticket per line) whatever its extension (F4).
+# A Zendesk full export arrives as NDJSON (one ticket per line) whatever its extension.
 EXPORT_TICKETS = [
     {"id": 48213, "subject": "返品の件", "requester_id": 9001, "via": {"channel": "email"},
      "description": "何度電話してもつながらない。誠意を見せろ。",
@@ -174,7 +174,7 @@ def test_comments_file_without_its_tickets_is_not_dropped(tmp_path: Path) -> Non
 
 
 def test_folder_reads_each_file_by_its_own_format(tmp_path: Path) -> None:
-    """F11: a folder is not always a mail tree; every file is accounted for."""
+    """A folder is not always a mail tree; every file is accounted for."""
     d = tmp_path / "mixed"
     (d / "zendesk").mkdir(parents=True)
     (d / "helpdesk.csv").write_bytes("問い合わせID,本文\nc1,返金しろ\nc2,店長を出せ\nc3,まだですか\n".encode("cp932"))
@@ -227,7 +227,7 @@ STDIN_CASES = (
 
 @pytest.mark.parametrize("data,expected", [c[1:] for c in STDIN_CASES], ids=[c[0] for c in STDIN_CASES])
 def test_stdin_format_is_sniffed(monkeypatch: pytest.MonkeyPatch, data: bytes, expected: list) -> None:
-    """F6 (stdin part): ``-`` was always read as CSV."""
+    """``-`` (stdin) was always read as CSV."""
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
     recs = list(read_records(["-"]))
     assert [(r.record_id, r.body_text) for r in recs] == expected

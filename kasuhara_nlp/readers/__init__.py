@@ -295,7 +295,7 @@ def _guarded(path: str, records: Iterator[MessageRecord]) -> Iterator[MessageRec
 
 
 def _read_folder(root: str, opts: _ReadOptions) -> Iterator[MessageRecord]:
-    """Every file under ``root``, each read by the format detected for it (F11: not only mail).
+    """Every file under ``root``, each read by the format detected for it (not only mail).
 
     A Maildir is read as one.  Zendesk files (tickets, users, comments) are read together, where
     the first of them lies, so that a users file gives the roles of the tickets beside it.
