@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta, timezone
+from typing import NamedTuple
 
-__all__ = ["Turn", "match_turn", "speaker_kind"]
+__all__ = ["Clock", "Turn", "match_turn", "speaker_kind"]
 
 # Role names a transcript line may start with, without a time ("保護者：…", "職員：…"). Each service has its
 # own words for the two sides (a school's 保護者 and 担任, a clinic's 患者 and 受付, a town hall's 来庁者 and
@@ -105,14 +107,25 @@ def speaker_kind(name: str) -> str:
     return "unknown"
 
 
+class Clock(NamedTuple):
+    """A turn's time as shown: the date if any, seconds since midnight, and the offset if any."""
+
+    date: date | None
+    seconds: int
+    has_seconds: bool
+    tz: timezone | None
+
+
 @dataclass(frozen=True)
 class Turn:
-    """A transcript line's speaker prefix: where the body starts, the speaker, the time shown."""
+    """A transcript line's speaker prefix: where the body starts, the speaker, the time shown (as text in
+    one ASCII shape, and parsed as ``clock``; None when the prefix shows no valid time)."""
 
     prefix_end: int
     speaker: str
     time: str | None
     line_style: bool  # LINE export (tab separated)
+    clock: Clock | None = field(default=None, repr=False, compare=False)
 
 
 _TIME_IN_PREFIX = re.compile(
@@ -145,6 +158,36 @@ def _shown_time(m: re.Match[str]) -> str:
     return out
 
 
+def _clock(m: re.Match[str]) -> Clock | None:
+    """The parsed time of a turn prefix (None for an impossible date such as 2025/13/45).
+
+    >>> c = match_turn("[2025/3/4 10:15:02+09:00] 客: まだ").clock
+    >>> c.date, c.seconds, c.has_seconds, c.tz.utcoffset(None)
+    (datetime.date(2025, 3, 4), 36902, True, datetime.timedelta(seconds=32400))
+    >>> match_turn("[午後１０：１５] 客: まだ").clock.seconds, match_turn("[2025/13/45 10:15] 客: まだ").clock
+    (80100, None)
+    """
+    hour = int(m.group("h"))  # int() reads full-width digits too
+    ampm, ap = m.group("ampm"), (m.group("ap") or "").upper()
+    if (ampm == "午後" or ap == "PM") and hour < 12:
+        hour += 12
+    if (ampm == "午前" or ap == "AM") and hour == 12:
+        hour = 0
+    tz, off = None, m.group("tz")
+    if off and off.upper() == "Z":
+        tz = timezone.utc
+    elif off:
+        digits = unicodedata.normalize("NFKC", off[1:]).replace(":", "")
+        sign = -1 if off.startswith("-") else 1
+        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+    try:
+        when = date(int(m.group("y")), int(m.group("mo")), int(m.group("d"))) if m.group("y") else None
+    except ValueError:
+        return None  # the line is still a turn, without a time
+    seconds = int(m.group("s")) if m.group("s") else 0
+    return Clock(when, hour * 3600 + int(m.group("mi")) * 60 + seconds, m.group("s") is not None, tz)
+
+
 def match_turn(line: str) -> Turn | None:
     """Recognise a chat/call transcript turn line (the rules :func:`text_to_score` uses).
 
@@ -159,9 +202,9 @@ def match_turn(line: str) -> Turn | None:
     name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5", "n6") if g is not None), "")
     if NOT_A_SPEAKER_RE.search(name):
         return None
-    time = None
+    time = clock = None
     if m.group("n4") is None and m.group("n5") is None:
         t = _TIME_IN_PREFIX.search(line, 0, m.end())
         if t is not None:
-            time = _shown_time(t)
-    return Turn(m.end(), name.strip(), time, m.group("n3") is not None)
+            time, clock = _shown_time(t), _clock(t)
+    return Turn(m.end(), name.strip(), time, m.group("n3") is not None, clock)

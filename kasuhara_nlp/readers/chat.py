@@ -18,8 +18,8 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta, timezone
-from typing import Any, NamedTuple
+from datetime import date, datetime, timedelta
+from typing import Any
 
 from ..records import MessageRecord
 from ..segments import match_turn, speaker_kind
@@ -38,55 +38,11 @@ _DATE_LINE = re.compile(
 )
 _LINE_HEADER = re.compile(r"\s*\[LINE\]\s*(.*?)(?:との|の)?トーク履歴")
 _SAVED = re.compile(r"\s*保存日時\s*[:：]")
-# The time of a turn as :func:`match_turn` normalises it: ``[Y/M/D ][午前|午後]H:MM[:SS][ AM|PM][Z|±HH:MM]``.
-_CLOCK = re.compile(
-    r"(?:(\d{4})[/\-.](\d{1,2})[/\-.](\d{1,2})\s+)?(午前|午後)?(\d{1,2}):(\d{2})(?::(\d{2}))?\s?([AP]M)?"
-    r"(Z|[+\-]\d{2}:\d{2})?",
-    re.IGNORECASE,
-)
 _TEXT_KEYS = ("content", "text", "body", "message", "plainText", "plain_text", "本文", "メッセージ")
 _ROLE_KEYS = ("role", "author_type", "sender_type", "personType", "direction", "speaker_role")
 _NAME_KEYS = ("name", "sender", "speaker", "author", "from", "話者", "送信者")
 _TIME_KEYS = ("timestamp", "created_at", "createdAt", "sent_at", "time", "date", "日時")
 _ID_KEYS = ("id", "message_id", "messageId")
-
-
-class Clock(NamedTuple):
-    """A turn's time as shown: the date if any, seconds since midnight, and the offset if any."""
-
-    date: date | None
-    seconds: int
-    has_seconds: bool
-    tz: timezone | None
-
-
-def _clock(value: str) -> Clock | None:
-    """Parse a turn's time text (None when it is not a valid time).
-
-    >>> c = _clock("2025/3/4 10:15:02+09:00")
-    >>> c.date, c.seconds, c.has_seconds, c.tz.utcoffset(None)
-    (datetime.date(2025, 3, 4), 36902, True, datetime.timedelta(seconds=32400))
-    """
-    m = _CLOCK.search(value)
-    if m is None:
-        return None
-    y, mo, d, ampm, h, mi, s, ap, off = m.groups()
-    hour = int(h)
-    if (ampm == "午後" or (ap or "").upper() == "PM") and hour < 12:
-        hour += 12
-    if (ampm == "午前" or (ap or "").upper() == "AM") and hour == 12:
-        hour = 0
-    tz = None
-    if off and off.upper() == "Z":
-        tz = timezone.utc
-    elif off:
-        sign = -1 if off.startswith("-") else 1
-        tz = timezone(sign * timedelta(hours=int(off[1:3]), minutes=int(off[4:6])))
-    try:
-        when = date(int(y), int(mo), int(d)) if y else None
-    except ValueError:
-        return None  # 2025/13/45 is not a date: the line is still a turn, without a time
-    return Clock(when, hour * 3600 + int(mi) * 60 + int(s or 0), s is not None, tz)
 
 
 def file_id(path: str) -> str:
@@ -165,7 +121,7 @@ def parse_transcript(
             continue
         info: dict[str, Any] = {"line": lineno, "speaker": turn.speaker, "body": [line[turn.prefix_end :]],
                                 "line_style": turn.line_style, "when": None, "rollover": False}
-        clock = _clock(turn.time) if turn.time else None
+        clock = turn.clock
         if clock is not None:
             if clock.date is not None:
                 current_date, date_seen_since_last = clock.date, True
