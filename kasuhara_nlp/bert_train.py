@@ -87,11 +87,27 @@ def _keep_layers(model, n: int) -> list[int]:
 
 
 def _teacher_logits(config: TrainConfig, texts: list[str], device: str) -> np.ndarray:
-    """The teacher's logits on ``texts`` (distillation targets, computed once before training)."""
+    """The teacher's logits on ``texts`` (distillation targets, computed once before training).
+
+    ``config.teacher`` may name several folders joined by commas: an ensemble, whose logits are averaged.
+    """
     _, transformers = _imports()
-    teacher = transformers.AutoModelForSequenceClassification.from_pretrained(config.teacher).float().to(device)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(config.teacher)
-    return predict_logits(teacher, tokenizer, texts, config, device)
+    logits = []
+    for folder in teacher_folders(config.teacher):
+        teacher = transformers.AutoModelForSequenceClassification.from_pretrained(folder).float().to(device)
+        tokenizer = transformers.AutoTokenizer.from_pretrained(folder)
+        logits.append(predict_logits(teacher, tokenizer, texts, config, device))
+        del teacher
+    return np.mean(logits, axis=0)
+
+
+def teacher_folders(teacher: str) -> list[str]:
+    """The folders named by ``--teacher``: one, or several joined by commas.
+
+    >>> teacher_folders("/tmp/t1, /tmp/t2")
+    ['/tmp/t1', '/tmp/t2']
+    """
+    return [f.strip() for f in teacher.split(",") if f.strip()]
 
 
 def _batches(enc_ids: list[list[int]], order: list[int], size: int, pad_id: int, torch):

@@ -310,7 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--version", default="0.1.0", help="version recorded in the model")
     s.add_argument("--max-minutes", type=float, default=0.0, help="stop training after this many minutes")
     s.add_argument("--layers", type=int, default=0, help="keep this many of the base's layers (0: all)")
-    s.add_argument("--teacher", help="fine-tuned model folder to distil from")
+    s.add_argument("--teacher", help="fine-tuned model folder to distil from; several joined by commas are averaged")
     s.add_argument("--distill-weight", type=float, default=0.5, help="teacher's share of the loss (0-1)")
     s.add_argument("--blend-baseline", help="baseline model folder to blend with the BERT")
     s.add_argument("--checkpoint-dir", help="save the model after every epoch (epoch-N folders) here")

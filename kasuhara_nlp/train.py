@@ -38,7 +38,8 @@ class TrainConfig:
         benign_fpr: per-category false-positive rate allowed on real benign customer text.
         layers: keep this many encoder layers of the base, evenly spaced and ending with the last
             (0 keeps all); half the layers scan about twice as fast.
-        teacher: a fine-tuned model folder whose logits the student also learns from (distillation).
+        teacher: a fine-tuned model folder whose logits the student also learns from (distillation); several
+            folders joined by commas are an ensemble, whose logits are averaged.
         distill_weight: the teacher's share of the loss, from 0 (labels only) to 1 (teacher only).
         blend_baseline: a baseline model folder whose probabilities are blended with the BERT's.
         nbsvm: for "baseline", average an NB-SVM over character 1-4 grams into the category heads.

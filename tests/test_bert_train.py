@@ -97,6 +97,27 @@ def test_distilled_student_moves_towards_its_teacher(tmp_path, tiny_bert_dir, ti
     assert after < 0.5 * before, (before, after, history)
 
 
+def test_several_teachers_are_an_ensemble_whose_logits_are_averaged(tmp_path, tiny_bert_dir, tiny_messages):
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from kasuhara_nlp.bert_train import _teacher_logits
+
+    first = _teacher(tiny_bert_dir, tmp_path / "t1")
+    second = AutoModelForSequenceClassification.from_pretrained(first)
+    with torch.no_grad():
+        second.classifier.bias.mul_(-2.0)  # a second teacher that disagrees with the first
+    second.save_pretrained(tmp_path / "t2")
+    AutoTokenizer.from_pretrained(tiny_bert_dir).save_pretrained(tmp_path / "t2")
+    texts = [m.text for m in tiny_messages[:12]]
+    cfg = TrainConfig(model="bert", base=str(tiny_bert_dir), max_length=32, stride=8)
+    one = _teacher_logits(replace(cfg, teacher=str(first)), texts, "cpu")
+    two = _teacher_logits(replace(cfg, teacher=str(tmp_path / "t2")), texts, "cpu")
+    both = _teacher_logits(replace(cfg, teacher=f"{first}, {tmp_path / 't2'}"), texts, "cpu")
+    assert np.abs(one - two).max() > 1.0
+    np.testing.assert_allclose(both, (one + two) / 2, atol=1e-5)
+
+
 def test_training_further_from_a_trained_model_records_where_its_weights_came_from(
         tmp_path, tiny_classifier_dir, tiny_messages):
     """Fine-tuning from a kasuhara model folder keeps its depth and names it as the parent in config and card."""

@@ -18,6 +18,7 @@ MODULES = (
     "kasuhara_nlp.scan_output",
     "kasuhara_nlp.votes",
     "kasuhara_nlp.blend",
+    "kasuhara_nlp.bert_train",
     "kasuhara_nlp.segments",
     "kasuhara_nlp.turns",
     "kasuhara_nlp.pii",
