@@ -26,7 +26,6 @@ not the customer holding staff.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -36,6 +35,7 @@ from typing import Any
 from .errors import ConfigError
 from .labels import CATEGORIES
 from .records import MessageRecord, ScanResult
+from .similarity import char_ngram_similarity, request_similarity, request_text
 
 __all__ = ["ConversationConfig", "char_ngram_similarity", "score_conversation"]
 
@@ -45,24 +45,6 @@ _CUSTOMER_ROLES = ("customer", "unknown")
 # and helpdesk tickets ("other") are answered at the desk's own pace, so their time span is no restraint.
 LIVE_CHANNELS = ("chat", "messaging_line", "phone_transcript", "phone", "voice", "call", "line", "native_messaging",
                  "meeting", "visit", "チャット", "電話", "来店", "来所", "来庁", "訪問", "面談", "窓口")
-# Sentences that wrap every business message (greetings, self-introductions, thanks, closings, signature
-# lines): two different questions sharing them are not a repeated request, so they are not compared.
-_BOILERPLATE = re.compile(
-    r"(?:いつも|大変|本当に|誠に)*(?:お世話になって(?:おり|い)ます|お世話になります|お世話様です|お疲れ様です|お疲れさまです)"
-    r"|.{0,20}ありがとうございま(?:す|した)|はじめまして|初めまして|初めてご連絡(?:いた|致)します"
-    r"|(?:突然の|夜分遅くに|夜分に?)?(?:ご連絡)?失礼(?:いた|致)します|.{0,30}(?:と申します|でございます)"
-    r"|.{0,30}(?:株式会社|有限会社|合同会社|㈱|\(株\)).{0,30}です|.{0,20}(?:御中|ご?担当者?(?:様|さま))"
-    r"|(?:以上|引き続き|今後とも|何卒|なにとぞ|どうぞ|お手数(?:です|をおかけします)が|恐れ入りますが"
-    r"|ご(?:確認|検討|対応|回答|返信|連絡)(?:の?ほど|を)?|[、,\s])*(?:よろしく|宜しく)お願い(?:(?:いた|致)?します|申し上げます)"
-    r"|(?:ご返信|ご回答|ご連絡|お返事)を?お待ちして(?:おり|い)ます|以上(?:です|となります)?|拝啓|前略|敬具|草々"
-    r"|[-=_─━*・.]{2,}.*|(?:tel|fax|e-?mail|mail)\s*:.*|〒.*",
-    re.IGNORECASE,
-)
-_SENTENCE = re.compile(r"\n|(?<=[。！？!?])")
-# What a request is about: kanji runs (as character pairs), katakana words and Latin/digit tokens.  The
-# kanji of request formulas (教えて, お願い, 頂く, 下さい, 伺う…) say nothing about the subject.
-_CONTENT = re.compile(r"[\u3400-\u9fff々]+|[\u30a1-\u30fa\u30fc]+|[A-Za-z0-9]+")
-_FORMULA_KANJI = frozenset("教願頂致下伺申存様御宜")
 
 
 @dataclass(frozen=True)
@@ -78,7 +60,7 @@ class ConversationConfig:
         business_weekdays: Monday=0 ... Sunday=6.
         utc_offset_hours: local time of the business (JST, +9, by default).
         min_out_of_hours_messages: this many flagged customer messages outside business hours -> restraint.
-        repeat_similarity: similarity (wording and subject, see ``_request_similarity``) at which a
+        repeat_similarity: similarity (wording and subject, see :func:`.similarity.request_similarity`) at which a
             request, its greetings and closings left out, counts as repeated.
         persistent_repeats: a request repeated after an answer this many times counts even if no
             message of it was flagged.
@@ -139,21 +121,6 @@ class ConversationConfig:
         unknown = {c for c in self.signal_categories.values() if c not in CATEGORIES}
         if unknown:
             raise bad("signal_categories", f"unknown categories {sorted(unknown)}; use {', '.join(CATEGORIES)}")
-
-
-def char_ngram_similarity(a: str, b: str, n: int = 2) -> float:
-    """Dice similarity of the character n-gram sets of two texts (whitespace ignored).
-
-    >>> round(char_ngram_similarity("返金してください", "早く返金してください"), 2)
-    0.88
-    """
-    a = "".join(a.split())
-    b = "".join(b.split())
-    if not a or not b:
-        return 0.0
-    ga = {a[i : i + n] for i in range(max(len(a) - n + 1, 1))}
-    gb = {b[i : i + n] for i in range(max(len(b) - n + 1, 1))}
-    return 2 * len(ga & gb) / (len(ga) + len(gb))
 
 
 def _time(record: MessageRecord) -> datetime | None:
@@ -267,39 +234,6 @@ def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConf
     )
 
 
-def _request(record: MessageRecord) -> str:
-    """A customer message without its greeting, closing and signature sentences (see ``_BOILERPLATE``)."""
-    text = record.text_to_score if record.text_to_score is not None else record.body_text
-    kept = (s.strip() for s in _SENTENCE.split(unicodedata.normalize("NFKC", text or "")))
-    return "".join(s for s in kept if s and not _BOILERPLATE.fullmatch(s.rstrip("。.!?、 ")))
-
-
-def _subject(text: str) -> set[str]:
-    """The content tokens of a request (see ``_CONTENT``)."""
-    out: set[str] = set()
-    for run in _CONTENT.findall(text):
-        if len(run) > 1 and "\u3400" <= run[0] <= "\u9fff":
-            out.update(run[i : i + 2] for i in range(len(run) - 1))
-        elif run not in _FORMULA_KANJI:
-            out.add(run)
-    return out
-
-
-def _request_similarity(a: str, b: str, n: int) -> float:
-    """The lower of the wording similarity (character n-grams) and the subject similarity (Dice of
-    ``_subject``): wording alone rates 納期について教えていただけますでしょうか and 料金について… 0.89,
-    but a shared polite tail is not the same request.
-
-    >>> _request_similarity("全額返金してください", "だから全額返金してください", 2) >= 0.6
-    True
-    >>> _request_similarity("納期について教えてください", "料金について教えてください", 2)
-    0.0
-    """
-    sa, sb = _subject(a), _subject(b)
-    subject = 2 * len(sa & sb) / (len(sa) + len(sb)) if sa or sb else 1.0
-    return min(char_ngram_similarity(a, b, n), subject)
-
-
 def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str]) -> list[dict]:
     """A customer request near-identical to an earlier customer request that an agent already answered.
 
@@ -317,8 +251,8 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
             continue
         if r.author_role not in _CUSTOMER_ROLES:
             continue
-        request = _request(r)
-        sim, earlier = max(((_request_similarity(request, text, config.ngram), e) for e, text in answered),
+        request = request_text(r)
+        sim, earlier = max(((request_similarity(request, text, config.ngram), e) for e, text in answered),
                            key=lambda se: se[0], default=(0.0, None))
         if request and earlier is not None and sim >= config.repeat_similarity:
             first[r.record_id] = first.get(earlier.record_id, earlier.record_id)

@@ -23,6 +23,7 @@ MODULES = (
     "kasuhara_nlp.turns",
     "kasuhara_nlp.pii",
     "kasuhara_nlp.conversation",
+    "kasuhara_nlp.similarity",
     "kasuhara_nlp.readers",
     "kasuhara_nlp.readers.charset",
     "kasuhara_nlp.readers.chat",
