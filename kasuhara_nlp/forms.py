@@ -14,6 +14,8 @@ acknowledgements sent to a customer have no free-text field, so a block that has
 (True, True)
 >>> has_form_text_field("受付番号：123\\nありがとうございました。")
 False
+>>> [bool(FORM_FIELD_LABEL.search(x)) for x in ("お名前", "メールアドレス", "お客様番号", "お客様", "担当 佐藤")]
+[True, True, True, False, False]
 """
 
 from __future__ import annotations
@@ -29,6 +31,16 @@ FORM_TEXT_FIELD = re.compile(
     r"[ \t\u3000]*[■□◆◇●○▼▽・]?[ \t\u3000]*"
     rf"(?:[【\[［<＜]{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[】\]］>＞]"
     rf"|{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[ \t\u3000]*(?:[:：]|$))"
+)
+
+
+#: A bracketed label that names a form or ticket field (【お名前】, 【メールアドレス】, 【お客様番号】, 【件名】), not a
+#: transcript speaker (【お客様】, 【担当 佐藤】): the words of identity, contact and ticket fields.  Free-text labels
+#: (【ご相談内容】) are left out: a header such as 【相談記録】 shares their words and heads a real transcript.
+FORM_FIELD_LABEL = re.compile(
+    r"名前|氏名|フリガナ|ふりがな|メール|アドレス|mail|電話番号|TEL|FAX|住所|郵便番号|会社名|法人名|団体名|学校名"
+    r"|部署|役職|年齢|性別|生年月日|件名|種別|区分|カテゴリ|番号|ID",
+    re.IGNORECASE,
 )
 
 

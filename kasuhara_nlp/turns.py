@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from typing import NamedTuple
 
+from .forms import FORM_FIELD_LABEL
+
 __all__ = ["Clock", "Turn", "match_turn", "speaker_kind"]
 
 # Role names a transcript line may start with, without a time ("保護者：…", "職員：…"). Each service has its
@@ -202,6 +204,8 @@ def match_turn(line: str) -> Turn | None:
     name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5", "n6") if g is not None), "")
     if NOT_A_SPEAKER_RE.search(name):
         return None
+    if m.group("n4") is not None and FORM_FIELD_LABEL.search(name):
+        return None  # 【お名前】山田 太郎 is a form's field, not a speaker: its value is no turn of its own
     time = clock = None
     if m.group("n4") is None and m.group("n5") is None:
         t = _TIME_IN_PREFIX.search(line, 0, m.end())

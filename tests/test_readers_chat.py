@@ -112,6 +112,20 @@ def test_plain_text_file_is_one_message(tmp_path: Path) -> None:
     assert rec.source_format == "text" and rec.status == "ok"
 
 
+@pytest.mark.parametrize("text", [
+    "【お名前】山田 太郎\n【メールアドレス】taro@example.com\n【お問い合わせ種別】商品について\n【お問い合わせ内容】\n"
+    "届いた商品が壊れていました。交換をお願いします。\n",
+    "【氏名】佐藤花子\n【電話番号】03-1234-5678\n【ご注文番号】A-1029\n【ご相談内容】返品の方法を教えてください。\n",
+], ids=["contact_form", "order_form"])
+def test_form_field_labels_are_not_speakers(tmp_path: Path, text: str) -> None:
+    """A saved web form is one message: a field's value (a bare name) scored alone reads as an attack."""
+    path = tmp_path / "form.txt"
+    path.write_text(text, encoding="utf-8")
+    (rec,) = read_records([str(path)])
+    assert rec.source_format == "text" and rec.status == "ok"
+    assert "山田 太郎" in rec.body_text or "佐藤花子" in rec.body_text
+
+
 def test_json_turns_llm_style(tmp_path: Path) -> None:
     path = tmp_path / "chat.json"
     path.write_text(json.dumps([
