@@ -14,7 +14,7 @@ from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages, wave_of
 from kasuhara_nlp.evaluate import evaluate_classifier
 
-SLICES = {"wave3": "wave 3", "wave4": "wave 4", "wave5": "wave 5"}
+SLICES = {"wave3": "wave 3", "wave4": "wave 4", "wave5": "wave 5", "wave6": "wave 6"}
 
 
 def wave(message_id: str) -> str:
@@ -29,7 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     messages = load_messages()
     sets = [(name, split, [m for m in messages if m.split == split and wave(m.id) == name])
-            for name in ("waves 1-2", "wave 3", "wave 4", "wave 5") for split in ("dev", "test")]
+            for name in ("waves 1-2", *SLICES.values()) for split in ("dev", "test")]
     sets.append(("blind", "blind", [m for m in messages if m.split == "blind"]))
     print("| model | slice | split | n | macro-F1 | FPR negatives | FPR hard negatives |")
     print("|---|---|---|---:|---:|---:|---:|")
