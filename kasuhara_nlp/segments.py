@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 
 from .forms import FORM_TEXT_FIELD
 from .records import Segment
+from .signatures import has_form_text_field_in as _has_form_text_field
+from .signatures import mark_signatures as _mark_signatures
 from .turns import TRANSCRIPT_SYSTEM_RE, Turn, match_turn, speaker_kind
 
 __all__ = ["ScoringText", "Turn", "match_turn", "speaker_kind", "text_to_score"]
@@ -39,8 +41,12 @@ _ATTRIBUTION = re.compile(
     r"(?:"
     # Gmail-ja: 2025年3月4日(火) 10:15 山田 太郎 <taro@example.com>:
     r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*[(（][^)）]{1,4}[)）]\s*(?:\d{1,2}:\d{2}).*[:：]"
-    # Apple Mail-ja: 2025/03/04 10:15、山田 太郎 <taro@example.com>のメッセージ:
+    # Gmail-ja without the weekday (newer Gmail, some locales): only with the sender's address, so that a
+    # customer's "2026年10月31日 18:00 に電話した件:" is not taken for one.
+    r"|\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*\d{1,2}:\d{2}\s.*<\s*[^<>\s]+@[^<>\s]+\s*>\s*[:：]"
+    # Apple Mail-ja (macOS "のメッセージ", iOS "のメール"): 2025/03/04 10:15、山田 太郎 <taro@example.com>のメッセージ:
     r"|.*のメッセージ\s*[:：]"
+    r"|.*\d{1,2}:\d{2}.*のメール\s*[:：]"
     # Thunderbird-ja / Evolution-ja: … さんは書きました:
     r"|.*(?:さん)?は書きました\s*[:：]"
     # Gmail-en / Thunderbird-en / many: On … wrote:  (2025/03/04 10:15), Taro wrote:
@@ -49,7 +55,7 @@ _ATTRIBUTION = re.compile(
     r")\s*$"
 )
 # The first half of an attribution that a mailer wrapped onto two lines.
-_ATTRIBUTION_START = re.compile(r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*[(（]|On\s.*\d)")
+_ATTRIBUTION_START = re.compile(r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*(?:[(（]|\d{1,2}:\d{2}\s.*<)|On\s.*\d)")
 
 # Separators after which everything is the quoted original (Outlook, older clients).
 _QUOTE_SEPARATOR = re.compile(
@@ -72,17 +78,6 @@ _WEAK_FROM = re.compile(r"\s*(?:送信者|送信元)\s*[:：]")
 _MAIL_ONLY_HEADER = re.compile(r"\s*(?:送信日時|日付|Sent|Date|宛先|To|CC)\s*[:：]", re.IGNORECASE)
 _FORM_FIELD_SPAN = 12  # lines after a 送信者/差出人 line searched for a form's free-text field
 
-# Signature delimiters.  `-- ` is the RFC 3676 delimiter; the rules are Japanese business styles.
-_SIG_DASHES = re.compile(r"--[ \t]?$")
-_SIG_RULE = re.compile(
-    r"[ \t\u3000]*(?:━{3,}|─{3,}|―{3,}|＝{3,}|={4,}|\*{4,}|(?:■□){2,}■?|(?:□■){2,}□?|＿{3,}|-{6,}|～{4,}|〜{4,})"
-    r".{0,40}$"
-)
-_CONTACT = re.compile(
-    r"〒|\bTEL\b|\bFAX\b|Tel|Fax|電話|携帯|@|＠|https?://|www\.|\bURL\b|株式会社|有限会社|（株）|\(株\)|㈱"
-    r"|\d{2,4}-\d{2,4}-\d{3,4}|部\s|課\s|担当",
-    re.IGNORECASE,
-)
 _MOBILE_FOOTER = re.compile(
     r"\s*(?:(?:iPhone|iPad|Android|Galaxy|Xperia)\s?から送信"
     r"|Sent from my \w+.*|Sent from (?:Mail|Outlook) for .*"
@@ -90,9 +85,6 @@ _MOBILE_FOOTER = re.compile(
     r"|(?:docomo|au|SoftBank|ソフトバンク)\s?(?:の)?(?:スマートフォン|携帯)?から送信)\s*$",
     re.IGNORECASE,
 )
-# A signature delimiter counts only near the end of the new text it closes.
-_SIG_WINDOW = 15
-
 @dataclass(frozen=True)
 class ScoringText:
     """The text to score, its segments, and a map from its offsets back to the original.
@@ -143,11 +135,6 @@ def _lines(text: str) -> list[tuple[int, str, int]]:
         out.append((pos, content, pos + len(raw)))
         pos += len(raw)
     return out
-
-
-def _has_form_text_field(lines: list[tuple[int, str, int]], start: int, stop: int) -> bool:
-    """True when a line in ``lines[start:stop]`` is a web form's free-text field label."""
-    return any(FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))
 
 
 def _is_header_block(lines: list[tuple[int, str, int]], i: int) -> bool:
@@ -233,37 +220,9 @@ def _smooth_blank_lines(lines: list[tuple[int, str, int]], kinds: list[str]) -> 
         prev_kind = kinds[k]
 
 
-def _mark_signatures(lines: list[tuple[int, str, int]], kinds: list[str], stop: int) -> None:
-    """Mark a signature block: a delimiter near the end of a new block, then contact lines."""
-    # Find the new lines before `stop`; the window is the last _SIG_WINDOW of them.
-    block_end = stop
-    # The signature closes the last run of new text before a quote/forward tail or the end.
-    new_idx = [k for k in range(block_end) if kinds[k] == "new" and lines[k][1].strip()]
-    if not new_idx:
-        return
-    window = new_idx[-_SIG_WINDOW:]
-    for k in window:
-        content = lines[k][1]
-        dashes = bool(_SIG_DASHES.match(content))
-        rule = not dashes and bool(_SIG_RULE.match(content))
-        if not (dashes or rule):
-            continue
-        after = [m for m in range(k + 1, block_end) if lines[m][1].strip()]
-        if not after:
-            continue
-        contacts = sum(1 for m in after[:8] if _CONTACT.search(lines[m][1]))
-        if dashes and contacts < 1 and len(after) > 6:
-            continue
-        if rule and contacts < 2:
-            continue
-        if rule and _has_form_text_field(lines, k + 1, block_end):
-            # A web form's field block (お名前/電話番号/メールアドレス, then お問い合わせ内容)
-            # between rules: contact lines, but the customer's message follows them.
-            continue
-        for m in range(k, block_end):
-            if kinds[m] == "new":
-                kinds[m] = "signature"
-        return
+def _is_transcript(turns: list[tuple[int, int, str]], timed: int) -> bool:
+    """Two turns or more, and either two timed ones or two speakers."""
+    return len(turns) >= 2 and (timed >= 2 or len({t[2] for t in turns}) >= 2)
 
 
 def _transcript_segments(
@@ -272,16 +231,25 @@ def _transcript_segments(
     """Segments of a chat/call transcript, or None when the text is not one."""
     turns: list[tuple[int, int, str]] = []  # (line index, end of prefix, speaker)
     timed = 0
+    field_lines: set[int] = set()  # turns that are a form's free-text field (【ご用件】返品について)
     for i, (_start, content, _end) in enumerate(lines):
         turn = match_turn(content)
         if turn is None:
             continue
         timed += turn.time is not None
         turns.append((i, turn.prefix_end, turn.speaker))
-    speakers = {t[2] for t in turns}
-    if len(turns) < 2 or not (timed >= 2 or len(speakers) >= 2):
+        if turn.time is None and FORM_TEXT_FIELD.match(content):
+            field_lines.add(i)
+    if not _is_transcript(turns, timed):
         return None
+    speakers = {t[2] for t in turns}
     roles = {s: speaker_kind(s) for s in speakers}
+    if any(r == "agent" for r in roles.values()) and not _is_transcript(
+        [t for t in turns if t[0] not in field_lines], timed
+    ):
+        # A B2B mail's fields (【ご用件】返品について / 【担当】佐藤様) are no dialogue: without the free-text
+        # field there are not two speakers, and the customer's words after 【担当】 are not the agent's turn.
+        return None
     # Only when some speaker is recognisably our side can the others be told apart from it.
     has_agent = any(r == "agent" for r in roles.values())
     out: list[tuple[str, int, int]] = []

@@ -35,7 +35,8 @@ DECODE_CASES = (
     ("no_label_utf8", "返金しろ".encode("utf-8"), None, "返金しろ", None),
     ("ascii_label_on_utf8", "返金しろ".encode("utf-8"), "us-ascii", "返金しろ", "charset-mismatch:ascii"),
     ("utf8_label_on_cp932", "返金しろ".encode("cp932"), "utf-8", "返金しろ", "charset-mismatch:utf-8"),
-    ("carrier_emoji_pua", b"\xf8\x9f", "shift_jis", "\ue63e", "private-use-chars:1"),
+    # Carrier emoji (CP932 user-defined area) stand as 〓, with the warning kept.
+    ("carrier_emoji_pua", b"\xf8\x9f", "shift_jis", "〓", "private-use-chars:1"),
     # ISO-2022-JP is 7-bit: 8-bit bytes under that label are another charset (old form CGIs).
     ("iso2022jp_label_on_cp932", HARD_TEXT.encode("cp932"), "ISO-2022-JP", HARD_TEXT, "charset-guessed:cp932"),
     ("iso2022jp_label_on_utf8", HARD_TEXT.encode("utf-8"), "iso-2022-jp", HARD_TEXT, "charset-guessed:utf-8"),
@@ -140,3 +141,39 @@ def test_8bit_garbage_under_iso2022jp_label_counts_replacements() -> None:
     assert text.startswith("返金しろ")
     assert "charset-mismatch:iso-2022-jp" in warnings
     assert any(w.startswith("replacement-chars:") for w in warnings)
+
+
+def _windows_ansi(text: str) -> str:
+    """UTF-8 text read the way Windows reads "ANSI": CP1252, its five undefined bytes kept as C1 controls."""
+    return "".join(chr(b) if b in (0x81, 0x8D, 0x8F, 0x90, 0x9D) else bytes([b]).decode("cp1252")
+                   for b in text.encode("utf-8"))
+
+
+THREAT = "お前らの対応は最悪だ。今すぐ店長が家まで来て土下座しろ。来なければ店に火をつけてやる。"
+
+# (case id, mojibake text in a UTF-8 body, expected decoded text, warning)
+MOJIBAKE_CASES = (
+    ("cp1252_with_c1_controls", _windows_ansi(THREAT), THREAT, "mojibake-repaired"),
+    ("latin1", THREAT.encode("utf-8").decode("latin-1"), THREAT, "mojibake-repaired"),
+    ("mixed_with_ascii", "Order 12: " + _windows_ansi("返金しろ") + " (at once)", "Order 12: 返金しろ (at once)",
+     "mojibake-repaired"),
+)
+
+
+@pytest.mark.parametrize("text,expected,warning", [c[1:] for c in MOJIBAKE_CASES], ids=[c[0] for c in MOJIBAKE_CASES])
+def test_mojibake_in_the_source_is_repaired(text: str, expected: str, warning: str) -> None:
+    warnings: list[str] = []
+    assert decode_bytes(text.encode("utf-8"), "utf-8", warnings) == expected
+    assert warning in warnings
+
+
+def test_mojibake_that_does_not_round_trip_is_reported() -> None:
+    # A byte lost on the way (0x81 dropped): the repair cannot round-trip, the scorer sees garbage: say so.
+    broken = _windows_ansi(THREAT).replace("\x81", "")
+    warnings: list[str] = []
+    assert decode_bytes(broken.encode("utf-8"), "utf-8", warnings) == broken
+    assert "mojibake-suspected" in warnings
+
+
+def test_utf8_bom_dropped_from_decoded_text() -> None:
+    assert decode_bytes(b"\xef\xbb\xbf" + "返金しろ".encode(), "utf-8", []) == "返金しろ"

@@ -428,3 +428,45 @@ def test_segmentation_is_fast() -> None:
 )
 def test_speaker_kind(name: str, kind: str) -> None:
     assert speaker_kind(name) == kind
+
+
+# --- customer text that looks like a signature, quoted history that looks like text ---
+
+THREAT = "お前らの対応は最悪だ。今すぐ店長が家まで来て土下座しろ。来なければ店に火をつけてやる。"
+
+# (case id, original, text that must be scored, text that must not be scored or None)
+KEPT_CASES = (
+    ("rule_above_the_complaint", f"お世話になっております。\n------------------------------\n担当者様\n昨日電話でもお伝えしましたが、{THREAT}\n",
+     THREAT, None),
+    ("framed_by_short_rules", f"お世話になっております。\n------\n担当者様\n電話でもお伝えしましたが、{THREAT}\n------\n",
+     THREAT, None),
+    ("dashdash_then_postscript", f"お世話になっております。注文の件です。\n--\n追伸　担当の佐藤に伝えておけ。{THREAT}\n",
+     THREAT, None),
+    ("ps_below_a_real_signature", "注文の件、よろしくお願いします。\n\n-- \n山田 太郎\nTEL 090-1234-5678\n\n"
+     "P.S. 今日中に返事がなければ店に火をつけてやる。\n", "店に火をつけてやる", "090-1234-5678"),
+    ("text_after_a_closed_frame", f"返品の件です。\n━━━━━━━━\n山田 太郎\n〒150-0001 東京都渋谷区\nTEL 03-1234-5678\n━━━━━━━━\n{THREAT}\n",
+     THREAT, "03-1234-5678"),
+    ("bracket_fields_are_not_a_transcript", f"お世話になっております。\n【ご用件】返品について\n【担当】佐藤様\n佐藤の電話対応はなんだ。{THREAT}\n",
+     THREAT, None),
+    # Signatures are still dropped, disclaimers inside them too.
+    ("signature_with_disclaimer", f"{THREAT}\n\n――――――――\n渡辺 由美\n〒767-2480 〇〇県〇〇市\nTEL：017-XXXX-XXXX\n"
+     "このメールには機密情報が含まれている場合があります。\n――――――――\n", THREAT, "機密情報"),
+    ("masked_mobile_signature", f"{THREAT}\n\n――――――――\n株式会社〇〇商事\u3000総務課\n携帯 090-XXXX-XXXX\n", THREAT, "090-XXXX"),
+    # Quotes that reached the scored text.
+    ("gmail_ja_without_weekday", f"{THREAT}\n\n2026年10月31日 18:00 ショップ窓口 <support@shop.example.jp>:\n"
+     "いつもご利用いただきありがとうございます。\n", THREAT, "ご利用いただき"),
+    ("gmail_ja_without_weekday_wrapped", f"{THREAT}\n\n2026年10月31日 18:00 ショップ窓口 <\nsupport@shop.example.jp>:\n"
+     "確認いたします。\n", THREAT, "確認いたします"),
+    ("ios_ja_no_mail", f"{THREAT}\n\n2026/10/31 18:00、ショップ窓口 <support@shop.example.jp>のメール:\n\n> 確認いたします。\n",
+     THREAT, "のメール"),
+    # A customer's own dated line ending in a colon is not an attribution.
+    ("customer_dated_line", f"2026年10月31日 18:00 に電話した件:\n{THREAT}\n", "電話した件", None),
+)
+
+
+@pytest.mark.parametrize("original,kept,dropped", [c[1:] for c in KEPT_CASES], ids=[c[0] for c in KEPT_CASES])
+def test_customer_text_kept_and_history_dropped(original: str, kept: str, dropped: str | None) -> None:
+    st = text_to_score(original)
+    assert kept in st.text and not st.fallback
+    if dropped is not None:
+        assert dropped not in st.text

@@ -1,9 +1,9 @@
 """Readers: every supported input format as one lazy stream of MessageRecord.
 
-``read_records`` picks a reader per path from ``format=``, else the extension, else the content
-(mbox separator, mail headers, Zendesk or chat JSON shapes, transcript lines); in a folder, per file.  Every record has
-``text_to_score``/``segments`` filled, PII offsets found, and a status: "ok" (score it),
-"not_scored" (agent, bot, internal note, auto-reply: see ``reason``), "skipped" or "error".
+``read_records`` picks a reader per path from ``format=``, else the extension, else the content (mbox separator,
+mail headers, Zendesk, helpdesk-vendor or chat JSON shapes, transcript lines); in a folder, per file.  Every record
+has ``text_to_score``/``segments`` filled, PII offsets found, and a status: "ok" (score it), "not_scored" (agent,
+bot, internal note, auto-reply: see ``reason``), "skipped" or "error".
 
 >>> import os, tempfile
 >>> path = os.path.join(tempfile.mkdtemp(), "a.jsonl")
@@ -27,11 +27,12 @@ from ..errors import InputFormatError
 from ..records import MessageRecord
 from .chat import is_chat_json, read_chat_json, read_text_file
 from .common import MAX_MESSAGE_BYTES, error_record
-from .mail import is_mbox, read_mail_path, read_maildir
+from .mail import _is_maildir, is_mbox, read_mail_path, read_maildir
 from .mime import MailOptions
 from .presets import PRESETS, preset_names
 from .streams import ESCAPE_ERRORS, SNIFF_BYTES
 from .tabular import TABULAR_FORMATS, read_tabular, sniff_delimited
+from .vendors import read_helpdesk_json, vendor_of
 from .zendesk import is_zendesk, read_zendesk
 
 __all__ = ["FORMATS", "PRESETS", "MailOptions", "detect_format", "preset_names", "read_records"]
@@ -39,7 +40,9 @@ __all__ = ["FORMATS", "PRESETS", "MailOptions", "detect_format", "preset_names",
 log = logging.getLogger(__name__)
 
 #: Values accepted by ``format=`` (``--format``).
-FORMATS = (*TABULAR_FORMATS, "eml", "mbox", "maildir", "mail", "zendesk", "chat", "chat-json", "text")
+FORMATS = (
+    *TABULAR_FORMATS, "eml", "mbox", "maildir", "mail", "zendesk", "helpdesk-json", "chat", "chat-json", "text",
+)
 
 _MAIL_FORMATS = ("eml", "mbox", "maildir", "mail")
 _MAIL_EXT = {".eml": "eml", ".mbox": "mbox", ".mbx": "mbox"}
@@ -181,11 +184,9 @@ def _json_kind(path: str) -> str:
         if _json_lines_are_zendesk(path):
             return "zendesk"
         return "jsonl" if raw.lstrip().startswith(b"{") else "json"
-    if is_zendesk(data):
-        return "zendesk"
-    if is_chat_json(data):
-        return "chat-json"
-    return "json"
+    if vendor_of(data) is not None:
+        return "helpdesk-json"  # Freshdesk, Intercom, Help Scout, HubSpot, Slack, Teams
+    return "zendesk" if is_zendesk(data) else "chat-json" if is_chat_json(data) else "json"
 
 
 @dataclass(frozen=True)
@@ -215,14 +216,12 @@ def _read_file(path: str, fmt: str, opts: _ReadOptions) -> Iterator[MessageRecor
         yield from read_mail_path(path, options=opts.mail)
     elif fmt == "zendesk":
         yield from read_zendesk([path], max_message_bytes=opts.max_bytes)
+    elif fmt == "helpdesk-json":
+        yield from read_helpdesk_json(path, max_message_bytes=opts.max_bytes)
     elif fmt == "chat-json":
         yield from read_chat_json(path, max_message_bytes=opts.max_bytes)
     else:  # chat, text
         yield from read_text_file(path, name_roles=opts.name_roles, max_message_bytes=opts.max_bytes)
-
-
-def _is_maildir(path: str) -> bool:
-    return os.path.isdir(os.path.join(path, "cur")) or os.path.isdir(os.path.join(path, "new"))
 
 
 def _is_binary(path: str) -> bool:

@@ -52,8 +52,13 @@ _ESCAPES = re.compile(rb"(\x1b\(B|\x1b\(J|\x1b\(H|\x1b\$B|\x1b\$@|\x1b\$\(B|\x1b
 _KANJI_ESCAPES = {b"\x1b$B", b"\x1b$@", b"\x1b$(B", b"\x1b$(Q", b"\x1b$(O"}
 # UTF-8 read as Latin-1/CP1252: a lead byte of a 3-byte sequence then continuation bytes.
 _MOJIBAKE = re.compile("[ãâäåæçèéï][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
+# CP1252's characters for bytes 0x80-0x9F (other than the five it leaves undefined), back to the byte.
+_CP1252_BYTE = {bytes([b]).decode("cp1252"): b for b in range(0x80, 0xA0) if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)}
+# A run of characters that a Latin-1/CP1252 decoder makes of non-ASCII bytes (what a UTF-8 character becomes).
+_MOJIBAKE_RUN = re.compile("[\x80-\xff" + "".join(sorted(_CP1252_BYTE)) + "]{2,}")
 _JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 _PUA = re.compile("[\ue000-\uf8ff]")
+_CARRIER_EMOJI = re.compile("[\ue000-\ue757]")
 _HALF_KANA = re.compile("[\uff61-\uff9f]")
 
 
@@ -135,24 +140,57 @@ def decode_iso2022jp_ms(data: bytes, eight_bit: str = "latin-1") -> str:
     return "".join(out)
 
 
+def _to_byte(ch: str) -> int | None:
+    """The byte a Windows "ANSI" (CP1252) or Latin-1 decoder turned into ``ch``, or None."""
+    code = ord(ch)
+    if code < 0x100:
+        return code  # Latin-1, and CP1252's five undefined bytes kept as C1 controls (0x81, 0x8D, …)
+    return _CP1252_BYTE.get(ch)
+
+
+def _repair_run(run: str) -> str | None:
+    """A run of mojibake characters as the UTF-8 text it was, or None when it is not UTF-8."""
+    data = bytes(b for b in map(_to_byte, run) if b is not None)
+    if len(data) != len(run):
+        return None
+    try:
+        fixed = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return fixed if _JAPANESE.search(fixed) else None
+
+
 def repair_mojibake(text: str) -> tuple[str, bool]:
     """Undo UTF-8 text that was read as Latin-1/CP1252 (``ã‚ã‚ŠãŒã¨ã†``).
 
+    Each run of non-ASCII characters that map back to bytes (CP1252 where it defines the byte, else the
+    Latin-1 code point, which is how Windows keeps 0x81/0x8D/0x8F/0x90/0x9D) is decoded as UTF-8 on its own,
+    so mixed text (mojibake beside ASCII or real Japanese) is repaired too.  Nothing changes unless every run
+    round-trips to Japanese.
+
     >>> repair_mojibake("ありがとう".encode("utf-8").decode("latin-1"))
     ('ありがとう', True)
+    >>> repair_mojibake("お前ら最悪だ".encode("utf-8").decode("cp1252", "ignore"))[1]
+    False
+    >>> repair_mojibake("".join(chr(b) if b in (0x81, 0x8d, 0x8f, 0x90, 0x9d) else bytes([b]).decode("cp1252")
+    ...                         for b in "お前ら最悪だ".encode("utf-8")))
+    ('お前ら最悪だ', True)
     >>> repair_mojibake("café")
     ('café', False)
     """
     if len(_MOJIBAKE.findall(text)) < 2:
         return text, False
-    for enc in ("cp1252", "latin-1"):
-        try:
-            fixed = text.encode(enc).decode("utf-8")
-        except UnicodeError:
-            continue
-        if _JAPANESE.search(fixed):
-            return fixed, True
-    return text, False
+    out: list[str] = []
+    pos = 0
+    for m in _MOJIBAKE_RUN.finditer(text):
+        fixed = _repair_run(m.group(0))
+        if fixed is None:
+            return text, False
+        out.append(text[pos : m.start()])
+        out.append(fixed)
+        pos = m.end()
+    out.append(text[pos:])
+    return "".join(out), True
 
 
 def _sniff(data: bytes, warnings: list[str]) -> str:
@@ -280,8 +318,16 @@ def decode_bytes(data: bytes, charset: str | None, warnings: list[str]) -> str:
         text, fixed = repair_mojibake(text)
         if fixed:
             warnings.append("mojibake-repaired")
+        elif len(_MOJIBAKE.findall(text)) >= 2:
+            # Looks like UTF-8 read as Latin-1/CP1252 but does not round-trip: the scorer sees garbage, say so.
+            warnings.append("mojibake-suspected")
+    if text.startswith("\ufeff"):
+        text = text[1:]  # a UTF-8 BOM at the start of a body is an encoding mark, not text
     if _PUA.search(text):
         warnings.append(f"private-use-chars:{len(_PUA.findall(text))}")
+        # CP932's user-defined area (0xF040-0xF9FC) decodes to U+E000-U+E757: carrier emoji (docomo, au,
+        # SoftBank).  They stand as 〓, the mark Japanese phones show for a character they cannot display.
+        text = _CARRIER_EMOJI.sub("〓", text)
     return text
 
 

@@ -29,6 +29,7 @@ from .timestamps import parse_timestamp
 
 __all__ = ["Columns", "describe_columns", "get_field", "looks_like_header", "resolve_preset", "row_record"]
 
+_TRUE_WORDS = {"true", "1", "yes", "y", "はい", "private", "internal"}
 _FALSE_WORDS = {"false", "0", "no", "n", "いいえ", "非公開", "private", "internal"}
 # What a column name never holds but a cell often does: sentence punctuation, mail addresses,
 # quotes and braces (a JSON line read as CSV), numbers of three digits or more (ids, phone
@@ -122,7 +123,13 @@ class Columns:
             text_field and text_field not in keys and (sample is None or get_field(sample, text_field) is None)
         ):
             wanted = f"column {text_field!r} is not in the file" if text_field else "no text column found"
-            if looks_like_header(keys):
+            nested = _nested_list(sample)
+            if nested is not None:
+                # --text-field reaches into objects (msg.body), never into a list of messages.
+                fix = (f"The messages look nested in the list {nested!r}, which --text-field cannot reach: convert the "
+                       "file to JSONL with one message per line (id, text, role), or, for a Freshdesk, Intercom, "
+                       "Help Scout, HubSpot, Slack or Teams export, pass the file as the vendor exported it")
+            elif looks_like_header(keys):
                 fix = (f"Pass --text-field NAME (text_field=NAME) naming the message column, or a preset "
                        f"(--preset {'|'.join(preset_names())})")
             else:
@@ -134,6 +141,7 @@ class Columns:
         self.author = find_column(keys, preset.author)
         self.role = find_column(keys, preset.role)
         self.visibility = find_column(keys, preset.visibility)
+        self.internal = find_column(keys, preset.internal)
         self.subject = find_column(keys, preset.subject)
         self.staff = find_column(keys, preset.staff)
         self.channel = find_column(keys, preset.channel)
@@ -143,11 +151,43 @@ class Columns:
         self.preset = preset
 
 
+def _nested_list(sample: Mapping[str, Any] | None, depth: int = 0) -> str | None:
+    """The dotted path of a list of objects inside ``sample`` (nested messages), or None.
+
+    >>> _nested_list({"_embedded": {"threads": [{"body": "x"}]}})
+    '_embedded.threads'
+    """
+    if not isinstance(sample, Mapping) or depth > 3:
+        return None
+    for key, value in sample.items():
+        if isinstance(value, list) and value and all(isinstance(v, Mapping) for v in value[:5]):
+            return str(key)
+        inner = _nested_list(value, depth + 1) if isinstance(value, Mapping) else None
+        if inner is not None:
+            return f"{key}.{inner}"
+    return None
+
+
 def _as_str(value: Any) -> str | None:
     if value is None:
         return None
     text = str(value).strip()
     return text or None
+
+
+def _join_key(value: Any) -> str | None:
+    """A conversation id as a join key: NFKC (１２３ and 123 are one ticket), spaces trimmed.
+
+    >>> _join_key("　１２３ "), _join_key(None)
+    ('123', None)
+    """
+    text = _as_str(value)
+    return unicodedata.normalize("NFKC", text).strip() or None if text else None
+
+
+def _place(locator: str) -> str:
+    """The row's place for an id: the line number of ``line 12``, the index of a JSON pointer ``/records/3``."""
+    return locator.rpartition(" ")[2] if locator.startswith("line ") else locator.rpartition("/")[2] or locator
 
 
 def _body(row: Mapping[str, Any], cols: Columns, warnings: list[str]) -> tuple[Any, str | None]:
@@ -179,6 +219,12 @@ def row_record(
 ) -> MessageRecord:
     """Build (and finish) the record of one row or JSON object."""
     raw_id = _as_str(get_field(row, cols.id))
+    conversation_id = _join_key(get_field(row, cols.conversation))
+    if raw_id and cols.id == cols.conversation and cols.preset.name != "auto":
+        # A preset whose ticket number names the conversation, not the message (jp-helpdesk exports have one row
+        # per message of a ticket): each row gets its own id, the ticket number plus the row's place.  Without a
+        # preset a チケットID column may be either, and stays the id it always was.
+        raw_id = f"{conversation_id}:{_place(locator)}"
     common: dict[str, Any] = {
         "record_id": raw_id or fallback_id,
         "source_format": source_format,
@@ -191,7 +237,7 @@ def row_record(
     if text is not None and not isinstance(text, str):
         return error_record(reason=f"text field {column!r} is {type(text).__name__}, expected a string", **common)
     record = MessageRecord(body_text=text or "", decode_warnings=row_warnings, **common)
-    record.conversation_id = _as_str(get_field(row, cols.conversation))
+    record.conversation_id = conversation_id
     record.subject = _as_str(get_field(row, cols.subject))
     record.author_name = _as_str(get_field(row, cols.author))
     record.staff_name = _as_str(get_field(row, cols.staff))
@@ -209,6 +255,10 @@ def row_record(
     if cols.visibility is not None:
         vis = get_field(row, cols.visibility)
         if vis is False or (isinstance(vis, str) and vis.strip().lower() in _FALSE_WORDS):
+            record.visibility = "internal"
+    if cols.internal is not None:
+        flag = get_field(row, cols.internal)
+        if flag is True or (isinstance(flag, str) and flag.strip().lower() in _TRUE_WORDS):
             record.visibility = "internal"
     if cols.preset.name != "auto":
         record.extra["preset"] = cols.preset.name

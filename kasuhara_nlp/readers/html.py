@@ -2,7 +2,8 @@
 
 Many Japanese business mails are HTML-only.  Mail clients wrap the quoted original in known
 containers (Gmail ``gmail_quote``, Apple/Thunderbird ``blockquote type=cite``, Outlook
-``divRplyFwdMsg``/``appendonsend``), which are removed before the text is taken.
+``divRplyFwdMsg``/``appendonsend``), which are removed before the text is taken, and so is a plain
+``<blockquote>`` drawn as a quote (a left border) or placed after an attribution line.
 
 >>> html_to_text('<div>返金しろ<br>今すぐ</div><div class="gmail_quote">引用</div>')
 '返金しろ\\n今すぐ'
@@ -12,17 +13,24 @@ from __future__ import annotations
 
 import re
 
-from bs4 import BeautifulSoup
+from bs4 import BeautifulSoup, Tag
 
 __all__ = ["html_to_text", "meta_charset"]
 
 _QUOTE_SELECTORS = (
     "div.gmail_quote", "blockquote.gmail_quote", "div.gmail_attr", "blockquote[type=cite]",
-    "div.moz-cite-prefix", "div#divRplyFwdMsg", "div.yahoo_quoted", "div#mail-editor-reference-message-container",
+    "div.moz-cite-prefix", "div#divRplyFwdMsg", "div.yahoo_quoted", "div.freshdesk_quote", "blockquote.freshdesk_quote",
+    "div#mail-editor-reference-message-container",
 )
 # Outlook: everything after these markers is the quoted original.
 _TAIL_SELECTORS = ("div#appendonsend",)
 _OUTLOOK_BORDER = re.compile(r"border-top\s*:\s*solid\s+#(?:E1E1E1|B5C4DF)", re.IGNORECASE)
+# A <blockquote> is quoted history when the mailer drew the quote bar (a left border that is not "none":
+# Yahoo! JAPAN, webmail), gave it a cite, or put it right after an attribution line ("…wrote:",
+# "…のメッセージ:", "…のメール:", "… <addr>:").  Gmail's "indent" button writes a blockquote with
+# border:none: that is the customer's own indented text, and stays.
+_QUOTE_BORDER = re.compile(r"border-left\s*:\s*(?!\s*(?:none|0(?:px)?)\s*(?:;|$))", re.IGNORECASE)
+_ATTRIBUTION_END = re.compile(r"(?:wrote|schrieb|a écrit|書きました|のメッセージ|のメール|>)\s*[:：]\s*$", re.IGNORECASE)
 _BLOCKS = ("p", "div", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote", "pre")
 _META_CHARSET = re.compile(rb"<meta[^>]+charset=[\"']?([A-Za-z0-9_\-]+)", re.IGNORECASE)
 
@@ -47,6 +55,16 @@ def _drop_tail(node) -> None:
     node.extract()
 
 
+def _is_quote_block(tag: Tag) -> bool:
+    """True for a <blockquote> that holds quoted history (see _QUOTE_BORDER)."""
+    if tag.get("cite") or _QUOTE_BORDER.search(str(tag.get("style") or "")):
+        return True
+    for text in tag.find_all_previous(string=True, limit=20):
+        if text.strip():
+            return bool(_ATTRIBUTION_END.search(text.strip()))
+    return False
+
+
 def html_to_text(html: str) -> str:
     """Convert an HTML body to text: quotes, style, script and head removed; blocks become lines.
 
@@ -58,6 +76,9 @@ def html_to_text(html: str) -> str:
         tag.decompose()
     for selector in _QUOTE_SELECTORS:
         for tag in soup.select(selector):
+            tag.decompose()
+    for tag in soup.find_all("blockquote"):
+        if not tag.decomposed and _is_quote_block(tag):
             tag.decompose()
     for selector in _TAIL_SELECTORS:
         found = soup.select_one(selector)

@@ -14,6 +14,8 @@ body has such a line.
 
 from __future__ import annotations
 
+import base64
+import logging
 import os
 import re
 from collections.abc import Iterator
@@ -23,7 +25,12 @@ from ..records import MessageRecord
 from .common import error_record
 from .mime import MailOptions, message_to_record
 
-__all__ = ["MBOX_SEPARATOR", "is_mbox", "read_eml", "read_maildir", "read_mail_path", "read_mbox"]
+log = logging.getLogger(__name__)
+
+__all__ = [
+    "MBOX_SEPARATOR", "decode_imap_utf7", "is_mbox", "maildir_folder", "read_eml", "read_mail_path", "read_maildir",
+    "read_mbox",
+]
 
 #: A real mbox separator: "From " + sender + asctime date (optionally a zone before the year).
 MBOX_SEPARATOR = re.compile(
@@ -31,17 +38,37 @@ MBOX_SEPARATOR = re.compile(
 )
 #: Messages larger than this are not held in memory: they are reported and skipped.
 MAX_RAW_MESSAGE_BYTES = 64 * 1024 * 1024
+_PARSE_FAILED = (
+    "cannot parse this message ({}); it may be damaged: open it in a mail client and save it again as .eml"
+)
 _SKIP_NAMES = re.compile(r"\.(?:msf|dat|json|sqlite|db|lock)$|^\.|^(?:msgFilterRules|popstate)", re.IGNORECASE)
 
 
+#: How many lines of junk (stray ``>From - …`` lines, a truncated message) may come before the first separator.
+_MAX_LEADING_LINES = 20
+_ESCAPED_FROM = re.compile(rb"^>+From ")
+
+
 def is_mbox(sample: bytes) -> bool:
-    """True when a file starts like an mbox (its first non-blank line is a separator).
+    """True when a file is an mbox: a separator among its first lines, with no mail headers before it.
+
+    Thunderbird folder files sometimes start with stray ``>From - …`` lines (Mailpile #1786), and a file cut
+    or joined by a tool may have other junk before the first separator: it is still an mbox.  A file whose
+    first line is a mail header is a single message (.eml), whatever its body holds.
 
     >>> is_mbox(b"From - Tue Mar  4 10:15:00 2025\\r\\nX-Mozilla-Status: 0001\\r\\n")
     True
+    >>> is_mbox(b">From - Sun Nov  1 09:00:00 2026\\nFrom - Sun Nov  1 10:00:00 2026\\nSubject: x\\n")
+    True
+    >>> is_mbox(b"Subject: x\\n\\nFrom a@b.example Tue Mar  4 10:15:00 2025\\n")
+    False
     """
-    for line in sample.lstrip(b"\r\n").splitlines()[:1]:
-        return bool(MBOX_SEPARATOR.match(line))
+    lines = [line for line in sample.splitlines()[: _MAX_LEADING_LINES + 1] if line.strip()]
+    for i, line in enumerate(lines):
+        if MBOX_SEPARATOR.match(line):
+            return True
+        if i == 0 and not _ESCAPED_FROM.match(line) and _looks_like_message(line):
+            return False
     return False
 
 
@@ -62,6 +89,7 @@ def read_mbox(
     folder = folder if folder is not None else os.path.splitext(os.path.basename(path))[0]
     name = os.path.basename(path)
     seq = 0
+    stray: list[int] = []  # lines of ">From " junk before the first separator
 
     def emit(lines: list[bytes], start_line: int, size: int) -> MessageRecord:
         nonlocal seq
@@ -83,14 +111,17 @@ def read_mbox(
                 channel="email",
             )
         try:
-            return message_to_record(
+            record = message_to_record(
                 raw, source_format="mbox", source_file=path, locator=locator, folder=folder,
                 options=options, sequence=seq,
             )
+            if seq == 1 and stray:
+                record.decode_warnings.append(f"mbox-stray-from-lines:{stray[0]}-{stray[-1]}")
+            return record
         except Exception as exc:  # noqa: BLE001 - one broken message must not stop a mailbox
             return error_record(
                 record_id=f"{name}#{seq}", source_format="mbox", source_file=path, source_locator=locator,
-                reason=f"cannot parse this message ({type(exc).__name__})", channel="email",
+                reason=_PARSE_FAILED.format(type(exc).__name__), channel="email",
             )
 
     with open(path, "rb") as f:
@@ -102,6 +133,12 @@ def read_mbox(
                 if lines and (size > MAX_RAW_MESSAGE_BYTES or any(x.strip() for x in lines)):
                     yield emit(lines, start_line, size)
                 lines, size, start_line = [], 0, lineno
+                continue
+            if seq == 0 and start_line == 1 and not lines and _ESCAPED_FROM.match(line):
+                # A stray escaped separator at the top of a Thunderbird file: not a message, nothing lost.
+                stray.append(lineno)
+                if len(stray) == 1:
+                    log.warning("%s line %d: stray '>From ' line before the first message, ignored", path, lineno)
                 continue
             size += len(line)
             if size <= MAX_RAW_MESSAGE_BYTES:
@@ -125,14 +162,58 @@ def read_eml(path: str, *, options: MailOptions | None = None, folder: str = "")
     except Exception as exc:  # noqa: BLE001 - a broken file is reported, not fatal
         return error_record(
             record_id=path, source_format="eml", source_file=path, source_locator="file",
-            reason=f"cannot parse this message ({type(exc).__name__})", channel="email",
+            reason=_PARSE_FAILED.format(type(exc).__name__), channel="email",
         )
 
 
-def read_maildir(path: str, *, options: MailOptions | None = None) -> Iterator[MessageRecord]:
-    """Read a Maildir (``cur``/``new``; ``tmp`` skipped), Maildir++ subfolders included.
+def maildir_folder(maildir: str, folder_dir: str) -> str:
+    """The mailbox name of a folder inside a Maildir, as a mail client shows it ("" for the inbox).
 
-    Messages in a ``.Sent`` folder are agent replies.
+    Maildir++ (Courier, Dovecot's default) names subfolders ``.Sent`` or ``.INBOX.Sent``; Dovecot's
+    ``LAYOUT=fs`` nests them as ``Sent/`` or ``INBOX/Sent/``.  Non-ASCII names are stored in IMAP modified
+    UTF-7 (``.&kAFP4W4IMH8w4TD8MOs-`` is 送信済みメール).  The last level of the name is returned, decoded.
+
+    >>> maildir_folder("/m", "/m/.INBOX.Sent"), maildir_folder("/m", "/m/Sent"), maildir_folder("/m", "/m")
+    ('Sent', 'Sent', '')
+    >>> maildir_folder("/m", "/m/.&kAFP4W4IMH8w4TD8MOs-")
+    '送信済みメール'
+    """
+    rel = os.path.relpath(folder_dir, maildir)
+    if rel in (".", ""):
+        return ""
+    last = rel.replace(os.sep, "/").split("/")[-1]
+    if last.startswith("."):
+        last = last[1:].split(".")[-1] or last
+    return decode_imap_utf7(last)
+
+
+def decode_imap_utf7(name: str) -> str:
+    """Decode an IMAP modified UTF-7 mailbox name (RFC 3501 5.1.3); a malformed name is returned as is.
+
+    >>> decode_imap_utf7("&kAFP4W4IMH8w4TD8MOs-"), decode_imap_utf7("Sent &- Archive")
+    ('送信済みメール', 'Sent & Archive')
+    """
+    if "&" not in name:
+        return name
+
+    def one(m: re.Match[str]) -> str:
+        chunk = m.group(1)
+        if not chunk:
+            return "&"
+        b64 = chunk.replace(",", "/")
+        try:
+            return base64.b64decode(b64 + "=" * (-len(b64) % 4)).decode("utf-16-be")
+        except (ValueError, UnicodeDecodeError):
+            return m.group(0)
+
+    return re.sub(r"&([A-Za-z0-9+,]*)-", one, name)
+
+
+def read_maildir(path: str, *, options: MailOptions | None = None) -> Iterator[MessageRecord]:
+    """Read a Maildir (``cur``/``new``; ``tmp`` skipped), Maildir++ and ``LAYOUT=fs`` subfolders included.
+
+    Messages in a sent folder (``Sent``, ``Sent Items``, ``送信済み``…, matched on the folder's decoded name,
+    case-insensitively; see :class:`MailOptions`) are agent replies.
     """
     for root, dirs, files in os.walk(path):
         dirs.sort()
@@ -142,8 +223,7 @@ def read_maildir(path: str, *, options: MailOptions | None = None) -> Iterator[M
             continue
         if base not in ("cur", "new"):
             continue
-        folder = os.path.basename(os.path.dirname(root))
-        folder = folder if folder.startswith(".") else ""
+        folder = maildir_folder(path, os.path.dirname(root))
         for fname in sorted(files):
             yield read_eml(os.path.join(root, fname), options=options, folder=folder)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
@@ -21,8 +22,9 @@ from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
-from ..forms import has_form_text_field
 from ..records import MessageRecord
+from .attachments import attachment_info, is_attachment
+from .autoreply import auto_reason, header_str
 from .charset import decode_bytes, decode_header_value
 from .common import MAX_MESSAGE_BYTES, finish_record
 from .html import html_to_text, meta_charset
@@ -34,16 +36,14 @@ _PARSER = BytesParser(policy=compat32)
 _SUBJECT_PREFIX = re.compile(
     r"^\s*(?:(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
 )
-_AUTO_SUBJECT = re.compile(
-    r"自動返信|自動応答|【自動送信】|自動送信メール|不在通知|^不在|Automatic reply|Auto(?:matic)?[- ]?Reply|"
-    r"Out of (?:the )?Office|配信不能|Undeliver(?:able|ed)|Mail Delivery (?:Failure|Failed|Subsystem)|"
-    r"Delivery Status Notification|Returned mail",
-    re.IGNORECASE,
-)
-_SYSTEM_BODY = re.compile(r"お問い合わせを受け付けました|お問い合わせを受付いたしました|受付番号[:：]|本メールは送信専用")
-_TRIVIAL_PLAIN = re.compile(
-    r"^\s*(?:HTMLメールです。?|このメールはHTML形式です。?|This is an? HTML (?:message|email)\.?)?\s*$", re.IGNORECASE
-)
+# A text/plain alternative that only points to the HTML part ("このメールはHTML形式で送信されています",
+# "HTML対応のメーラーでご覧ください", "To view this message, use an HTML-capable reader"): short, about HTML or a
+# browser, and not a version of the HTML part's text.  A rule rather than a list of phrases: every mailer words it
+# differently.
+_HTML_POINTER = re.compile(r"HTML|ＨＴＭＬ|ブラウザ|browser|\bview\b|web\s?版|ウェブ版|メーラー|メールソフト", re.IGNORECASE)
+_PLACEHOLDER_MAX_CHARS = 200
+_PLACEHOLDER_MAX_LINES = 4
+_SPACE = re.compile(r"\s+")
 _MSGID = re.compile(r"<[^<>\s]+>")
 
 
@@ -58,7 +58,10 @@ class MailOptions:
 
     support_domains: tuple[str, ...] = ()
     agent_addresses: tuple[str, ...] = ()
-    agent_folders: tuple[str, ...] = ("sent", "sent items", "sent mail", "送信済み", "送信済みアイテム", "送信済みメール")
+    agent_folders: tuple[str, ...] = (
+        "sent", "sent items", "sent mail", "sent messages", "sent-mail", "outbox", "送信済み", "送信済",
+        "送信済みアイテム", "送信済アイテム", "送信済みメール", "送信済メール", "送信済みトレイ", "送信箱", "送信トレイ",
+    )
     max_message_bytes: int = MAX_MESSAGE_BYTES
     extra_headers: tuple[str, ...] = field(default=())
 
@@ -111,39 +114,6 @@ def _part_text(part: Message, warnings: list[str]) -> str:
     return text
 
 
-def _is_attachment(part: Message) -> bool:
-    disposition = (part.get("Content-Disposition") or "").lower()
-    return "attachment" in disposition or part.get_filename() is not None or part.get_content_maintype() not in (
-        "text", "multipart"
-    )
-
-
-def _payload_size(part: Message) -> int:
-    """Size of a part's encoded payload, without decoding it; an attached mail is measured as bytes."""
-    raw = part.get_payload()
-    if isinstance(raw, str):
-        return len(raw)
-    size = 0
-    for inner in raw if isinstance(raw, list) else ():
-        try:
-            size += len(inner.as_bytes())
-        except Exception:  # noqa: BLE001 - a damaged attached mail still gets listed
-            continue
-    return size
-
-
-def _attachment_info(part: Message, warnings: list[str]) -> dict[str, object]:
-    size = _payload_size(part)
-    if (part.get("Content-Transfer-Encoding") or "").lower().strip() == "base64":
-        size = size * 3 // 4  # size without decoding the (possibly large, binary) payload
-    name = part.get_filename()
-    return {
-        "filename": decode_header_value(name, warnings) if name else None,
-        "content_type": part.get_content_type(),
-        "size": size,
-    }
-
-
 def _leaf_parts(msg: Message) -> Iterator[Message]:
     """The parts to list or read, in order; an attached mail is yielded whole, never entered.
 
@@ -163,22 +133,47 @@ def _leaf_parts(msg: Message) -> Iterator[Message]:
             yield part
 
 
+def _is_placeholder(plain: str, html_text: str) -> bool:
+    """True when a plain part has no text of its own but a pointer to the HTML part (or nothing at all).
+
+    >>> _is_placeholder("※このメールはHTMLメールです。", "お前ら最悪だ")
+    True
+    >>> _is_placeholder("HTMLで失礼します。返金しろ", "HTMLで失礼します。\\n返金しろ")
+    False
+    """
+    stripped = plain.strip()
+    if not stripped:
+        return True
+    if len(stripped) > _PLACEHOLDER_MAX_CHARS or len(stripped.splitlines()) > _PLACEHOLDER_MAX_LINES:
+        return False
+    if not _HTML_POINTER.search(stripped):
+        return False
+    # The customer's HTML-capable mailer sends the same words in both parts; a placeholder's words are not
+    # in the HTML part.
+    squeezed = _SPACE.sub("", stripped)
+    return bool(html_text.strip()) and squeezed not in _SPACE.sub("", html_text)
+
+
 def _body(msg: Message, warnings: list[str], attachments: list[dict[str, object]]) -> tuple[str, bool]:
     """(text, came from HTML) from the best body part; attachments are listed, never read."""
     plain: list[str] = []
     html: list[str] = []
     for part in _leaf_parts(msg):
         ctype = part.get_content_type()
-        if part is not msg and _is_attachment(part):
-            attachments.append(_attachment_info(part, warnings))
+        if part is not msg and is_attachment(part):
+            attachments.append(attachment_info(part, warnings, index=len(attachments) + 1))
             continue
         if ctype == "text/html":
             html.append(_part_text(part, warnings))
         elif part.get_content_maintype() == "text" or part is msg:
             plain.append(_part_text(part, warnings))
     text = "\n".join(t for t in plain if t)
-    if (not text.strip() or _TRIVIAL_PLAIN.match(text)) and html:
-        return "\n".join(html_to_text(h) for h in html if h), True
+    if html:
+        html_text = "\n".join(html_to_text(h) for h in html if h)
+        if _is_placeholder(text, html_text):
+            if text.strip():
+                warnings.append("plain-part-placeholder:html-read")
+            return html_text, True
     return text, False
 
 
@@ -191,42 +186,12 @@ def _header(msg: Message, name: str, warnings: list[str]) -> str:
     return ""
 
 
-def _auto_reason(msg: Message, subject: str, from_addr: str, body: str) -> str | None:
-    auto = (msg.get("Auto-Submitted") or "").strip().lower()
-    if auto and auto != "no":
-        return f"auto-generated (Auto-Submitted: {auto})"
-    for name in ("X-Autoreply", "X-Autorespond", "X-Autoresponder"):
-        if msg.get(name):
-            return f"auto-generated ({name})"
-    suppress = (msg.get("X-Auto-Response-Suppress") or "").lower()
-    if "oof" in suppress or "all" in suppress:
-        return "auto-generated (X-Auto-Response-Suppress)"
-    precedence = (msg.get("Precedence") or "").strip().lower()
-    if precedence in ("bulk", "junk", "list", "auto_reply"):
-        return f"bulk or list mail (Precedence: {precedence})"
-    if msg.get("List-Id") or msg.get("List-Unsubscribe"):
-        return "mailing-list mail (List-Id/List-Unsubscribe)"
-    if msg.get_content_type() == "multipart/report":
-        return "delivery report (multipart/report)"
-    if (msg.get("Return-Path") or "").strip() == "<>":
-        return "bounce (empty Return-Path)"
-    local = from_addr.split("@")[0].lower()
-    if local in ("mailer-daemon", "postmaster"):
-        return f"bounce (From {local})"
-    if _AUTO_SUBJECT.search(subject):
-        return "auto-reply or bounce (subject)"
-    if _SYSTEM_BODY.search(body[:2000]) and not has_form_text_field(body):
-        # A form's notification says お問い合わせを受け付けました too, but carries the customer's words.
-        return "helpdesk acknowledgement (system mail)"
-    return None
-
-
 def _conversation_id(msg: Message, subject: str, addresses: list[str]) -> tuple[str | None, str]:
-    refs = _MSGID.findall(msg.get("References") or "")
+    refs = _MSGID.findall(header_str(msg, "References"))
     if refs:
         return refs[0].strip("<>"), "references"
-    reply_to = _MSGID.findall(msg.get("In-Reply-To") or "")
-    thrid = (msg.get("X-GM-THRID") or "").strip()
+    reply_to = _MSGID.findall(header_str(msg, "In-Reply-To"))
+    thrid = header_str(msg, "X-GM-THRID").strip()
     if thrid:
         return f"gmail:{thrid}", "x-gm-thrid"
     if reply_to:
@@ -240,7 +205,7 @@ def _conversation_id(msg: Message, subject: str, addresses: list[str]) -> tuple[
 
 
 def _timestamps(msg: Message) -> tuple[str | None, str | None, bool]:
-    date = msg.get("Date")
+    date = header_str(msg, "Date")
     if date:
         found = parse_timestamp(str(date))
         if found[0]:
@@ -254,6 +219,12 @@ def _timestamps(msg: Message) -> tuple[str | None, str | None, bool]:
     return None, None, False
 
 
+def _folder_key(name: str) -> str:
+    """A folder name for comparison: the last level of ``[Gmail]/Sent Mail``, NFKC, casefolded, spaces collapsed."""
+    last = re.split(r"[/\\]", name.strip())[-1].strip(".")
+    return " ".join(unicodedata.normalize("NFKC", last).casefold().split())
+
+
 def _role(from_addr: str, labels: str, folder: str, options: MailOptions) -> tuple[str, str]:
     addr = from_addr.lower()
     domain = addr.rpartition("@")[2]
@@ -265,7 +236,7 @@ def _role(from_addr: str, labels: str, folder: str, options: MailOptions) -> tup
             return "agent", f"support domain {d}"
     if "sent" in [label.strip().lower() for label in labels.split(",")]:
         return "agent", "X-Gmail-Labels: Sent"
-    if folder and folder.strip(".").lower() in options.agent_folders:
+    if folder and _folder_key(folder) in {_folder_key(f) for f in options.agent_folders}:
         return "agent", f"folder {folder}"
     if options.support_domains or options.agent_addresses:
         return "customer", "not a support address"
@@ -293,9 +264,9 @@ def message_to_record(
     labels = _header(msg, "X-Gmail-Labels", warnings)
     attachments: list[dict[str, object]] = []
     body, from_html = _body(msg, warnings, attachments)
-    message_id = (_MSGID.findall(msg.get("Message-ID") or "") or [None])[0]
+    message_id = (_MSGID.findall(header_str(msg, "Message-ID")) or [None])[0]
     message_id = message_id.strip("<>") if message_id else None
-    addresses = [a for _, a in getaddresses([str(msg.get(h) or "") for h in ("From", "To", "Cc")])]
+    addresses = [a for _, a in getaddresses([header_str(msg, h) for h in ("From", "To", "Cc")])]
     conversation_id, thread_basis = _conversation_id(msg, subject, addresses)
     utc, local, assumed = _timestamps(msg)
     role, basis = _role(from_addr, labels, folder, options)
@@ -320,7 +291,7 @@ def message_to_record(
         decode_warnings=warnings,
         attachments=attachments,
     )
-    reason = _auto_reason(msg, subject, from_addr, body)
+    reason = auto_reason(msg, subject, from_addr, body)
     if reason is not None:
         record.is_auto_generated = True
         record.reason = reason
@@ -329,8 +300,8 @@ def message_to_record(
     record.extra.update({"thread_basis": thread_basis, "body_from_html": from_html})
     if labels:
         record.extra["gmail_labels"] = [label.strip() for label in labels.split(",") if label.strip()]
-    if msg.get("X-GM-THRID"):
-        record.extra["x_gm_thrid"] = str(msg.get("X-GM-THRID")).strip()
-    if msg.get("In-Reply-To"):
-        record.extra["in_reply_to"] = str(msg.get("In-Reply-To")).strip().strip("<>")
+    if header_str(msg, "X-GM-THRID").strip():
+        record.extra["x_gm_thrid"] = header_str(msg, "X-GM-THRID").strip()
+    if header_str(msg, "In-Reply-To").strip():
+        record.extra["in_reply_to"] = header_str(msg, "In-Reply-To").strip().strip("<>")
     return finish_record(record, max_bytes=options.max_message_bytes)

@@ -25,8 +25,9 @@ __all__ = [
 
 #: Text columns recognised without --text-field, in order of preference.
 TEXT_CANDIDATES = (
-    "text", "body", "message", "本文", "内容", "問い合わせ内容", "お問い合わせ内容", "メッセージ",
-    "plain_body", "content", "comment", "description", "コメント",
+    # A vendor's plain-text twin of an HTML field (Freshdesk body_text / description_text) comes before it.
+    "text", "body_text", "description_text", "plain_body", "body", "message", "本文", "内容", "問い合わせ内容", "お問い合わせ内容", "メッセージ",
+    "content", "comment", "description", "コメント",
 )
 #: Id columns recognised without --id-field.
 ID_CANDIDATES = (
@@ -39,7 +40,7 @@ ID_CANDIDATES = (
 class ColumnPreset:
     """Source column names for each record field; empty tuples mean "guess from headers".
 
-    ``html`` names columns that hold HTML mail bodies: in a row whose text column is empty the first
+    ``internal`` names columns that are true on an internal note; ``html`` names columns that hold HTML mail bodies: in a row whose text column is empty the first
     one present is used instead, and HTML from it (or HTML found in the text column) is converted to
     text before scoring.
     """
@@ -52,8 +53,12 @@ class ColumnPreset:
         "timestamp", "created_at", "sent_at", "date", "送信日時", "受信日時", "受付日時", "日時", "作成日時",
     )
     author: tuple[str, ...] = ("author", "sender", "from", "name", "送信者", "差出人", "氏名", "お名前")
-    role: tuple[str, ...] = ("role", "author_role", "author_type", "sender_type", "direction", "送信者種別", "種別")
+    role: tuple[str, ...] = (
+        "role", "author_role", "author_type", "sender_type", "direction", "incoming", "送信者種別", "種別",
+    )
     visibility: tuple[str, ...] = ("public", "is_public", "visibility", "公開")
+    #: Columns that are true for an internal note (Freshdesk ``private``): the opposite sense of ``visibility``.
+    internal: tuple[str, ...] = ("private", "is_private", "internal", "is_internal", "社内メモ", "非公開")
     subject: tuple[str, ...] = ("subject", "件名", "タイトル", "title")
     staff: tuple[str, ...] = ("staff", "assignee", "担当者", "担当")
     channel: tuple[str, ...] = ("channel", "チャネル", "チャネル種別")
@@ -94,8 +99,9 @@ PRESETS: dict[str, ColumnPreset] = {
     "jp-helpdesk-cp932": ColumnPreset(
         name="jp-helpdesk-cp932",
         text=("本文", "内容", "問い合わせ内容"),
-        id=("問い合わせ番号", "問い合わせID"),
-        conversation=("問い合わせ番号", "チケットID"),
+        # A per-message id where the export has one; else the ticket number, made unique per row.
+        id=("メッセージID", "履歴ID", "明細ID", "問い合わせ番号", "問い合わせID"),
+        conversation=("問い合わせ番号", "問い合わせID", "チケットID"),
         timestamp=("送信日時", "受信日時", "日時"),
         author=("送信者", "差出人"),
         role=("送信者種別", "種別"),

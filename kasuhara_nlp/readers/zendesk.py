@@ -26,6 +26,7 @@ from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_ro
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
+from .vendors import vendor_of
 
 __all__ = ["is_zendesk", "read_zendesk", "zendesk_records"]
 
@@ -60,11 +61,15 @@ def is_zendesk(obj: Any) -> bool:
     (True, True, False)
     >>> is_zendesk({"id": 1, "comments": [{"author_id": 2, "plain_body": "x"}]})
     True
+    >>> is_zendesk({"id": 1, "requester_id": 2, "description_text": "x", "conversations": []})  # Freshdesk
+    False
     """
     if isinstance(obj, list):
         return bool(obj) and all(isinstance(o, dict) for o in obj[:5]) and is_zendesk(obj[0])
     if not isinstance(obj, dict):
         return False
+    if vendor_of(obj) is not None:
+        return False  # a Freshdesk ticket has a requester_id and a description too, but conversations
     if "tickets" in obj or "ticket" in obj:
         return True
     if "requester_id" in obj and ("comments" in obj or "description" in obj or "subject" in obj):
