@@ -19,7 +19,7 @@ import os
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 from .errors import InputFormatError, KasuharaError, LabelError
 from .labels import CATEGORIES, validate_labels
@@ -176,13 +176,25 @@ def load_messages(data_dir: str | Path = DATA_DIR, *, public: bool = True) -> li
         raise InputFormatError("no labelled data here: expected corpus/*.jsonl or blind/*.jsonl in this folder "
                                "(see data/SCHEMA.md), or pass one labelled .jsonl file", path=str(data_dir))
     out: list[LabelledMessage] = []
+    seen: dict[str, Path] = {}
+
+    def add(path: Path, messages: Iterable[LabelledMessage]) -> None:
+        # One id in two files (two feedback files holding the same message, a file copied twice) would be
+        # trained on twice or leak between splits.
+        for m in messages:
+            if m.id in seen:
+                raise InputFormatError(f"message id {m.id!r} is also in {seen[m.id]}; ids must be unique, so "
+                                       "remove one of the two records", path=str(path))
+            seen[m.id] = path
+            out.append(m)
+
     for path in sorted((data_dir / "corpus").glob("*.jsonl")):
-        out.extend(read_labelled(path))
+        add(path, read_labelled(path))
     for path in sorted((data_dir / "blind").glob("*.jsonl")):
-        out.extend(read_labelled(path, split="blind"))
+        add(path, read_labelled(path, split="blind"))
     refs = data_dir / PUBLIC_REFS_NAME
     if public and refs.exists():
-        out.extend(read_public(refs))
+        add(refs, read_public(refs))
     return out
 
 

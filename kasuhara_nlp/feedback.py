@@ -1,36 +1,38 @@
-"""Analyst decisions on scan results, and training records made from them.
+"""Training records from analyst decisions (:mod:`.corrections`).
 
-An analyst reviewing flagged messages records one decision per message with
-:func:`record_decision` (appended to a JSONL corrections file, never rewritten, so the file is an
-audit log; the latest decision on a message wins).  :func:`corrections_to_training` joins the
-decisions with the results file they were made on and writes data/SCHEMA.md records with source
-``"analyst_feedback"``, whose ``notes`` and ``provenance`` say who decided, when, and on which
-model's output.  The corrections file holds no message text, only a hash of it.
+:func:`build_training` joins the decisions with the results files they were made on (one or several) and makes
+data/SCHEMA.md records with source ``"analyst_feedback"``, whose ``notes`` and ``provenance`` say who decided,
+when, and on which model's output: one record per message, from its latest decision, with every disagreement
+between decisions listed (:class:`Conflict`).  :func:`corrections_to_training` and ``kasuhara feedback`` write
+them.  The decision functions are re-exported here, so a notebook needs one import.
 
->>> import os, tempfile
->>> d = tempfile.mkdtemp(); corrections = os.path.join(d, "corrections.jsonl")
->>> result = {"id": "m1", "labels": ["abuse"], "severity": 2, "text": "バカ。", "model": "demo"}
->>> record_decision(corrections, result, "not_harassment", analyst="sato")["labels"]
-[]
->>> [c["decision"] for c in read_corrections(corrections)]
-['not_harassment']
+>>> import json, os, tempfile
+>>> d = tempfile.mkdtemp(); corrections, results = os.path.join(d, "c.jsonl"), os.path.join(d, "scan.jsonl")
+>>> result = {"id": "m1", "status": "ok", "labels": ["abuse"], "severity": 2, "text": "バカ。", "model": "demo"}
+>>> _ = open(results, "w", encoding="utf-8").write(json.dumps(result, ensure_ascii=False))
+>>> _ = record_decision(corrections, result, "not_harassment", analyst="sato")
+>>> [(r["labels"], r["hard_negative"]) for r in build_training(corrections, results).records]
+[([], True)]
 """
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import json
+import warnings
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .analysis import read_results
-from .errors import InputFormatError, LabelError
-from .labels import validate_labels
-from .records import message_ref
+from .corrections import (DECISIONS, decision_key, read_corrections, read_decisions, record_decision,
+                          record_decisions, result_ref, text_hash)
+from .errors import InputFormatError
 
-DECISIONS = ("agree", "wrong_category", "not_harassment")
+__all__ = ["CHANNEL_MAP", "Conflict", "DECISIONS", "DecisionLine", "FeedbackSummary", "build_training",
+           "corrections_to_training", "read_corrections", "record_decision", "record_decisions", "text_hash",
+           "training_record", "write_training"]
 FEEDBACK_SOURCE = "analyst_feedback"
 #: Result channels -> data/SCHEMA.md channels.  Unknown channels become "web_form" (written text of
 #: unknown origin); the original value is kept in ``provenance.channel``.
@@ -42,154 +44,16 @@ CHANNEL_MAP = {"email": "email", "mail": "email", "chat": "chat", "messaging_lin
 DEFAULT_CHANNEL = "web_form"
 
 
-def text_hash(text: str) -> str:
-    """A short SHA-256 of a text: ties a decision to the exact text shown without storing it.
-
-    >>> text_hash("バカ。")
-    'ecacbad1fa97bd35'
-    """
-    return hashlib.sha256((text or "").encode("utf-8")).hexdigest()[:16]
-
-
-def _get(result: Any, key: str, default: Any = None) -> Any:
-    value = result.get(key, default) if isinstance(result, Mapping) or hasattr(result, "get") else default
-    return default if value is None or (isinstance(value, float) and value != value) else value
-
-
-def _ref(result: Any) -> str:
-    """Which message a result is (:func:`~kasuhara_nlp.records.message_ref`): ids such as row numbers repeat
-    when one scan covers several exports.  Read through ``_get`` because a load_results() row holds NaN for
-    missing fields."""
-    return message_ref({k: _get(result, k) for k in ("id", "message_id", "source_file")})
-
-
-def _key(decision: Mapping[str, Any]) -> str:
-    # Decisions written before result_ref existed carry only the bare id.
-    return decision.get("result_ref") or decision["result_id"]
-
-
-def _analyst(analyst: str | None) -> str:
-    if analyst:
-        return analyst
-    try:
-        return getpass.getuser()
-    except Exception:  # no login name in some containers: still record the decision
-        return "unknown"
-
-
-def record_decision(corrections_path: str | Path, result: Any, decision: str, *,
-                    labels: list[str] | None = None, severity: int | None = None,
-                    analyst: str | None = None, comment: str = "") -> dict[str, Any]:
-    """Append one analyst decision on a scan result to ``corrections_path`` and return it.
-
-    Args:
-        result: a result dict or a row of :func:`kasuhara_nlp.analysis.load_results`.
-        decision: ``"agree"`` (the model's labels and severity are right), ``"wrong_category"``
-            (give the corrected ``labels`` and ``severity``; also for a missed harassment), or
-            ``"not_harassment"`` (a legitimate message the model flagged).
-        analyst: who decided (default: the login name).
-        comment: a short reason; do not paste message text or personal data here.
-    """
-    if decision not in DECISIONS:
-        raise LabelError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
-    predicted = [c for c in (_get(result, "labels") or [])]
-    predicted_severity = int(_get(result, "severity", 0))
-    if decision == "agree":
-        if labels is not None and sorted(labels) != sorted(predicted):
-            raise LabelError("'agree' keeps the model's labels; use decision='wrong_category' to correct them")
-        labels, severity = predicted, predicted_severity if severity is None else severity
-    elif decision == "not_harassment":
-        if labels:
-            raise LabelError("'not_harassment' takes no labels; use decision='wrong_category' to relabel")
-        labels, severity = [], 0
-    else:
-        if not labels:
-            raise LabelError("'wrong_category' needs the corrected labels, e.g. labels=['demand'], severity=2; "
-                             "use decision='not_harassment' when no category applies")
-        if severity is None:
-            severity = predicted_severity if predicted_severity >= 1 else None
-        if severity is None:
-            raise LabelError("'wrong_category' on a message the model did not flag needs severity=1, 2 or 3")
-    labels = list(labels)
-    validate_labels(labels, severity)
-    if _get(result, "id") is None:
-        raise LabelError("the result has no 'id'; pass a row of load_results() or a result dict")
-    entry = {
-        "result_id": str(_get(result, "id")), "result_ref": _ref(result), "decision": decision, "labels": labels, "severity": int(severity),
-        "predicted_labels": predicted, "predicted_severity": predicted_severity,
-        "model": _get(result, "model"), "model_version": _get(result, "model_version"),
-        "analyst": _analyst(analyst), "decided_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
-        "text_sha256": text_hash(_get(result, "text", "")), "comment": comment,
-    }
-    path = Path(corrections_path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as f:
-        f.write(json.dumps(entry, ensure_ascii=False) + "\n")
-    return entry
-
-
-def record_decisions(corrections_path: str | Path, rows: Any,
-                     decisions: Mapping[int, tuple[str, list[str] | None, int | None]], *,
-                     analyst: str | None = None) -> list[dict[str, Any]]:
-    """Record several decisions on a page of results: ``{row position: (decision, labels, severity)}``.
-
-    ``rows`` is the DataFrame page shown to the analyst (positions as shown, from 0) or a list of
-    result dicts.  See :func:`record_decision` for the decisions.
-
-    >>> import os, tempfile
-    >>> p = os.path.join(tempfile.mkdtemp(), "c.jsonl")
-    >>> rows = [{"id": "m1", "labels": ["abuse"], "severity": 2, "text": "バカ。"}]
-    >>> [e["decision"] for e in record_decisions(p, rows, {0: ("agree", None, None)}, analyst="sato")]
-    ['agree']
-    """
-    records = rows.to_dict("records") if hasattr(rows, "to_dict") else list(rows)
-    out = []
-    for position, (decision, labels, severity) in decisions.items():
-        if not 0 <= position < len(records):
-            raise LabelError(f"row {position} is not on this page (rows 0-{len(records) - 1}); "
-                             "use the row numbers (#) shown above the samples")
-        out.append(record_decision(corrections_path, records[position], decision, labels=labels,
-                                   severity=severity, analyst=analyst))
-    return out
-
-
-def read_corrections(corrections_path: str | Path, latest_only: bool = True) -> list[dict[str, Any]]:
-    """The decisions of a corrections file; with ``latest_only``, the last one per message.
-
-    Each decision gets ``_line``, its line number, for error messages.
-    """
-    path = Path(corrections_path)
-    if not path.is_file():
-        raise InputFormatError("corrections file not found; record decisions with record_decision() first",
-                               path=str(path))
-    decisions: dict[str, dict[str, Any]] = {}
-    everything = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                if entry["decision"] not in DECISIONS:
-                    raise ValueError(f"unknown decision {entry['decision']!r}")
-                validate_labels(entry["labels"], entry["severity"])
-                entry["result_id"] = str(entry["result_id"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                raise InputFormatError(f"bad decision ({exc}); fix or delete this line", path=str(path),
-                                       line=n) from None
-            entry["_line"] = n
-            everything.append(entry)
-            decisions.pop(_key(entry), None)  # re-insert: keep the order of the latest decisions
-            decisions[_key(entry)] = entry
-    return list(decisions.values()) if latest_only else everything
-
-
-def _feedback_id(result_id: str, model: str | None) -> str:
-    return "fb-" + hashlib.sha1(f"{result_id}\x00{model or ''}".encode("utf-8")).hexdigest()[:12]
+def _feedback_id(key: str, model: str | None) -> str:
+    return "fb-" + hashlib.sha1(f"{key}\x00{model or ''}".encode("utf-8")).hexdigest()[:12]
 
 
 def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], results_name: str) -> dict[str, Any]:
     """One data/SCHEMA.md record from a decision and the result it was made on.
+
+    The ``id`` comes from the text, so a message has one id whichever scan, model or analyst the
+    decision came from: two feedback files holding the same message show up as a duplicate id in
+    ``data/tools/check_records.py``.
 
     >>> d = {"result_id": "m1", "decision": "not_harassment", "labels": [], "severity": 0,
     ...      "predicted_labels": ["abuse"], "analyst": "sato", "decided_at": "2026-11-05T10:00:00+00:00"}
@@ -201,9 +65,9 @@ def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], resu
     channel = str(result.get("channel") or "other")
     model = " ".join(str(x) for x in (result.get("model"), result.get("model_version")) if x) or "unknown model"
     predicted = ",".join(decision.get("predicted_labels") or []) or "none"
-    family_key = result.get("conversation_id") or _key(decision)
+    family_key = result.get("conversation_id") or decision_key(decision)
     return {
-        "id": _feedback_id(_key(decision), result.get("model")),
+        "id": _feedback_id(text_hash(result.get("text") or ""), None),
         "family": _feedback_id(str(family_key), None),
         "text": result.get("text") or "",
         "label_quote": None,
@@ -230,39 +94,200 @@ def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], resu
     }
 
 
-def corrections_to_training(corrections_path: str | Path, results_path: str | Path, out_path: str | Path
-                            ) -> int:
-    """Turn analyst decisions into labelled training records (data/SCHEMA.md); return how many.
+@dataclass(frozen=True)
+class DecisionLine:
+    """Where one decision is (corrections file and line) and what it says; no message text."""
 
-    The text is the (PII-masked) text of the result each decision was made on; a decision whose
-    result is missing or whose text changed since the decision is an error naming its line.
-    ``out_path`` is overwritten; check it with ``python data/tools/check_records.py OUT``.
+    path: str
+    line: int
+    analyst: str
+    decided_at: str
+    labels: tuple[str, ...]
+    severity: int
+
+    def __str__(self) -> str:
+        return (f"{self.path}:{self.line} ({self.analyst}, {self.decided_at}: "
+                f"{','.join(self.labels) or 'none'} severity {self.severity})")
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """Decisions on one message that disagree (labels or severity), oldest first; ``kept`` is the one used."""
+
+    result_id: str
+    results_file: str
+    decisions: tuple[DecisionLine, ...]
+    kept: DecisionLine
+
+    def __str__(self) -> str:
+        return (f"result {self.result_id!r} ({self.results_file}): {len(self.decisions)} decisions disagree: "
+                + "; ".join(map(str, self.decisions)) + f"; kept {self.kept.path}:{self.kept.line}")
+
+
+@dataclass
+class FeedbackSummary:
+    """What :func:`build_training` made of the decisions.
+
+    ``records`` holds one training record per message (per distinct text); ``problems`` the decisions
+    that could not be used (each names its corrections file and line); ``conflicts`` the messages whose
+    decisions disagree (the latest decision is used for each).
     """
-    decisions = read_corrections(corrections_path)
-    messages = [r for r in read_results(results_path) if r.get("kind", "message") == "message"]
-    results = {_ref(r): r for r in messages}
-    by_id: dict[str, list[dict[str, Any]]] = {}
-    for r in messages:
-        by_id.setdefault(str(r["id"]), []).append(r)
-    records = []
-    for d in decisions:
-        if "result_ref" in d:
-            result = results.get(d["result_ref"])
-        elif len(by_id.get(d["result_id"], [])) > 1:
-            raise InputFormatError(f"result id {d['result_id']!r} is in {results_path} {len(by_id[d['result_id']])} "
-                                   "times (several exports in one scan) and this decision, from an older version, "
-                                   "does not say which; record it again", path=str(corrections_path), line=d["_line"])
-        else:
-            result = (by_id.get(d["result_id"]) or [None])[0]
-        if result is None:
-            raise InputFormatError(f"result {d['result_id']!r} is not in {results_path}; pass the results file "
-                                   "the decisions were made on", path=str(corrections_path), line=d["_line"])
-        if d.get("text_sha256") and d["text_sha256"] != text_hash(result.get("text") or ""):
-            raise InputFormatError(f"the text of result {d['result_id']!r} in {results_path} differs from the "
-                                   "one the analyst saw; pass the results file the decisions were made on",
-                                   path=str(corrections_path), line=d["_line"])
-        records.append(training_record(d, result, Path(results_path).name))
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    decisions: int = 0
+    problems: list[InputFormatError] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Counts and locations, for JSON output (no message text)."""
+        return {"records": len(self.records), "decisions": self.decisions,
+                "problems": [str(p) for p in self.problems], "conflicts": [str(c) for c in self.conflicts]}
+
+
+def _decision_line(decision: Mapping[str, Any], path: Path) -> DecisionLine:
+    return DecisionLine(str(path), int(decision["_line"]), str(decision.get("analyst") or "unknown"),
+                        str(decision.get("decided_at") or "?"), tuple(sorted(decision["labels"])),
+                        int(decision["severity"]))
+
+
+def _as_paths(value: str | Path | Sequence[str | Path]) -> list[Path]:
+    paths = [Path(value)] if isinstance(value, (str, Path)) else [Path(v) for v in value]
+    if not paths:
+        raise InputFormatError("no file given; pass at least one")
+    return paths
+
+
+def _decided_at(decision: Mapping[str, Any]) -> datetime:
+    try:
+        when = datetime.fromisoformat(str(decision.get("decided_at")))
+    except ValueError:
+        return datetime.min.replace(tzinfo=timezone.utc)  # unknown time: older than any dated decision
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _files(paths: Sequence[Path]) -> str:
+    return str(paths[0]) if len(paths) == 1 else "any of " + ", ".join(str(p) for p in paths)
+
+
+def _resolve(decision: Mapping[str, Any], by_ref: dict[str, list[tuple[dict[str, Any], str]]],
+             by_id: dict[str, list[tuple[dict[str, Any], str]]], results_paths: Sequence[Path], where: Path
+             ) -> tuple[dict[str, Any], str]:
+    """The result a decision was made on, and the name of its results file; InputFormatError if none fits."""
+    line = decision["_line"]
+    candidates = by_ref.get(decision["result_ref"], []) if "result_ref" in decision else \
+        by_id.get(decision["result_id"], [])
+    if not candidates:
+        raise InputFormatError(f"result {decision['result_id']!r} is not in {_files(results_paths)}; pass the "
+                               "results file the decision was made on (--results takes several)",
+                               path=str(where), line=line)
+    if "result_ref" not in decision and len({result_ref(r) for r, _ in candidates}) > 1:
+        raise InputFormatError(f"result id {decision['result_id']!r} is in {_files(results_paths)} "
+                               f"{len({result_ref(r) for r, _ in candidates})} times (several exports in one scan) and "
+                               "this decision, from an older version, does not say which; record it again",
+                               path=str(where), line=line)
+    if decision.get("text_sha256"):
+        same_text = [c for c in candidates if text_hash(c[0].get("text") or "") == decision["text_sha256"]]
+        if not same_text:
+            found_in = sorted({name for _, name in candidates})
+            raise InputFormatError(f"the text of result {decision['result_id']!r} in {', '.join(found_in)} differs "
+                                   "from the one the analyst saw; pass the results file the decisions were made on",
+                                   path=str(where), line=line)
+        candidates = same_text
+    # The same message in several results files (a re-scan): prefer the output the analyst looked at.
+    seen = [c for c in candidates if (c[0].get("model"), c[0].get("model_version")) ==
+            (decision.get("model"), decision.get("model_version"))]
+    return (seen or candidates)[0]
+
+
+def build_training(corrections: str | Path | Sequence[str | Path], results: str | Path | Sequence[str | Path]
+                   ) -> FeedbackSummary:
+    """Join decisions with the results they were made on; one training record per message.
+
+    ``corrections`` and ``results`` are one file or several: an append-only corrections log that grew
+    over several scans is joined with all of them at once.  A decision is matched to its result by the
+    message (``result_ref``) and the hash of the text the analyst saw, in whichever results file holds it.
+
+    Rules (README, "Analyst report"):
+
+    - A decision whose result is in none of the results files, or whose text changed, or a bad line,
+      is a *problem*: it names its corrections file and line and is left out; the rest still count.
+    - Several decisions on one message (the same text): the one with the latest ``decided_at`` is used
+      (on a tie, the later line, then the later file).  When they disagree on labels or severity, the
+      message is listed in ``conflicts`` with every decision's file and line, so a reviewer sees it.
+    - Exactly one record per distinct text, so the output never holds the same message twice with
+      different labels (``data/tools/check_records.py`` rejects duplicate texts).
+
+    Unreadable or missing files raise :class:`~kasuhara_nlp.errors.InputFormatError`.
+
+    >>> import os, tempfile
+    >>> d = tempfile.mkdtemp(); c = os.path.join(d, "c.jsonl"); r = os.path.join(d, "r.jsonl")
+    >>> res = {"id": "m1", "labels": ["abuse"], "severity": 2, "text": "バカ。"}
+    >>> _ = open(r, "w", encoding="utf-8").write(json.dumps(res, ensure_ascii=False) + "\\n")
+    >>> _ = record_decision(c, res, "agree", analyst="sato")
+    >>> _ = record_decision(c, res, "not_harassment", analyst="suzuki")
+    >>> s = build_training(c, [r])
+    >>> len(s.records), s.records[0]["labels"], len(s.conflicts), s.conflicts[0].kept.analyst
+    (1, [], 1, 'suzuki')
+    """
+    corrections_paths, results_paths = _as_paths(corrections), _as_paths(results)
+    by_ref: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    by_id: dict[str, list[tuple[dict[str, Any], str]]] = {}
+    for path in results_paths:
+        for r in read_results(path):
+            if r.get("kind", "message") == "message":
+                by_ref.setdefault(result_ref(r), []).append((r, path.name))
+                by_id.setdefault(str(r["id"]), []).append((r, path.name))
+    summary = FeedbackSummary()
+    # text hash -> [(order, decision, result, results file name, corrections file)]
+    groups: dict[str, list[tuple[tuple, dict[str, Any], dict[str, Any], str, Path]]] = {}
+    for file_no, path in enumerate(corrections_paths):
+        for d in read_decisions(path, summary.problems):
+            summary.decisions += 1
+            try:
+                result, name = _resolve(d, by_ref, by_id, results_paths, path)
+            except InputFormatError as exc:
+                summary.problems.append(exc)
+                continue
+            order = (_decided_at(d), file_no, d["_line"])
+            groups.setdefault(text_hash(result.get("text") or ""), []).append((order, d, result, name, path))
+    winners = []
+    for entries in groups.values():
+        entries.sort(key=lambda e: e[0])
+        order, d, result, name, _ = entries[-1]
+        winners.append((order[1:], d, result, name))
+        # Repeating the same labels (a second analyst agreeing) is not a conflict; different labels are.
+        if len({(tuple(sorted(e[1]["labels"])), int(e[1]["severity"])) for e in entries}) > 1:
+            lines = tuple(_decision_line(e[1], e[4]) for e in entries)
+            summary.conflicts.append(Conflict(d["result_id"], name, lines, lines[-1]))
+    # Records in the order the decisions used were written (file, then line), as before.
+    summary.records = [training_record(d, result, name) for _, d, result, name in sorted(winners, key=lambda w: w[0])]
+    return summary
+
+
+def write_training(records: Sequence[Mapping[str, Any]], out_path: str | Path) -> Path:
+    """Write training records as JSONL (overwriting ``out_path``); return its path."""
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
-    return len(records)
+    return out
+
+
+def corrections_to_training(corrections_path: str | Path | Sequence[str | Path],
+                            results_path: str | Path | Sequence[str | Path], out_path: str | Path) -> int:
+    """Turn analyst decisions into labelled training records (data/SCHEMA.md); return how many.
+
+    Strict: the first problem (a decision whose result is in none of the results files, or whose text
+    changed since the decision, or a bad line) raises :class:`~kasuhara_nlp.errors.InputFormatError`
+    naming its line, and nothing is written.  Conflicting decisions are settled as in
+    :func:`build_training` and reported with a warning.  ``kasuhara feedback`` reports every problem
+    instead and goes on.  ``out_path`` is overwritten; check it with
+    ``python data/tools/check_records.py OUT``.
+    """
+    summary = build_training(corrections_path, results_path)
+    if summary.problems:
+        raise summary.problems[0]
+    if summary.conflicts:
+        warnings.warn(f"{len(summary.conflicts)} message(s) have conflicting decisions; the latest decision of "
+                      "each is used: " + " | ".join(map(str, summary.conflicts)), stacklevel=2)
+    write_training(summary.records, out_path)
+    return len(summary.records)

@@ -4,6 +4,10 @@ One HTML file: summary counts per status, category, severity and channel; plots 
 base64 PNG; the top flagged messages with their evidence highlighted.  No external resources (a
 Content-Security-Policy forbids them), no script, masked text only (see :mod:`kasuhara_nlp.highlight`).
 
+Scores of different models (or versions of one model) are calibrated differently, so when the results
+come from several, the page says so at the top (which versions, how many messages each) and shows the
+score distribution and the top flagged messages per version; the counts stay totals over all of them.
+
 >>> import pandas as pd
 >>> from kasuhara_nlp.analysis import results_frame
 >>> df = results_frame([{"id": "m1", "status": "ok", "labels": ["abuse"], "severity": 2, "text": "殺すぞ",
@@ -20,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .analysis import filter_results, load_results, overview, summary_tables
+from .analysis import filter_results, load_results, overview, require_pandas, summary_tables
 from .highlight import STYLE, legend_html, message_card_html
 
 if TYPE_CHECKING:
@@ -49,6 +53,10 @@ figure { background: #fff; border: 1px solid #d5dae3; border-radius: 8px; margin
 figure img { max-width: 100%; height: auto; display: block; margin: 0 auto; }
 figcaption { color: #4a5568; font-size: 0.85em; text-align: center; }
 footer { margin-top: 32px; color: #4a5568; font-size: 0.85em; }
+.kh-notice { background: #fff8e1; border: 1px solid #e0b000; border-left: 6px solid #e0b000; border-radius: 6px;
+             padding: 10px 16px; margin: 16px 0; }
+.kh-notice table { margin-top: 8px; }
+h3 { font-size: 1.05em; margin: 20px 0 6px; }
 """
 
 
@@ -90,12 +98,78 @@ def _summary_html(df: "pd.DataFrame") -> str:
             f'<div class="kh-tables">{"".join(parts)}</div></section>')
 
 
+UNKNOWN_MODEL = "モデル不明"
+
+
+def _model_labels(df: "pd.DataFrame") -> "pd.Series":
+    """``"<model> <version>"`` per row (:data:`UNKNOWN_MODEL` when the result does not say)."""
+    pd = require_pandas()
+
+    def label(model: Any, version: Any) -> str:
+        # Missing values are NaN in a DataFrame: only strings name a model.
+        if not (isinstance(model, str) and model.strip()):
+            return UNKNOWN_MODEL
+        return f"{model.strip()} {version.strip()}".strip() if isinstance(version, str) else model.strip()
+
+    models = df["model"] if "model" in df else [None] * len(df)
+    versions = df["model_version"] if "model_version" in df else [None] * len(df)
+    return pd.Series([label(m, v) for m, v in zip(models, versions)], index=df.index, dtype=object)
+
+
+def model_groups(df: "pd.DataFrame") -> list[tuple[str, "pd.DataFrame"]]:
+    """The scored messages per model version, largest group first: ``[(label, rows), ...]``.
+
+    Only scored rows count: unreadable records carry no model and no scores.
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"status": ["ok", "ok", "ok", "error"], "model": ["a", "b", "b", None],
+    ...                    "model_version": ["1", "2", "2", None]})
+    >>> [(label, len(rows)) for label, rows in model_groups(df)]
+    [('b 2', 2), ('a 1', 1)]
+    """
+    scored = df[df["status"].fillna("ok") == "ok"] if "status" in df else df
+    if scored.empty:
+        return []
+    labels = _model_labels(scored)
+    groups = [(label, scored[labels == label]) for label in labels.unique()]
+    return sorted(groups, key=lambda g: (-len(g[1]), g[0]))
+
+
+def _model_notice_html(groups: list[tuple[str, "pd.DataFrame"]]) -> str:
+    """A visible notice that several model versions are mixed, with their counts; empty for one version."""
+    if len(groups) < 2:
+        return ""
+    rows = []
+    for label, rows_of_model in groups:
+        flagged = int(rows_of_model["flagged"].astype(bool).sum()) if "flagged" in rows_of_model else 0
+        rows.append((label, len(rows_of_model), flagged, _pct(flagged / len(rows_of_model))))
+    names = "、".join(f"{label}（{n:,} 件）" for label, n, _, _ in rows)
+    return ('<div class="kh-notice" id="model-notice" role="note"><p><strong>複数のモデルの結果が混在しています'
+            f"（{len(groups)} 種類）</strong>：{_esc(names)}。</p>"
+            "<p>スコアの較正はモデルごとに異なり、比べられません。スコア分布と検知されたメッセージの上位は"
+            "モデル別に示します。件数の集計（概要・推移・チャネル別）は全モデルの合計です。</p>"
+            + _table("モデル別（判定済みメッセージ）", ["モデル", "判定済み", "検知", "検知率"], rows, "by-model")
+            + "</div>")
+
+
 def _plots_html(df: "pd.DataFrame") -> str:
     from .plots import figure_data_uri, plot_channel_counts, plot_flags_over_time, plot_score_distributions
 
+    groups = model_groups(df)
+    if len(groups) < 2:
+        scores = [(plot_score_distributions(df), "カテゴリ別スコア分布", "全メッセージのカテゴリ別スコア（縦軸は対数）")]
+    else:
+        # Pooling two models' scores would draw one distribution that neither model produces.
+        scores = []
+        for label, rows in groups:
+            fig = plot_score_distributions(rows)
+            # The model name is data: a "$" in it must not switch matplotlib into mathtext (or break it).
+            fig.suptitle(f"カテゴリ別スコア分布：{label}".replace("$", r"\$"))
+            scores.append((fig, f"カテゴリ別スコア分布（{label}）",
+                           f"{label} が判定した {len(rows):,} 件のカテゴリ別スコア（縦軸は対数）"))
     figures = [
         (plot_flags_over_time(df), "検知件数の推移", "日ごとの検知件数（カテゴリ別の積み上げ）と判定件数"),
-        (plot_score_distributions(df), "カテゴリ別スコア分布", "全メッセージのカテゴリ別スコア（縦軸は対数）"),
+        *scores,
         (plot_channel_counts(df), "チャネル別件数", "チャネルごとの判定件数と検知件数"),
     ]
     items = "".join(f'<figure><img alt="{_esc(alt)}" src="{figure_data_uri(fig)}">'
@@ -109,13 +183,40 @@ def top_flagged(df: "pd.DataFrame", top: int = 20) -> "pd.DataFrame":
     return flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
 
 
+def top_flagged_by_model(df: "pd.DataFrame", top: int = 20) -> list[tuple[str, "pd.DataFrame"]]:
+    """:func:`top_flagged` per model version (scores of different models do not rank against each other).
+
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"status": ["ok"] * 3, "flagged": [True] * 3, "labels": [["abuse"]] * 3,
+    ...                    "severity": [2, 2, 1], "max_score": [0.7, 0.9, 0.99],
+    ...                    "model": ["a", "b", "a"], "model_version": ["1", "1", "1"]})
+    >>> [(label, rows["max_score"].tolist()) for label, rows in top_flagged_by_model(df, top=5)]
+    [('a 1', [0.7, 0.99]), ('b 1', [0.9])]
+    """
+    return [(label, top_flagged(rows, top)) for label, rows in model_groups(df)]
+
+
 def _samples_html(df: "pd.DataFrame", top: int) -> str:
-    rows = top_flagged(df, top)
-    cards = "".join(message_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
-    if not cards:
-        cards = "<p>検知されたメッセージはありません。</p>"
-    return (f'<section id="samples"><h2>検知されたメッセージ（上位 {len(rows)} 件）</h2>'
-            f'<p class="kh-sub">深刻度の高い順、同じ深刻度ではスコアの高い順。色付きの部分が判定の根拠となった文です。</p>'
+    groups = top_flagged_by_model(df, top)
+    intro = "深刻度の高い順、同じ深刻度ではスコアの高い順。色付きの部分が判定の根拠となった文です。"
+    if len(groups) < 2:
+        rows = top_flagged(df, top)
+        shown = len(rows)
+        cards = "".join(message_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
+        if not cards:
+            cards = "<p>検知されたメッセージはありません。</p>"
+    else:
+        intro = f"モデルごとに上位 {top} 件まで、" + intro
+        shown, parts = 0, []
+        for label, rows in groups:
+            head = f"<h3>{_esc(label)}（上位 {len(rows)} 件）</h3>"
+            cards = "".join(message_card_html(r, index=shown + i + 1) for i, r in enumerate(rows.to_dict("records")))
+            parts.append(f'<div class="kh-model-group" data-model="{_esc(label)}">{head}'
+                         f'{cards or "<p>このモデルで検知されたメッセージはありません。</p>"}</div>')
+            shown += len(rows)
+        cards = "".join(parts)
+    return (f'<section id="samples"><h2>検知されたメッセージ（上位 {shown} 件）</h2>'
+            f'<p class="kh-sub">{intro}</p>'
             f"{legend_html()}{cards}</section>")
 
 
@@ -127,7 +228,8 @@ def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", p
     period = f"{ov['first_day']} 〜 {ov['last_day']}" if ov["first_day"] else "日時情報なし"
     sub = "　".join(f"{k}: {_esc(v)}" for k, v in (("入力", source_name or "-"), ("期間", period),
                                                   ("モデル", ", ".join(ov["models"]) or "-"), ("作成", generated_at)))
-    body = [f"<header><h1>{_esc(REPORT_TITLE)}</h1><p class=\"kh-sub\">{sub}</p></header>", _summary_html(df)]
+    body = [f"<header><h1>{_esc(REPORT_TITLE)}</h1><p class=\"kh-sub\">{sub}</p></header>",
+            _model_notice_html(model_groups(df)), _summary_html(df)]
     if plots:
         body.append(_plots_html(df))
     body.append(_samples_html(df, top))

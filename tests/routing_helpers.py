@@ -21,12 +21,16 @@ from aiosmtpd.smtp import AuthResult
 
 class WebhookServer:
     """Records every POST; fails the first ``fail_first`` with 500, or hangs ``hang_s`` before answering,
-    or answers ``status``.  Verifies the HMAC signature when given a ``secret``."""
+    or answers ``status`` (with ``reply`` as the body and ``location`` as the Location header), or sends
+    its 200 answer one byte every ``trickle_s`` seconds (``trickle_bytes`` of them).  Verifies the HMAC
+    signature when given a ``secret``.  ``fail_first`` and ``status`` may be changed while it runs."""
 
     def __init__(self, *, fail_first: int = 0, hang_s: float = 0.0, status: int = 200, secret: str = "",
-                 signature_header: str = "X-Kasuhara-Signature"):
+                 signature_header: str = "X-Kasuhara-Signature", reply: bytes = b"ok", location: str = "",
+                 trickle_s: float = 0.0, trickle_bytes: int = 40):
         self.fail_first, self.hang_s, self.status = fail_first, hang_s, status
         self.secret, self.signature_header = secret, signature_header
+        self.reply, self.location, self.trickle_s, self.trickle_bytes = reply, location, trickle_s, trickle_bytes
         self.requests: list[dict] = []
         self.lock = threading.Lock()
         outer = self
@@ -48,11 +52,21 @@ class WebhookServer:
                 code = 500 if n < outer.fail_first else outer.status
                 try:
                     self.send_response(code)
-                    self.send_header("Content-Length", "2")
+                    if outer.location:
+                        self.send_header("Location", outer.location)
+                    if outer.trickle_s:  # a slow-loris answer: headers at once, then the body byte by byte
+                        self.send_header("Content-Length", str(outer.trickle_bytes))
+                        self.end_headers()
+                        for _ in range(outer.trickle_bytes):
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(outer.trickle_s)
+                        return
+                    self.send_header("Content-Length", str(len(outer.reply)))
                     self.end_headers()
-                    self.wfile.write(b"ok")
+                    self.wfile.write(outer.reply)
                 except OSError:
-                    pass  # the client gave up (the timeout test)
+                    pass  # the client gave up (the timeout tests)
 
             def log_message(self, *args):  # keep test output clean
                 pass
@@ -84,9 +98,11 @@ class WebhookServer:
 
 
 class _Recorder:
-    def __init__(self, refuse: frozenset[str] = frozenset()):
+    def __init__(self, refuse: frozenset[str] = frozenset(), greylist_first: int = 0):
         self.messages: list[dict] = []
         self.refuse = refuse  # recipient addresses answered with 550, as for a mistyped or departed address
+        self.greylist_first = greylist_first  # answer DATA with 451 (greylisting) this many times first
+        self.greylisted = 0
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802 (aiosmtpd API)
         if address in self.refuse:
@@ -95,6 +111,9 @@ class _Recorder:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd API)
+        if self.greylisted < self.greylist_first:
+            self.greylisted += 1
+            return "451 4.7.1 greylisted, try again later"
         self.messages.append({"from": envelope.mail_from, "to": list(envelope.rcpt_tos),
                               "message": message_from_bytes(envelope.original_content or envelope.content,
                                                             policy=email_policy.default),
@@ -117,11 +136,11 @@ def _auth(server, session, envelope, mechanism, auth_data):
 
 class SmtpServer:
     """aiosmtpd on 127.0.0.1; with ``tls_context`` it offers STARTTLS (and requires it when asked); it refuses
-    the recipients in ``refuse``."""
+    the recipients in ``refuse``, and greylists (451) the first ``greylist_first`` mails."""
 
     def __init__(self, *, tls_context: ssl.SSLContext | None = None, require_starttls: bool = False,
-                 auth: bool = False, refuse: frozenset[str] = frozenset()):
-        self.handler = _Recorder(refuse)
+                 auth: bool = False, refuse: frozenset[str] = frozenset(), greylist_first: int = 0):
+        self.handler = _Recorder(refuse, greylist_first)
         kwargs = {}
         if tls_context is not None:
             kwargs.update(tls_context=tls_context, require_starttls=require_starttls)

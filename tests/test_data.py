@@ -106,6 +106,18 @@ def test_bad_labelled_record_names_file_and_line(tmp_path):
         list(read_labelled(p))
 
 
+def test_one_id_in_two_files_is_refused(tmp_path):
+    """Two feedback files holding the same message would train on it twice, or leak it across splits."""
+    from kasuhara_nlp.data import load_messages
+
+    (tmp_path / "corpus").mkdir()
+    line = '{"id": "fb-1", "text": "ありがとう", "labels": [], "severity": 0, "split": "train"}\n'
+    (tmp_path / "corpus" / "feedback_a.jsonl").write_text(line, encoding="utf-8")
+    (tmp_path / "corpus" / "feedback_b.jsonl").write_text(line, encoding="utf-8")
+    with pytest.raises(InputFormatError, match="feedback_b.jsonl.*'fb-1' is also in .*feedback_a.jsonl"):
+        load_messages(tmp_path)
+
+
 GOOD_LINE = '{"id": "a", "text": "ok", "labels": [], "severity": 0}\n'.encode()
 
 

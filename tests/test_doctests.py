@@ -13,6 +13,7 @@ MODULES = (
     "kasuhara_nlp.datacard",
     "kasuhara_nlp.records",
     "kasuhara_nlp.forms",
+    "kasuhara_nlp.corrections",
     "kasuhara_nlp.feedback",
     "kasuhara_nlp.routing.router",
     "kasuhara_nlp.scan_output",

@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -55,7 +56,10 @@ def test_report_content(report: Path) -> None:
                     "チャネル別", "<h2>グラフ</h2>", "検知されたメッセージ（上位 16 件）"):
         assert heading in page
     assert page.count('class="kh-card"') == 16  # every flagged message: fewer than --top
-    assert page.count('<img alt="') == 3 and page.count('src="data:image/png;base64,') == 3
+    # HOSTILE comes from another model than the sample (kasuhara-bert-ja 1.4.0): the score distribution
+    # is drawn once per model version, so 4 plots instead of 3, and the page says the models are mixed.
+    assert page.count('<img alt="') == 4 and page.count('src="data:image/png;base64,') == 4
+    assert 'id="model-notice"' in page
     assert "kasuhara-baseline 0.1.0" in page and "2026-11-02 〜 2026-11-12" in page
 
 
@@ -117,3 +121,81 @@ def test_chromium_screenshot_is_not_blank(report: Path, tmp_path: Path) -> None:
     assert max(n for n, _ in colours) < 0.9 * 1200 * 7000, "one colour covers almost the whole page"
     # The highlight colour of 暴力・暴言 appears: evidence is visibly marked, not only in the DOM.
     assert any(rgb == (0xF9, 0xB8, 0xB8) for _, rgb in colours)
+
+
+# -- several model versions in one results file ------------------------------------------
+
+def _scored(id_: str, model: str, version: str, score: float, flagged: bool = True) -> dict:
+    labels = ["abuse"] if flagged else []
+    return {"id": id_, "kind": "message", "status": "ok", "flagged": flagged, "labels": labels,
+            "severity": 2 if flagged else 0, "scores": {c: score if c == "abuse" else 0.01 for c in CATEGORIES},
+            "text": f"メッセージ {id_}。ふざけるな。", "evidence": [], "model": model, "model_version": version,
+            "channel": "email", "timestamp_local": "2026-11-12T10:00:00+09:00",
+            "timestamp_utc": "2026-11-12T01:00:00Z"}
+
+
+class _Page(HTMLParser):
+    """The parts of the report that say which model a thing belongs to, as a browser's DOM would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[tuple[str, dict]] = []
+        self.notice_text: list[str] = []
+        self.img_alts: list[str] = []
+        self.cards: list[tuple[str | None, str]] = []  # (model group, card id)
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        a = dict(attrs)
+        if tag == "img":
+            self.img_alts.append(a.get("alt", ""))
+            return
+        if tag in ("meta", "br", "link"):
+            return
+        self.stack.append((tag, a))
+        if "kh-card" in (a.get("class") or "").split():
+            group = next((x.get("data-model") for _, x in reversed(self.stack)
+                          if "kh-model-group" in (x.get("class") or "").split()), None)
+            self.cards.append((group, a["data-id"]))
+
+    def handle_endtag(self, tag: str) -> None:
+        while self.stack:
+            if self.stack.pop()[0] == tag:
+                break
+
+    def handle_data(self, data: str) -> None:
+        if any(x.get("id") == "model-notice" for _, x in self.stack):
+            self.notice_text.append(data)
+
+
+def test_mixed_model_versions_are_announced_and_ranked_per_version(tmp_path: Path) -> None:
+    # The old baseline's scores run higher than the BERT's for the same messages: pooled, its messages
+    # would fill the whole top-N and one histogram would mix two calibrations.
+    rows = [_scored(f"old-{i}", "kasuhara-baseline", "0.6.0", 0.99 - i / 100) for i in range(4)]
+    rows += [_scored(f"new-{i}", "kasuhara-bert-ja", "1.4.0", 0.75 - i / 100) for i in range(3)]
+    rows += [_scored(f"new-ok-{i}", "kasuhara-bert-ja", "1.4.0", 0.02, flagged=False) for i in range(3)]
+    results = tmp_path / "mixed.jsonl"
+    results.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "mixed.html"
+    assert main(["report", str(results), "-o", str(out), "--top", "2"]) == 0
+    page = _Page()
+    page.feed(out.read_text(encoding="utf-8"))
+
+    notice = "".join(page.notice_text)
+    assert "複数のモデルの結果が混在しています" in notice
+    assert "kasuhara-bert-ja 1.4.0（6 件）" in notice and "kasuhara-baseline 0.6.0（4 件）" in notice
+    # One score distribution per version, none pooled.
+    score_plots = [alt for alt in page.img_alts if alt.startswith("カテゴリ別スコア分布")]
+    assert sorted(score_plots) == ["カテゴリ別スコア分布（kasuhara-baseline 0.6.0）",
+                                   "カテゴリ別スコア分布（kasuhara-bert-ja 1.4.0）"]
+    # The top 2 of each version, each under its own version.
+    assert page.cards == [("kasuhara-bert-ja 1.4.0", "new-0"), ("kasuhara-bert-ja 1.4.0", "new-1"),
+                          ("kasuhara-baseline 0.6.0", "old-0"), ("kasuhara-baseline 0.6.0", "old-1")]
+
+
+def test_one_model_version_has_no_notice(tmp_path: Path) -> None:
+    from kasuhara_nlp.analysis import results_frame
+
+    df = results_frame([_scored("a", "kasuhara-bert-ja", "1.4.0", 0.9), _scored("b", "kasuhara-bert-ja", "1.4.0", 0.8),
+                        {"id": "e", "kind": "message", "status": "error", "reason": "x.csv:3: bad", "text": ""}])
+    page = render_report(df, plots=False)
+    assert "model-notice" not in page and "kh-model-group" not in page and page.count('class="kh-card"') == 2

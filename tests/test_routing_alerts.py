@@ -107,3 +107,32 @@ def test_queue_record_shape(tmp_path):
     a = line["alert"]
     assert (a["category"], a["severity"], a["conversation_id"], a["staff_name"]) == ("abuse", 2, "T-1", "鈴木")
     assert a["staff_report"] is False and a["rules"] == ["default"]
+
+
+# --- ids in ticket links, and Slack link markup ----------------------------------------------
+
+def test_a_customer_controlled_id_cannot_rewrite_the_ticket_link(tmp_path):
+    # A Message-ID header is written by the sender; this one tries to put its own URL in the team's link.
+    with WebhookServer() as server:
+        policy = parse_policy({
+            "state_dir": str(tmp_path), "destinations": {"hook": {"type": "webhook", "url": server.url}},
+            "rules": [{"destinations": ["queue", "hook"]}],
+            "message": {"ticket_url": "https://helpdesk.example.jp/tickets/{message_id}"}})
+        with Router(policy) as router:
+            router.route(result("m1", ["abuse"], 2, message_id="<x|https://evil.example/login>"))
+        body = server.bodies()[0]
+    link = next(b["text"]["text"] for b in body["blocks"] if b["type"] == "section" and "tickets" in
+                b.get("text", {}).get("text", ""))
+    assert link == "<https://helpdesk.example.jp/tickets/%3Cx%7Chttps%3A%2F%2Fevil.example%2Flogin%3E|チケットを開く>"
+    queued = read_jsonl(tmp_path / "alerts.jsonl")[0]["alert"]["ticket_url"]
+    assert queued == "https://helpdesk.example.jp/tickets/%3Cx%7Chttps%3A%2F%2Fevil.example%2Flogin%3E"
+
+
+def test_slack_links_escape_what_slack_requires():
+    from kasuhara_nlp.routing.alerts import slack_link
+
+    assert slack_link("https://x.jp/a?b=1&c=2", "A & B <C> | D") == "<https://x.jp/a?b=1&amp;c=2|A &amp; B &lt;C&gt; ｜ D>"
+    assert slack_link("https://x.jp/a|b>c", "t") == "<https://x.jp/a%7Cb%3Ec|t>"
+    payload = slack_payload(Alert(key="k", message_id="m1", category="abuse", severity=2),
+                            MessageSettings(guideline_url="https://intra.example.jp/g?x=1|evil"))
+    assert payload["blocks"][-1]["elements"][0]["text"].endswith("<https://intra.example.jp/g?x=1%7Cevil|対応ガイドライン>")

@@ -51,7 +51,7 @@ BAD_POLICIES = [
     ({"destinations": {"mail": {k: v for k, v in MAIL.items() if k != "host"}}}, "destinations.mail.host",
      "needs host and from"),
     ({"destinations": {"q2": {"type": "jsonl"}}}, "destinations.q2.path", "needs a file path"),
-    ({"staff": {"山田": {}}}, "staff.山田.manager", "manager"),
+    ({"staff": {"山田": {}}}, 'staff."山田".manager', "manager"),
     ({"message": {"language": "fr"}}, "message.language", "ja or en"),
     ({"message": {"templates": {"text": "$category_name $body_text"}}}, "message.templates.text",
      "unknown placeholder"),
@@ -60,6 +60,20 @@ BAD_POLICIES = [
     ({"model": {"thresholds": {"abuse": 1.5}}}, "model.thresholds.abuse", "(0, 1)"),
     ({"model": {"thresholds": {"abuse": 0.7}}, "rules": [{"min_score": 0.5, "destinations": ["queue"]}]},
      "rules[0].min_score", "below the model's flag threshold 0.7"),
+    # An e-mail destination that can never have a recipient, and addresses that are not addresses.
+    ({"destinations": {"mail": {**MAIL, "to": []}}, "rules": [{"destinations": ["mail"]}]},
+     "destinations.mail.to", "no rule using it sets notify_manager"),
+    ({"destinations": {"mail": {**MAIL, "to": []}}, "rules": [{"destinations": ["mail"], "notify_manager": True}]},
+     "destinations.mail.to", "no [staff] entry has a manager_email"),
+    ({"destinations": {"mail": {**MAIL, "to": ["team at example.jp"]}}}, "destinations.mail.to",
+     "'team at example.jp' is not an e-mail address"),
+    ({"destinations": {"mail": {**MAIL, "from": "Kasuhara <a@example.jp>"}}}, "destinations.mail.from",
+     "no display name"),
+    ({"staff": {"山田 花子": {"manager_email": "sato.example.jp"}}}, 'staff."山田 花子".manager_email',
+     "not an e-mail address"),
+    ({"staff": {"山田 花子": {"manager": "佐藤"}, "山田　花子": {"manager": "鈴木"}}}, 'staff."山田　花子"',
+     "the same person as staff.\"山田 花子\""),
+    ({"delivery": {"dead_after_hours": -1}}, "delivery.dead_after_hours", "between 0 and 720"),
 ]
 
 
@@ -144,3 +158,37 @@ def test_severity_3_is_never_held():
     hours = Hours(enabled=True, hold_max_severity=2)
     night = datetime(2026, 4, 6, 23, 0, tzinfo=JST)
     assert hours.holds(1, night) and hours.holds(2, night) and not hours.holds(3, night)
+
+
+# --- BOM, and errors that name the line -----------------------------------------------------
+
+def test_a_policy_saved_with_a_bom_loads(tmp_path):
+    (tmp_path / "p.toml").write_text('\ufeffcooldown_minutes = 5\n', encoding="utf-8")
+    assert load_policy(tmp_path / "p.toml").cooldown_minutes == 5
+
+
+@pytest.mark.parametrize("text,where", [
+    ('state_dir = "s"\n\n[[rules]]\ndestinations = ["queue"]\n\n[[rules]]\ndestinations = ["queue"]\n'
+     'min_severty = 3\n', ":8: rules[1].min_severty: unknown key"),
+    ('[destinations.mail]\ntype = "email"\nhost = "h"\nfrom = "a@example.jp"\nto = [\n  "team at x.jp",\n]\n',
+     ":5: destinations.mail.to: 'team at x.jp'"),
+    ('[staff."山田 花子"]\nmanager_email = "sato"\n', ':2: staff."山田 花子".manager_email:'),
+    ('[hours]\nstart = "18:00"\nend = "09:00"\n', ":2: hours.start:"),
+    ('[[rules]\ndestinations = ["queue"]\n', ":1: not valid TOML"),
+])
+def test_policy_errors_name_the_file_and_line(tmp_path, text, where):
+    path = tmp_path / "routing.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_policy(path)
+    assert str(info.value).startswith(f"policy {path}{where}"), str(info.value)
+
+
+def test_new_routing_modules_doctests():
+    import doctest
+    import importlib
+
+    for name in ("state", "summary", "results_io", "staff_ack", "toml_lines", "alerts", "destinations",
+                 "policy", "policy_parse", "staff_report"):
+        result = doctest.testmod(importlib.import_module(f"kasuhara_nlp.routing.{name}"))
+        assert result.failed == 0, name

@@ -144,7 +144,7 @@ def test_route_cli(tmp_path, capsys):
 
 
 def test_route_cli_dead_letters_exit_1(tmp_path):
-    with WebhookServer(status=503) as server:
+    with WebhookServer(status=404) as server:
         policy = write_policy(tmp_path, f'[destinations.hook]\ntype = "webhook"\nurl = "{server.url}"\n'
                                         '[[rules]]\ndestinations = ["hook"]\n'
                                         '[delivery]\nattempts = 2\nbase_delay_s = 0.01\n')
@@ -175,3 +175,86 @@ def test_scan_with_route_end_to_end(tmp_path, baseline_dir, capsys):
     assert flagged and len(queue) == len(flagged)
     assert "routing:" in capsys.readouterr().err
     assert main(args) == EXIT_OK and len(read_jsonl(tmp_path / "state" / "alerts.jsonl")) == len(flagged)
+
+
+# --- a staff report is never swallowed ------------------------------------------------------
+
+def test_a_staff_report_on_a_cooled_down_message_is_delivered(tmp_path):
+    from kasuhara_nlp.routing import Router
+
+    policy = parse_policy(policy_dict(tmp_path, cooldown_minutes=30))
+    with Router(policy) as router:
+        s = router.route([result("m1", ["abuse"], 2, conversation_id="C-9", message_id="M-1",
+                                 timestamp_utc="2026-11-02T01:00:00Z"),
+                          result("m2", ["abuse"], 2, conversation_id="C-9", message_id="M-2",
+                                 timestamp_utc="2026-11-02T01:10:00Z")])
+        assert (s.sent, s.suppressed) == (1, 1)  # the model's alert on M-2 was cooled down
+        r = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, conversation_id="C-9",
+                           message_id="M-2", router=router)
+    assert (r.summary.sent, r.summary.duplicates, r.deliveries) == (1, 0, {"queue": "sent"})
+    queued = read_jsonl(tmp_path / "state" / "alerts.jsonl")
+    assert [(q["alert"]["message_id"], q["alert"]["staff_report"]) for q in queued] == [("M-1", False), ("M-2", True)]
+    assert "【従業員からの申告】" in queued[-1]["text"]
+
+
+def test_a_staff_report_confirming_a_model_alert_goes_out_once(tmp_path):
+    from kasuhara_nlp.routing import Router
+
+    with Router(parse_policy(policy_dict(tmp_path))) as router:
+        assert router.route(result("m1", ["abuse"], 2, message_id="M-1")).sent == 1
+        first = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, message_id="M-1",
+                               router=router)
+        again = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, message_id="M-1",
+                               router=router)
+    assert (first.summary.sent, again.summary.sent, again.summary.duplicates) == (1, 0, 1)
+    assert [q["alert"]["staff_report"] for q in read_jsonl(tmp_path / "state" / "alerts.jsonl")] == [False, True]
+
+
+def test_reporting_again_retries_a_report_that_never_got_through(tmp_path):
+    with WebhookServer(status=404) as server:
+        policy = parse_policy(policy_dict(tmp_path, destinations={"hook": {"type": "webhook", "url": server.url}},
+                                          rules=[{"destinations": ["hook"]}], delivery={"attempts": 1}))
+        first = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy)
+        assert first.deliveries == {"hook": "dead"}
+        server.status = 200  # fixed
+        again = report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy)
+        assert server.count() == 2
+    assert (again.summary.sent, again.summary.duplicates, again.deliveries) == (1, 0, {"hook": "sent"})
+
+
+# --- what the reporter is told, and how the team reads the time ------------------------------
+
+def test_the_reporter_gets_a_warm_japanese_acknowledgement(tmp_path, capsys):
+    policy = write_policy(tmp_path, '[staff."山田 花子"]\nmanager = "佐藤 一郎"\nmanager_email = "sato@example.jp"\n'
+                                    '[[rules]]\ndestinations = ["queue"]\nnotify_manager = true\n')
+    args = ["report-message", TEXT, "--staff", "山田　花子", "--category", "abuse", "--severity", "3",
+            "--policy", str(policy)]
+    assert main(args) == EXIT_OK
+    ack = capsys.readouterr().out
+    assert ack.startswith("申告を受け付けました。")
+    for promise in ("一人で抱え込まないでください", "安全を最優先", "対応チームに届きました", "上長の佐藤 一郎さんにも伝わります",
+                    "身の危険を感じるときは"):
+        assert promise in ack, promise
+    assert "辞めちまえ" not in ack  # the message itself is not repeated back
+    assert main(args) == EXIT_OK
+    assert "すでに受け付けて" in capsys.readouterr().out  # a repeat is not "ignored"
+
+
+def test_a_report_that_could_not_be_sent_tells_the_reporter_to_speak_up(tmp_path, capsys):
+    with WebhookServer(status=404) as server:
+        policy = write_policy(tmp_path, f'[destinations.hook]\ntype = "webhook"\nurl = "{server.url}"\n'
+                                        '[[rules]]\ndestinations = ["hook"]\n[delivery]\nattempts = 1\n')
+        code = main(["report-message", TEXT, "--staff", "山田 花子", "--category", "abuse", "--severity", "2",
+                     "--policy", str(policy), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == EXIT_DATA_ERRORS and out["delivery"] == {"hook": "dead"}
+    assert "送信ができませんでした" in out["acknowledgement"] and "直接伝えてください" in out["acknowledgement"]
+
+
+def test_a_staff_report_alert_shows_when_it_was_reported_in_jst(tmp_path):
+    policy = parse_policy(policy_dict(tmp_path))
+    report_message(TEXT, staff="山田 花子", categories=["abuse"], severity=2, policy=policy, channel="phone")
+    text = read_jsonl(tmp_path / "state" / "alerts.jsonl")[0]["text"]
+    line = next(x for x in text.splitlines() if x.startswith("申告日時："))
+    assert line.endswith("+09:00") and "受信日時" not in text
+    assert "チャネル：電話" in text  # the channel's name, not its id

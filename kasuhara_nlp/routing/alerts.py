@@ -19,15 +19,17 @@ from __future__ import annotations
 import hashlib
 import string
 from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
 from typing import Any
+from urllib.parse import quote
 
 from ..labels import SEVERITY_NAMES_EN, SEVERITY_NAMES_JA, display_name
 from ..pii import mask_text
 from ..records import message_ref
-from .policy import MessageSettings
+from .policy import JST, MessageSettings
 
-__all__ = ["Alert", "alert_key", "message_ref", "render_subject", "render_text", "render_title",
-           "slack_payload", "CARE_MESSAGES"]
+__all__ = ["Alert", "alert_key", "jst_time", "message_ref", "render_subject", "render_text", "render_title",
+           "slack_payload", "slack_link", "CARE_MESSAGES", "CHANNEL_NAMES"]
 
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 200
@@ -47,6 +49,7 @@ _WORDS = {
         "origin": "検知元", "origin_model": "モデルによる検知", "origin_report": "従業員からの申告",
         "category": "カテゴリ", "severity": "深刻度", "score": "スコア", "staff": "対象の従業員",
         "manager": "上長", "conversation_id": "会話ID", "message_id": "メッセージID", "timestamp": "受信日時",
+        "reported_at": "申告日時", "manager_unknown": "不明（上長には通知されていません。ポリシーの [staff] を確認してください）",
         "channel": "チャネル", "other_labels": "同じメッセージの他の検知", "ticket_url": "チケット",
         "evidence": "根拠となった箇所", "body": "本文（個人情報はマスク済み）", "guideline_url": "対応ガイドライン",
         "open_ticket": "チケットを開く", "no_evidence": "（根拠箇所の指定なし）",
@@ -59,24 +62,56 @@ _WORDS = {
         "origin": "Source", "origin_model": "detected by the model", "origin_report": "reported by staff",
         "category": "Category", "severity": "Severity", "score": "Score", "staff": "Staff member",
         "manager": "Manager", "conversation_id": "Conversation", "message_id": "Message", "timestamp": "Received",
+        "reported_at": "Reported",
+        "manager_unknown": "unknown (no manager was notified; check [staff] in the policy)",
         "channel": "Channel", "other_labels": "Also flagged in this message", "ticket_url": "Ticket",
         "evidence": "Evidence", "body": "Message text (PII masked)", "guideline_url": "Guideline",
         "open_ticket": "Open the ticket", "no_evidence": "(no span given)",
         "quote": "- \"{text}\"", "quote_score": "- \"{text}\" ({score})",
     },
 }
+#: Channel ids of data/SCHEMA.md as the team reads them; an id not listed is shown as it is.
+CHANNEL_NAMES = {
+    "ja": {"email": "メール", "chat": "チャット", "phone": "電話", "meeting": "対面", "web_form": "問い合わせフォーム",
+           "sns_dm": "SNSのDM", "review_reply": "レビュー・口コミ", "one_liner": "短文（一言）", "other": "その他"},
+    "en": {"email": "e-mail", "chat": "chat", "phone": "phone", "meeting": "in person", "web_form": "web form",
+           "sns_dm": "social media DM", "review_reply": "review", "one_liner": "one-liner", "other": "other"},
+}
 # Fields shown as "label: value" lines, in order; empty values are left out.
 _LINE_FIELDS = ("origin", "score", "staff", "manager", "conversation_id", "message_id", "timestamp", "channel",
                 "other_labels", "ticket_url")
 
 
-def alert_key(ref: str, category: str, severity: int) -> str:
-    """The idempotency key of an alert: one per (message, category, severity).
+def alert_key(ref: str, category: str, severity: int, *, staff_report: bool = False) -> str:
+    """The idempotency key of an alert: one per (message, category, severity, origin).
+
+    A staff member's own report has a key of its own, so that it is never taken for (and swallowed as) a
+    repeat of the model's alert on the same message: the team learns that staff confirmed it.
 
     >>> alert_key("m1", "abuse", 2) == alert_key("m1", "abuse", 2) != alert_key("m1", "abuse", 3)
     True
+    >>> alert_key("m1", "abuse", 2) != alert_key("m1", "abuse", 2, staff_report=True)
+    True
     """
-    return hashlib.sha256(f"kasuhara-alert-v1\x1f{ref}\x1f{category}\x1f{severity}".encode()).hexdigest()[:32]
+    origin = "\x1fstaff_report" if staff_report else ""  # model alerts keep their v1 keys (existing state)
+    return hashlib.sha256(f"kasuhara-alert-v1\x1f{ref}\x1f{category}\x1f{severity}{origin}".encode()).hexdigest()[:32]
+
+
+def jst_time(value: Any) -> str:
+    """An ISO time shown in JST (``2026-11-02T10:05:00+09:00``), as the team in Japan reads it; "" when absent.
+
+    >>> jst_time("2026-11-02T01:05:00Z"), jst_time("2026-11-02T10:05:00+09:00"), jst_time(None)
+    ('2026-11-02T10:05:00+09:00', '2026-11-02T10:05:00+09:00', '')
+    """
+    if not isinstance(value, str) or not value:
+        return ""
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value  # not ISO: show what the source wrote rather than nothing
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=timezone.utc)  # scan writes naive times only as UTC
+    return t.astimezone(JST).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -158,7 +193,9 @@ def _fields(alert: Alert, settings: MessageSettings) -> dict[str, str]:
         "score": "" if alert.score is None else f"{alert.score:.2f}",
         "scores": ", ".join(f"{k} {v:.2f}" for k, v in alert.scores.items()),
         "staff": alert.staff_name or "",
-        "manager": alert.manager,
+        # A rule asked for the manager but the staff map has none: say so, so that the team tells them.
+        "manager": alert.manager or (w["manager_unknown"] if alert.notify_manager and not alert.manager_email
+                                     else ""),
         "conversation_id": alert.conversation_id or "",
         "message_id": alert.message_id,
         "ticket_url": alert.ticket_url,
@@ -167,7 +204,7 @@ def _fields(alert: Alert, settings: MessageSettings) -> dict[str, str]:
         "care_message": settings.care_message or CARE_MESSAGES[lang],
         "guideline_url": settings.guideline_url,
         "origin": w["origin_report"] if alert.staff_report else w["origin_model"],
-        "channel": alert.channel or "",
+        "channel": CHANNEL_NAMES[lang].get(alert.channel, alert.channel) if alert.channel else "",
         "timestamp": alert.timestamp or "",
         "other_labels": ", ".join(display_name(c, lang) for c in alert.labels if c != alert.category),
         "key": alert.key,
@@ -203,7 +240,9 @@ def render_text(alert: Alert, settings: MessageSettings) -> str:
     w = _WORDS[settings.language]
     sep = ": " if settings.language == "en" else "："
     lines = [render_title(alert, settings), ""]
-    lines += [f"{w[name]}{sep}{values[name]}" for name in _LINE_FIELDS if values[name]]
+    # A staff report's time is when it was reported, not when the message was received.
+    label = {"timestamp": "reported_at"} if alert.staff_report else {}
+    lines += [f"{w[label.get(name, name)]}{sep}{values[name]}" for name in _LINE_FIELDS if values[name]]
     lines += ["", f"{w['evidence']}{sep}", values["evidence"]]
     if values["body"]:
         lines += ["", f"{w['body']}{sep}", values["body"]]
@@ -216,6 +255,20 @@ def render_text(alert: Alert, settings: MessageSettings) -> str:
 def _esc(text: str) -> str:
     # Slack mrkdwn: only these three characters are control characters.
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_link(url: str, text: str) -> str:
+    """Slack's ``<url|text>`` markup, safe whatever the two hold.
+
+    Slack ends the URL at the first ``|`` and the link at the first ``>``, and has no escape for ``|``; so
+    ``|`` (and spaces) in the URL are percent-encoded, and in the text replaced by a full-width ``｜``, which
+    reads the same.  ``&``, ``<`` and ``>`` become entities in both, as Slack asks.
+
+    >>> slack_link("https://x.jp/t/a|b", "open|<x>")
+    '<https://x.jp/t/a%7Cb|open｜&lt;x&gt;>'
+    """
+    safe_url = quote(url, safe="/:?#[]@!$&'()*+,;=%~-._")
+    return f"<{_esc(safe_url)}|{_esc(text.replace('|', '｜'))}>"
 
 
 def slack_payload(alert: Alert, settings: MessageSettings) -> dict[str, Any]:
@@ -246,9 +299,9 @@ def slack_payload(alert: Alert, settings: MessageSettings) -> dict[str, Any]:
                                                    "text": f"*{w['body']}*\n```{_esc(values['body'])}```"[:3000]}})
     if values["ticket_url"]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn",
-                                                   "text": f"<{values['ticket_url']}|{w['open_ticket']}>"}})
+                                                   "text": slack_link(values["ticket_url"], w["open_ticket"])}})
     care = _esc(values["care_message"])
     if values["guideline_url"]:
-        care += f"  <{values['guideline_url']}|{w['guideline_url']}>"
+        care += "  " + slack_link(values["guideline_url"], w["guideline_url"])
     blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": care[:3000]}]})
     return {"text": _esc(render_text(alert, settings))[:3000], "blocks": blocks}

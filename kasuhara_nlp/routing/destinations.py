@@ -23,7 +23,10 @@ import http.client
 import json
 import os
 import smtplib
+import socket
 import ssl
+import threading
+import time
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,6 +42,20 @@ __all__ = ["DeliveryError", "EmailSender", "JsonlSender", "Sender", "WebhookSend
 
 USER_AGENT = "kasuhara-nlp-routing/1"
 _RETRYABLE_HTTP = {408, 425, 429, 500, 502, 503, 504}
+_MAX_RESPONSE = 65536  # bytes of a response body read (only its start is ever shown)
+
+
+def _short(raw: bytes | str, limit: int = 120) -> str:
+    """A receiver's reply (HTTP body, SMTP text), one line, printable, shortened: for error details."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    text = " ".join("".join(c if c.isprintable() else " " for c in text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _without_query(url: str) -> str:
+    # A redirect target may carry a token in its query string; the audit log must not.
+    parts = urlsplit(url)
+    return parts._replace(query="", fragment="").geturl() + ("?…" if parts.query else "")
 
 
 class DeliveryError(KasuharaError):
@@ -142,6 +159,9 @@ class WebhookSender:
         return json.dumps(slack_payload(alert, self.settings), ensure_ascii=False).encode("utf-8")
 
     def send(self, alert: Alert) -> str:
+        """POST once.  ``timeout_s`` bounds the whole exchange (connect, send, read the response): a socket
+        timeout alone restarts with every byte, so a server trickling its answer could hold the run (and its
+        lock) for hours, with every other alert, severity 3 included, waiting behind it."""
         body = self.body(alert)
         headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
                    "Idempotency-Key": alert.key, "Content-Length": str(len(body))}
@@ -149,24 +169,72 @@ class WebhookSender:
             headers[self.cfg.signature_header] = sign_body(self.secret, body)
         parts = urlsplit(self.url)
         conn_cls = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(parts.hostname, parts.port, timeout=self.cfg.timeout_s)
+        timeout = self.cfg.timeout_s
+        conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
         path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        deadline = time.monotonic() + timeout
+        expired = threading.Event()
+
+        def cut() -> None:
+            # At the deadline, shut the socket down under whatever read is blocked on it.  The plain socket
+            # method is called even for TLS, so that the SSL object is not torn down from another thread.
+            expired.set()
+            if conn.sock is not None:
+                try:
+                    socket.socket.shutdown(conn.sock, socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+        timer = threading.Timer(timeout, cut)
+        timer.daemon = True
+        timer.start()
         try:
+            conn.connect()
+            if expired.is_set():  # the deadline passed while connecting (the socket did not exist to cut)
+                raise TimeoutError
+            conn.sock.settimeout(max(0.001, deadline - time.monotonic()))
             conn.request("POST", path, body=body, headers=headers)
             resp = conn.getresponse()
-            resp.read(65536)
-            status = resp.status
-            retry_after = resp.getheader("Retry-After")
+            reply = b""
+            while len(reply) < _MAX_RESPONSE and not expired.is_set():
+                chunk = resp.read1(_MAX_RESPONSE - len(reply))  # whatever has arrived; never waits for all
+                if not chunk:
+                    break
+                reply += chunk
+            if expired.is_set() or time.monotonic() > deadline:
+                raise TimeoutError
+            status, retry_after, location = resp.status, resp.getheader("Retry-After"), resp.getheader("Location")
         except ssl.SSLCertVerificationError as exc:
             raise DeliveryError(f"TLS certificate not trusted ({exc.verify_message})", retryable=False) from None
         except (OSError, http.client.HTTPException) as exc:  # timeouts, refused connections, resets
+            if expired.is_set() or isinstance(exc, TimeoutError):
+                raise DeliveryError(f"timed out: no complete answer within timeout_s = {timeout:g} s (the server "
+                                    "was too slow, or sent its answer a little at a time)") from None
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         finally:
+            timer.cancel()
             conn.close()
         if 200 <= status < 300:
             return f"HTTP {status}"
+        raise self._http_error(status, retry_after, location, reply)
+
+    def _http_error(self, status: int, retry_after: str | None, location: str | None, reply: bytes) -> DeliveryError:
+        """Say what an unsuccessful answer means and what to do, with the receiver's own words (Slack
+        answers e.g. ``invalid_token``)."""
+        said = f": {_short(reply)!r}" if _short(reply) else ""
+        key = f"destinations.{self.name}.{'url' if self.cfg.url else 'url_env'}"
+        if 300 <= status < 400:
+            # Never followed: a redirected POST would re-send the alert and its signature to an address the
+            # policy does not name (and 301/302 turn it into a GET on many servers).
+            target = f" to {_without_query(location)}" if location else " (no Location given)"
+            return DeliveryError(f"HTTP {status} redirect{target}: redirects are not followed for webhook POSTs; "
+                                 f"if the endpoint moved, put its new address in {key}", retryable=False)
         wait = float(retry_after) if retry_after and retry_after.isdigit() else None
-        raise DeliveryError(f"HTTP {status}", retryable=status in _RETRYABLE_HTTP, retry_after=wait)
+        if status in _RETRYABLE_HTTP:
+            return DeliveryError(f"HTTP {status}{said}", retryable=True, retry_after=wait)
+        hint = {401: "check the secret", 403: "check the URL and the secret", 404: f"check {key}",
+                410: f"the webhook was removed; update {key}"}.get(status, "the receiver refused the request")
+        return DeliveryError(f"HTTP {status}{said}; {hint} (not retried)", retryable=False)
 
     def already_delivered(self, alert: Alert) -> bool:
         return False  # resent with the same Idempotency-Key: the receiver drops the duplicate
@@ -207,8 +275,9 @@ class EmailSender:
     def send(self, alert: Alert) -> str:
         to = self.recipients(alert)
         if not to:
-            raise DeliveryError("no recipients: set destinations.<name>.to or the manager's manager_email",
-                                retryable=False)
+            who = f"staff member {alert.staff_name!r}" if alert.staff_name else "the message's staff member"
+            raise DeliveryError(f"no recipients: destinations.{self.name}.to is empty and {who} has no "
+                                "manager_email in [staff]; add the team's address to to", retryable=False)
         cfg = self.cfg
         context = ssl.create_default_context(cafile=cfg.ca_file or None)
         try:
@@ -241,9 +310,16 @@ class EmailSender:
             raise DeliveryError(f"SMTP login refused ({exc.smtp_code}); check the credentials", retryable=False) from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [c for c, _ in exc.recipients.values()]
-            raise DeliveryError(f"all recipients refused ({codes})", retryable=all(400 <= c < 500 for c in codes)) from None
+            who = ", ".join(f"{addr} ({code} {_short(text, 60)})".rstrip()
+                            for addr, (code, text) in sorted(exc.recipients.items()))
+            temporary = all(400 <= c < 500 for c in codes)
+            hint = ("the server asked to try later" if temporary else
+                    f"check destinations.{self.name}.to and the managers' manager_email in [staff]")
+            raise DeliveryError(f"all recipients refused: {who}; {hint}", retryable=temporary) from None
         except smtplib.SMTPResponseException as exc:
-            raise DeliveryError(f"SMTP {exc.smtp_code}", retryable=exc.smtp_code < 500) from None
+            what = "sender refused" if isinstance(exc, smtplib.SMTPSenderRefused) else "SMTP"
+            raise DeliveryError(f"{what} {exc.smtp_code} {_short(exc.smtp_error, 120)}".rstrip(),
+                                retryable=exc.smtp_code < 500) from None
         except (OSError, smtplib.SMTPException) as exc:
             raise DeliveryError(f"{type(exc).__name__}: {exc}") from None
         if refused:

@@ -7,6 +7,7 @@ category to the JSONL queue ``kasuhara-routing/alerts.jsonl``.
 
 Relative paths in a policy file are relative to the folder holding the file.
 
+>>> from kasuhara_nlp.routing.policy_parse import load_policy, parse_policy
 >>> p = load_policy(None)
 >>> [r.name for r in p.rules], sorted(p.destinations)
 (['default'], ['queue'])
@@ -19,6 +20,7 @@ kasuhara_nlp.errors.ConfigError: policy <dict>: rules[0].min_severity: must be 0
 from __future__ import annotations
 
 import os
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
@@ -27,8 +29,8 @@ from urllib.parse import urlsplit
 
 __all__ = [
     "JST", "DeliverySettings", "EmailDestination", "Hours", "JsonlDestination", "MessageSettings",
-    "RoutingPolicy", "Rule", "StaffEntry", "WebhookDestination", "check_min_scores", "default_policy",
-    "load_policy", "parse_policy", "DEFAULT_STATE_DIR", "QUEUE", "check_url",
+    "RoutingPolicy", "Rule", "StaffEntry", "WebhookDestination", "DEFAULT_STATE_DIR", "QUEUE", "check_url",
+    "normalize_staff_name",
 ]
 
 #: Japan Standard Time.  Fixed offset: Japan has no daylight saving time, and this avoids needing tzdata.
@@ -126,6 +128,18 @@ class EmailDestination:
 Destination = JsonlDestination | WebhookDestination | EmailDestination
 
 
+def normalize_staff_name(name: str) -> str:
+    """The form staff names are matched in: NFKC, whitespace runs collapsed to one space, trimmed.
+
+    Helpdesk exports write 「山田　花子」 with a full-width space, or half-width katakana; a policy
+    written by hand usually has 「山田 花子」.  Matching them exactly would silently skip the manager.
+
+    >>> normalize_staff_name("山田\u3000 花子 ") == normalize_staff_name("山田 花子") == "山田 花子"
+    True
+    """
+    return " ".join(unicodedata.normalize("NFKC", name).split())
+
+
 @dataclass(frozen=True)
 class StaffEntry:
     """The manager of a staff member, told of severe alerts about messages that staff member received."""
@@ -174,6 +188,9 @@ class DeliverySettings:
     base_delay_s: float = 0.5
     max_delay_s: float = 30.0
     min_interval_s: float = 0.0
+    # A delivery that failed for a temporary reason (timeout, 5xx, SMTP 4xx) is retried by later runs
+    # until this long after its first failure; then it is dead.  0: dead at the end of the first run.
+    dead_after_hours: float = 24.0
 
 
 @dataclass(frozen=True)
@@ -194,7 +211,7 @@ class RoutingPolicy:
 
     rules: tuple[Rule, ...]
     destinations: dict[str, Destination]
-    staff: dict[str, StaffEntry] = field(default_factory=dict)
+    staff: dict[str, StaffEntry] = field(default_factory=dict)  # keys: normalize_staff_name(name)
     hours: Hours = Hours()
     cooldown_minutes: float = 30.0
     delivery: DeliverySettings = DeliverySettings()
@@ -204,6 +221,10 @@ class RoutingPolicy:
     route_conversations: bool = False
     thresholds: dict[str, float] | None = None  # the model's flag thresholds, when the policy names them
     source: str = "<defaults>"
+
+    def staff_entry(self, name: str | None) -> StaffEntry | None:
+        """The staff map's entry for ``name``, matched after :func:`normalize_staff_name`; None if unknown."""
+        return self.staff.get(normalize_staff_name(name)) if name else None
 
     def env_problems(self, environ: dict[str, str] | None = None) -> list[str]:
         """Environment variables the used destinations need but which are unset."""

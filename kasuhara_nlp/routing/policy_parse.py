@@ -2,6 +2,7 @@
 
 Every error names the offending key, counting array items from 0, e.g.
 ``rules[2].min_severity: must be 0-3, got 5``; unknown keys are errors with a "did you mean" hint.
+Errors in a policy file also name the file and the line (``policy routing.toml:12: ...``).
 
 >>> parse_policy({"rules": [{"min_severity": 5, "destinations": ["queue"]}]})
 Traceback (most recent call last):
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import string
 import tomllib
 from datetime import date, time
@@ -23,9 +25,35 @@ from ..errors import ConfigError
 from ..labels import CATEGORIES, SEVERITY_LEVELS
 from .policy import (_DAYS, _LANGS, _STARTTLS, DEFAULT_STATE_DIR, QUEUE, TEMPLATE_FIELDS, DeliverySettings,
                      Destination, EmailDestination, Hours, JsonlDestination, MessageSettings, RoutingPolicy, Rule,
-                     StaffEntry, WebhookDestination, check_url)
+                     StaffEntry, WebhookDestination, check_url, normalize_staff_name)
+from .toml_lines import key_locator, split_key
 
-__all__ = ["check_min_scores", "default_policy", "load_policy", "parse_policy"]
+__all__ = ["check_min_scores", "check_address", "default_policy", "load_policy", "parse_policy"]
+
+# A plain address: something@domain, no spaces, no display name.  Deliberately loose (the SMTP server has the
+# last word), but it catches "team at example.jp", a missing @ and "Name <a@b>" before the first alert is lost.
+_ADDRESS = re.compile(r'^[^\s@<>()\[\],;:"]+@[^\s@<>()\[\],;:".]+(\.[^\s@<>()\[\],;:".]+)*$')
+_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(name: str) -> str:
+    """A table name as the policy file writes it: bare, or quoted (``staff."山田 花子"``)."""
+    return name if _BARE_KEY.match(name) else '"' + name.replace('"', '\\"') + '"'
+
+
+def check_address(value: str, key: str, fail: Callable[[str], Exception]) -> str:
+    """Raise ``fail(...)`` unless ``value`` is a plain e-mail address; returns it.
+
+    >>> check_address("team@example.jp", "to", ValueError)
+    'team@example.jp'
+    >>> check_address("team at example.jp", "destinations.mail.to", ValueError)
+    Traceback (most recent call last):
+    ...
+    ValueError: destinations.mail.to: 'team at example.jp' is not an e-mail address; write it like team@example.jp (no display name)
+    """
+    if not _ADDRESS.match(value):
+        raise fail(f"{key}: {value!r} is not an e-mail address; write it like team@example.jp (no display name)")
+    return value
 
 
 class _Table:
@@ -120,7 +148,7 @@ def _path(base: Path, value: str) -> str:
 
 
 def _parse_destination(name: str, raw: Any, base: Path, fail) -> Destination:
-    t = _Table(raw, f"destinations.{name}", fail)
+    t = _Table(raw, f"destinations.{_toml_key(name)}", fail)
     kind = t.get("type", str, "jsonl" if name == QUEUE else "")
     if kind == "jsonl":
         path = t.get("path", str, "")
@@ -147,9 +175,11 @@ def _parse_destination(name: str, raw: Any, base: Path, fail) -> Destination:
         starttls = t.get("starttls", str, "auto")
         if starttls not in _STARTTLS:
             raise fail(f"{t.key('starttls')}: must be one of {', '.join(_STARTTLS)}, got {starttls!r}")
+        check_address(sender, t.key("from"), fail)
+        to = tuple(check_address(a, t.key("to"), fail) for a in t.strings("to"))
         ca_file = t.get("ca_file", str, "")
         dest = EmailDestination(
-            name, host=host, sender=sender, to=t.strings("to"), port=int(t.number("port", 587, 1, 65535)),
+            name, host=host, sender=sender, to=to, port=int(t.number("port", 587, 1, 65535)),
             starttls=starttls, ssl=t.get("ssl", bool, False), ca_file=_path(base, ca_file) if ca_file else "",
             username_env=t.get("username_env", str, ""), password_env=t.get("password_env", str, ""),
             allow_plain_auth=t.get("allow_plain_auth", bool, False), timeout_s=t.number("timeout_s", 10.0, 0.001, 300))
@@ -232,12 +262,36 @@ def check_min_scores(policy: RoutingPolicy, thresholds: dict[str, float], fail=N
                            f"{thr:g} for {cat!r}; use a value >= {thr:g} or leave min_score out")
 
 
-def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: str = "<dict>") -> RoutingPolicy:
-    """Validate a policy given as a dict (the parsed TOML); relative paths are resolved against ``base_dir``."""
+def _check_recipients(rules: tuple[Rule, ...], dests: dict[str, Destination], staff: dict[str, StaffEntry],
+                      fail: Callable[[str], ConfigError]) -> None:
+    """Reject an e-mail destination that can never have a recipient: every alert to it would be dead-lettered."""
+    for name, dest in dests.items():
+        if not isinstance(dest, EmailDestination) or dest.to:
+            continue
+        using = [r for r in rules if name in r.destinations]
+        if not using:
+            continue  # never used, so never fails
+        managers = any(e.manager_email for e in staff.values())
+        if not any(r.notify_manager for r in using) or not managers:
+            why = ("no rule using it sets notify_manager" if not any(r.notify_manager for r in using)
+                   else "no [staff] entry has a manager_email")
+            raise fail(f"destinations.{_toml_key(name)}.to: is empty and {why}, so alerts to it would have no "
+                       f"recipient; list the team's address, e.g. to = [\"team@example.jp\"]")
+
+
+def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: str = "<dict>",
+                 locate: Callable[[str], int | None] | None = None) -> RoutingPolicy:
+    """Validate a policy given as a dict (the parsed TOML); relative paths are resolved against ``base_dir``.
+
+    ``locate`` maps an error's key to its line in the source file (see toml_lines.py), so that the error
+    names the line as well as the key.
+    """
     base = Path(base_dir)
 
     def fail(message: str) -> ConfigError:
-        return ConfigError(f"policy {source}: {message}")
+        key = split_key(message)
+        line = locate(key) if locate and key else None
+        return ConfigError(f"policy {source}{f':{line}' if line else ''}: {message}")
 
     top = _Table(data, "", fail)
     top.used.update({"hours", "model"})  # parsed below, only when present
@@ -256,19 +310,30 @@ def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: st
             if d not in dests:
                 raise fail(f"rules[{i}].destinations: unknown destination {d!r}; define [destinations.{d}] "
                            f"or use one of {', '.join(sorted(dests))}")
-    staff = {}
+    staff: dict[str, StaffEntry] = {}
+    written: dict[str, str] = {}  # normalised name -> the name as written, to report two spellings of one person
     for name, raw in top.get("staff", dict, {}).items():
-        t = _Table(raw, f"staff.{name}", fail)
-        staff[name] = StaffEntry(manager=t.get("manager", str, ""), manager_email=t.get("manager_email", str, ""))
+        t = _Table(raw, f"staff.{_toml_key(name)}", fail)
+        key = normalize_staff_name(name)
+        if key in written:
+            raise fail(f"{t.where}: the same person as staff.{_toml_key(written[key])} (names are matched after "
+                       "NFKC and collapsing spaces); keep one of them")
+        written[key] = name
+        email = t.get("manager_email", str, "")
+        if email:
+            check_address(email, t.key("manager_email"), fail)
+        staff[key] = StaffEntry(manager=t.get("manager", str, ""), manager_email=email)
         t.finish()
-        if not staff[name].manager and not staff[name].manager_email:
-            raise fail(f"staff.{name}.manager: give the manager's name and/or manager_email")
+        if not staff[key].manager and not staff[key].manager_email:
+            raise fail(f"{t.key('manager')}: give the manager's name and/or manager_email")
+    _check_recipients(rules, dests, staff, fail)
     hours = _parse_hours(top.get("hours", dict, None), fail) if "hours" in data else Hours()
     dt = _Table(top.get("delivery", dict, {}), "delivery", fail)
     delivery = DeliverySettings(attempts=int(dt.number("attempts", 3, 1, 20)),
                                 base_delay_s=dt.number("base_delay_s", 0.5, 0, 300),
                                 max_delay_s=dt.number("max_delay_s", 30.0, 0, 3600),
-                                min_interval_s=dt.number("min_interval_s", 0.0, 0, 60))
+                                min_interval_s=dt.number("min_interval_s", 0.0, 0, 60),
+                                dead_after_hours=dt.number("dead_after_hours", 24.0, 0, 24 * 30))
     dt.finish()
     mt = _Table(top.get("message", dict, {}), "message", fail)
     language = mt.get("language", str, "ja")
@@ -324,9 +389,15 @@ def load_policy(path: str | Path | RoutingPolicy | None) -> RoutingPolicy:
         return default_policy()
     p = Path(path)
     try:
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        # utf-8-sig: Windows editors (Notepad, Excel exports) often save with a BOM, which TOML does not allow.
+        text = p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(f"policy file {p} not found; copy docs/routing-policy.example.toml to start") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"policy {p}: not UTF-8 (byte {exc.start}); save the file as UTF-8") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"policy {p}: not valid TOML ({exc})") from None
-    return parse_policy(data, base_dir=p.resolve().parent, source=str(p))
+        m = re.search(r"at line (\d+)", str(exc))
+        raise ConfigError(f"policy {p}{':' + m.group(1) if m else ''}: not valid TOML ({exc})") from None
+    return parse_policy(data, base_dir=p.resolve().parent, source=str(p), locate=key_locator(text))

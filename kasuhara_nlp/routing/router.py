@@ -1,9 +1,11 @@
 """The router: turn scan results into alerts and deliver them as the policy says.
 
 For each flagged category of each result: find the matching rules, make the alert's idempotency key
-(message, category, severity), skip it if it was decided before (re-runs send nothing twice), apply the
-conversation's cool-down (never to a higher severity), hold it in quiet hours (never severity 3), else
-deliver it to each destination with retries.  See delivery.py for the state that makes this resumable.
+(message, category, severity, and whether staff reported it), skip it if it was decided before (re-runs
+send nothing twice), apply the cool-down of its conversation and category (never to a higher severity,
+never to a staff report), hold it in quiet hours (never severity 3), else deliver it to each destination
+with retries.  A delivery that fails for a temporary reason is retried by later runs until
+``delivery.dead_after_hours``; see state.py for the statuses that make this resumable.
 
 >>> import tempfile
 >>> from .policy_parse import parse_policy
@@ -17,60 +19,30 @@ deliver it to each destination with retries.  See delivery.py for the state that
 
 from __future__ import annotations
 
-import json
 import logging
 import string
-import sys
 import time
-from dataclasses import asdict, dataclass, field
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
+from urllib.parse import quote
 
 from ..errors import ConfigError, InputFormatError
 from ..labels import CATEGORIES
 from ..records import ScanResult
-from .alerts import Alert, alert_key, masked_body, masked_evidence, message_ref
-from .delivery import (AUDIT_NAME, DEAD_LETTER_NAME, AuditLog, RunLock, StateStore, deliver_with_retries,
-                       utc_now)
+from .alerts import Alert, alert_key, jst_time, masked_body, masked_evidence, message_ref
+from .delivery import AUDIT_NAME, DEAD_LETTER_NAME, AuditLog, RunLock, deliver_with_retries
 from .destinations import Sender, append_jsonl, make_sender
-from .policy import RoutingPolicy
+from .policy import EmailDestination, RoutingPolicy, Rule
 from .policy_parse import check_min_scores, load_policy
+from .results_io import read_results, shape_problem
+from .state import StateStore, Waiting, utc_now
+from .summary import RouteSummary
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RouteSummary", "Router", "route_results_file"]
-
-
-@dataclass
-class RouteSummary:
-    """What a routing run did.  ``sent`` and ``dead`` count deliveries (alert x destination)."""
-
-    results: int = 0
-    skipped: int = 0  # not "ok", not flagged, or a conversation record
-    unreadable: int = 0  # results that were not usable records (not JSON objects, or fields of the wrong type)
-    alerts: int = 0  # new alerts delivered now
-    unrouted: int = 0  # flagged categories that no rule selected
-    duplicates: int = 0  # alerts decided by an earlier run
-    suppressed: int = 0  # by a conversation's cool-down
-    held: int = 0  # alerts held for business hours
-    released: int = 0  # held deliveries released
-    resumed: int = 0  # pending deliveries of an interrupted run
-    sent: int = 0
-    dead: int = 0
-    by_destination: dict[str, int] = field(default_factory=dict)
-
-    def merge(self, other: "RouteSummary") -> "RouteSummary":
-        for name, value in asdict(other).items():
-            if name == "by_destination":
-                for d, n in value.items():
-                    self.by_destination[d] = self.by_destination.get(d, 0) + n
-            else:
-                setattr(self, name, getattr(self, name) + value)
-        return self
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+__all__ = ["RouteSummary", "Router", "read_results", "route_results_file", "shape_problem"]
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -90,7 +62,7 @@ class Router:
         policy: a :class:`RoutingPolicy`, a TOML path, or None for the defaults (JSONL queue only).
         thresholds: the model's flag thresholds (``clf.thresholds``); a rule's ``min_score`` below them
             is a :class:`ConfigError`.
-        clock: returns "now" as an aware datetime (tests pass a fixed time for quiet hours).
+        clock: returns "now" as an aware datetime (quiet hours, retries' give-up time; tests pass a fixed time).
         sleep: used for backoff and the pause between deliveries.
         environ: where secrets are read from (default ``os.environ``).
     """
@@ -107,6 +79,7 @@ class Router:
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.sleep, self._environ = sleep, environ
         self._senders: dict[str, Sender] = {}
+        self._down: dict[str, str] = {}  # destination -> why, for destinations that failed in this run
         for rule in self.policy.rules:  # build now: a bad URL or missing secret fails before any work
             for name in rule.destinations:
                 self._sender(name)
@@ -133,10 +106,13 @@ class Router:
     # --- entry points -------------------------------------------------------------------------------
 
     def route(self, results: dict[str, Any] | ScanResult | Iterable[dict[str, Any] | ScanResult]) -> RouteSummary:
-        """Route one result or many; returns what was done.  Safe to call again over the same results."""
+        """Route one result or many; returns what was done.  Safe to call again over the same results.
+
+        Each call first finishes earlier work: held alerts (inside business hours), deliveries an
+        interrupted run left pending, and deliveries awaiting retry."""
         items = [results] if isinstance(results, (dict, ScanResult)) else results
         summary = RouteSummary()
-        with RunLock(self.policy.state_dir):
+        with self._run(summary):
             if not self.policy.hours.is_quiet(self.clock()):
                 self._release(summary)
             self._resume(summary)
@@ -147,12 +123,44 @@ class Router:
     def release_held(self) -> RouteSummary:
         """Deliver every held alert now, quiet hours or not (``route --release-held``)."""
         summary = RouteSummary()
-        with RunLock(self.policy.state_dir):
+        with self._run(summary):
             self._release(summary)
             self._resume(summary)
         return summary
 
+    def retry_dead(self) -> RouteSummary:
+        """Try every dead delivery again now, e.g. after fixing an address or URL (``route --retry-dead``).
+
+        Note: an e-mail that some recipients already took (a partial refusal) goes to all of them again."""
+        summary = RouteSummary()
+        with self._run(summary):
+            summary.retried += self.state.requeue_dead()
+            self._resume(summary, count=False)
+        return summary
+
+    def acknowledge_dead(self) -> RouteSummary:
+        """Mark every dead letter as handled by hand, so it stops making runs fail (``route --ack-dead``)."""
+        summary = RouteSummary()
+        with self._run(summary):
+            for alert, dest in self.state.deliveries("dead"):
+                self.audit.write("resolved", alert, dest, detail="dead letter acknowledged")
+            summary.resolved += self.state.resolve_dead()
+        return summary
+
     # --- steps --------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _run(self, summary: RouteSummary) -> Iterator[None]:
+        """One run: the lock, retries of earlier temporary failures first, the state's open problems last."""
+        with RunLock(self.policy.state_dir):
+            self._down = {}  # a destination that failed in an earlier run gets a fresh chance
+            try:
+                self._retry_waiting(summary)
+                yield
+            finally:
+                open_problems = self.state.open_problems()
+                summary.awaiting_retry, summary.dead_open = open_problems["retry"], open_problems["dead"]
+                summary.state_dir = str(self.policy.state_dir)
 
     def _release(self, summary: RouteSummary) -> None:
         held = self.state.deliveries("held")
@@ -164,10 +172,16 @@ class Router:
         summary.released += len(held)
         self.state.write_held_file()
 
-    def _resume(self, summary: RouteSummary) -> None:
+    def _resume(self, summary: RouteSummary, *, count: bool = True, key: str | None = None) -> None:
         for alert, dest in self.state.deliveries("pending"):
-            summary.resumed += 1
-            self._deliver_one(alert, dest, summary, resuming=True)
+            if key is None or alert.key == key:
+                summary.resumed += count
+                self._deliver_one(alert, dest, summary, resuming=True)
+
+    def _retry_waiting(self, summary: RouteSummary) -> None:
+        for waiting in self.state.waiting():
+            summary.retried += 1
+            self._deliver_one(waiting.alert, waiting.destination, summary, resuming=True, waiting=waiting)
 
     def _route_one(self, result: dict[str, Any], summary: RouteSummary) -> None:
         summary.results += 1
@@ -194,16 +208,27 @@ class Router:
             if not rules:
                 summary.unrouted += 1
                 continue
-            key = alert_key(ref, category, severity)
+            key = alert_key(ref, category, severity, staff_report=staff_report)
             if self.state.decision(key) is not None:
-                summary.duplicates += 1
+                # The same staff report again: if it never got through, this is the moment to try once more.
+                if not (staff_report and self._redeliver(key, summary)):
+                    summary.duplicates += 1
                 continue
-            self._decide(self._alert(result, key, ref, category, severity, score, rules, staff_report), ref,
-                         _parse_time(result.get("timestamp_utc")), summary)
+            alert = self._alert(result, key, ref, category, severity, score, rules, staff_report)
+            self._check_manager(alert, rules, summary)
+            self._decide(alert, ref, _parse_time(result.get("timestamp_utc")), summary)
 
-    def _alert(self, result, key, ref, category, severity, score, rules, staff_report) -> Alert:
+    def _redeliver(self, key: str, summary: RouteSummary) -> bool:
+        requeued = self.state.requeue_dead(key)
+        if requeued:
+            summary.retried += requeued
+            self._resume(summary, count=False, key=key)
+        return bool(requeued)
+
+    def _alert(self, result: dict[str, Any], key: str, ref: str, category: str, severity: int,
+               score: float | None, rules: list[Rule], staff_report: bool) -> Alert:
         staff_name = result.get("staff_name") or None
-        entry = self.policy.staff.get(staff_name) if staff_name else None
+        entry = self.policy.staff_entry(staff_name)
         dests = tuple(dict.fromkeys(d for r in rules for d in r.destinations))
         return Alert(
             key=key, message_id=str(result.get("message_id") or result.get("id") or ref), category=category,
@@ -215,10 +240,34 @@ class Router:
             manager_email=entry.manager_email if entry else "",
             notify_manager=any(r.notify_manager for r in rules), staff_report=staff_report,
             channel=str(result.get("channel") or ""),
-            timestamp=str(result.get("timestamp_local") or result.get("timestamp_utc") or ""),
+            timestamp=jst_time(result.get("timestamp_local") or result.get("timestamp_utc")),
             ticket_url=self._ticket_url(result), destinations=dests, rules=tuple(r.name for r in rules),
             body=masked_body(result.get("text", "")) if self.policy.message.include_body else None,
             created_at=utc_now())
+
+    def _check_manager(self, alert: Alert, rules: list[Rule], summary: RouteSummary) -> None:
+        """Warn (summary, audit, log) when a rule asks to notify a manager the staff map cannot give."""
+        if not alert.notify_manager:
+            return
+        mails = any(isinstance(self.policy.destinations.get(d), EmailDestination) for d in alert.destinations)
+        entry = self.policy.staff_entry(alert.staff_name)
+        if entry is not None and (entry.manager_email or not mails):
+            return
+        asking = [repr(r.name) for r in rules if r.notify_manager]
+        names = f"rule {asking[0]} asks" if len(asking) == 1 else f"rules {', '.join(asking)} ask"
+        if not alert.staff_name:
+            why = "the result names no staff member (staff_name is empty)"
+        elif entry is None:
+            why = (f"staff member {alert.staff_name!r} is not in [staff]; add [staff.\"{alert.staff_name}\"] "
+                   "with manager and manager_email")
+        else:
+            why = f"staff member {alert.staff_name!r} has no manager_email in [staff]; add it"
+        summary.manager_unknown += 1
+        summary.warn(f"{names} to notify the manager, but {why}")
+        self.audit.write("manager_unknown", alert, detail=why)
+        # info, not warning: the summary carries the warning, and Python's last-resort handler would print
+        # a warning a second time on the command line.
+        log.info("manager not notified for alert %s: %s", alert.key, why)
 
     def _ticket_url(self, result: dict[str, Any]) -> str:
         template = self.policy.message.ticket_url
@@ -227,27 +276,32 @@ class Router:
         used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
         if not template or any(not values.get(n) for n in used):
             return ""  # a link without its id would point nowhere useful
-        return template.format(**{k: str(v or "") for k, v in values.items()})
+        # Ids come from customers' mail headers: percent-encode all of them, "/" included, so that an id
+        # can neither change the link's path nor smuggle in another URL.
+        return template.format(**{k: quote(str(v or ""), safe="") for k, v in values.items()})
 
     def _decide(self, alert: Alert, ref: str, when: datetime | None, summary: RouteSummary) -> None:
         now = self.clock()
         when = when or now
-        conv = alert.conversation_id
-        if conv and not alert.staff_report and self.policy.cooldown_minutes > 0:
-            previous = self.state.cooldown(conv)
+        # One cool-down per conversation, category and set of destinations: it keeps the same people from
+        # hearing the same thing again, never a rule for another category (e.g. sexual harassment -> HR).
+        scope = None
+        if alert.conversation_id and not alert.staff_report:
+            scope = "\x1f".join((alert.conversation_id, alert.category, ",".join(sorted(alert.destinations))))
+        if scope and self.policy.cooldown_minutes > 0:
+            previous = self.state.cooldown(scope)
             window = timedelta(minutes=self.policy.cooldown_minutes)
             if (previous and previous[2] != ref and alert.severity <= previous[0]
                     and abs(when - previous[1]) < window):
-                # The team already has this conversation at this severity; a higher one always goes out.
+                # These people already have this conversation and category at this severity; higher goes out.
                 self.state.record(alert, ref, "suppressed", {})
                 self.audit.write("suppressed", alert, detail=f"cool-down after severity {previous[0]}")
                 summary.suppressed += 1
                 return
         held = self.policy.hours.holds(alert.severity, now)
         status = "held" if held else "pending"
-        cooldown_at = when if conv and not alert.staff_report else None
         self.state.record(alert, ref, "held" if held else "route", {d: status for d in alert.destinations},
-                          cooldown_at)
+                          scope, when if scope else None)
         if held:
             for dest in alert.destinations:
                 self.audit.write("held", alert, dest, detail="quiet hours")
@@ -258,16 +312,21 @@ class Router:
         for dest in alert.destinations:
             self._deliver_one(alert, dest, summary)
 
-    def _deliver_one(self, alert: Alert, dest: str, summary: RouteSummary, *, resuming: bool = False) -> None:
+    def _deliver_one(self, alert: Alert, dest: str, summary: RouteSummary, *, resuming: bool = False,
+                     waiting: Waiting | None = None) -> None:
         sender = self._sender(dest)
         if sender is None:
-            self._dead(alert, dest, 0, f"destination {dest!r} is no longer in the policy", summary)
+            self._dead(alert, dest, 0, f"destination {dest!r} is no longer in the policy; put it back or "
+                                       "run `kasuhara route --ack-dead` after forwarding the alert", summary)
             return
         if resuming and sender.already_delivered(alert):
-            self.state.set_status(alert.key, dest, "sent", 0, "found after an interrupted run")
-            self.audit.write("sent", alert, dest, attempts=0, detail="found after an interrupted run")
-            summary.sent += 1
-            summary.by_destination[dest] = summary.by_destination.get(dest, 0) + 1
+            self._sent(alert, dest, 0, "found after an interrupted run", summary)
+            return
+        if dest in self._down:
+            # It just failed for a temporary reason: trying every other alert against it would hold the run
+            # (and the routing lock) for attempts x timeout each.  Later runs retry.
+            self._failed(alert, dest, 0, f"not attempted: {dest} failed earlier in this run ({self._down[dest]})",
+                         True, summary, waiting)
             return
 
         def failed(attempt: int, exc: Exception) -> None:
@@ -276,14 +335,35 @@ class Router:
         outcome = deliver_with_retries(sender, alert, self.policy.delivery, sleep=self.sleep,
                                        on_attempt_failed=failed)
         if outcome.ok:
-            self.state.set_status(alert.key, dest, "sent", outcome.attempts, outcome.detail)
-            self.audit.write("sent", alert, dest, attempts=outcome.attempts, detail=outcome.detail)
-            summary.sent += 1
-            summary.by_destination[dest] = summary.by_destination.get(dest, 0) + 1
+            self._sent(alert, dest, outcome.attempts, outcome.detail, summary)
         else:
-            self._dead(alert, dest, outcome.attempts, outcome.detail, summary)
+            if outcome.retryable:
+                self._down[dest] = outcome.detail[:200]
+            self._failed(alert, dest, outcome.attempts, outcome.detail, outcome.retryable, summary, waiting)
         if self.policy.delivery.min_interval_s:
             self.sleep(self.policy.delivery.min_interval_s)
+
+    def _sent(self, alert: Alert, dest: str, attempts: int, detail: str, summary: RouteSummary) -> None:
+        self.state.set_status(alert.key, dest, "sent", attempts, detail)
+        self.audit.write("sent", alert, dest, attempts=attempts, detail=detail)
+        summary.sent += 1
+        summary.by_destination[dest] = summary.by_destination.get(dest, 0) + 1
+
+    def _failed(self, alert: Alert, dest: str, attempts: int, detail: str, retryable: bool, summary: RouteSummary,
+                waiting: Waiting | None) -> None:
+        """A temporary failure waits for a later run until ``dead_after_hours`` after the first; else dead."""
+        now = self.clock()
+        first = waiting.first_failed_at if waiting and waiting.first_failed_at else now
+        hours = self.policy.delivery.dead_after_hours
+        if retryable and now < first + timedelta(hours=hours):
+            self.state.set_status(alert.key, dest, "retry", attempts, detail, failed_at=now)
+            self.audit.write("awaiting_retry", alert, dest, attempts=attempts, detail=detail[:300])
+            summary.deferred += 1
+            return
+        if retryable:
+            total = (waiting.attempts if waiting else 0) + attempts
+            detail = f"gave up after {total} attempts over {hours:g} h (delivery.dead_after_hours): {detail}"
+        self._dead(alert, dest, attempts, detail, summary)
 
     def _dead(self, alert: Alert, dest: str, attempts: int, detail: str, summary: RouteSummary) -> None:
         append_jsonl(self.policy.state_dir / DEAD_LETTER_NAME,
@@ -294,59 +374,13 @@ class Router:
         summary.dead += 1
 
 
-def shape_problem(result: dict[str, Any]) -> str | None:
-    """What makes a result record unusable for routing, or None (the fields routing reads, as scanning writes them).
-
-    >>> shape_problem({"labels": ["abuse"], "scores": {"abuse": 0.9}, "severity": 2}) is None
-    True
-    >>> shape_problem({"labels": "abuse"})
-    'labels is not a list of category ids'
-    """
-    labels, scores, severity = result.get("labels"), result.get("scores"), result.get("severity")
-    if labels is not None and not (isinstance(labels, list) and all(isinstance(c, str) for c in labels)):
-        return "labels is not a list of category ids"
-    if scores is not None and not (isinstance(scores, dict) and all(
-            v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in scores.values())):
-        return "scores is not an object of category -> number"
-    if severity is not None and (isinstance(severity, bool) or not isinstance(severity, int)):
-        return "severity is not an integer 0-3"
-    return None
-
-
-def read_results(path: str | Path, on_problem: Callable[[str], None] | None = None,
-                 problems: list[str] | None = None) -> Iterator[dict[str, Any]]:
-    """Yield the result records of a JSONL results file ("-": stdin); bad lines are reported, not fatal."""
-    if str(path).lower().endswith(".csv"):
-        raise InputFormatError("routing reads JSONL results; write them with `kasuhara scan ... -o results.jsonl`",
-                               path=str(path))
-    f = sys.stdin if str(path) == "-" else open(path, encoding="utf-8-sig")
-    try:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                record = None
-            problem = "not a JSON object" if not isinstance(record, dict) else shape_problem(record)
-            if problem:
-                message = f"{path}:{n}: {problem}; line skipped"
-                if problems is not None:
-                    problems.append(message)
-                if on_problem:
-                    on_problem(message)
-                continue
-            yield record
-    finally:
-        if f is not sys.stdin:
-            f.close()
-
-
 def route_results_file(path: str | Path | None, policy: RoutingPolicy | str | Path | None = None, *,
-                       release_held: bool = False, thresholds: dict[str, float] | None = None,
+                       release_held: bool = False, retry_dead: bool = False, ack_dead: bool = False,
+                       thresholds: dict[str, float] | None = None,
                        on_problem: Callable[[str], None] | None = None) -> RouteSummary:
-    """Route a results JSONL written earlier (``kasuhara route``); ``release_held`` first delivers every
-    held alert whatever the time.  ``path`` may be None with ``release_held``.
+    """Route a results JSONL written earlier (``kasuhara route``).  First, on request: ``ack_dead`` marks the
+    dead letters as handled by hand, ``retry_dead`` tries them again, ``release_held`` delivers every held
+    alert whatever the time.  ``path`` may be None when one of these is asked for.
 
     >>> import tempfile, os
     >>> from .policy_parse import parse_policy
@@ -358,7 +392,13 @@ def route_results_file(path: str | Path | None, policy: RoutingPolicy | str | Pa
     if path is not None and str(path) != "-" and not Path(path).exists():
         raise InputFormatError("results file not found", path=str(path))
     with Router(policy, thresholds=thresholds) as router:
-        summary = router.release_held() if release_held else RouteSummary()
+        summary = RouteSummary()
+        if ack_dead:
+            summary.merge(router.acknowledge_dead())
+        if retry_dead:
+            summary.merge(router.retry_dead())
+        if release_held:
+            summary.merge(router.release_held())
         if path is not None:
             problems: list[str] = []
             summary.merge(router.route(read_results(path, on_problem, problems)))
