@@ -28,7 +28,7 @@ _FORM_TEXT_LABEL = (
 )
 #: A line that is a free-text field's label (本文：, お問い合わせ内容：, 【ご相談内容】, ■ご質問).
 FORM_TEXT_FIELD = re.compile(
-    r"[ \t\u3000]*[■□◆◇●○▼▽・]?[ \t\u3000]*"
+    r"[ \t\u3000]*(?:[■□◆◇●○▼▽・][ \t\u3000]*)?"
     rf"(?:[【\[［<＜]{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[】\]］>＞]"
     rf"|{_FORM_TEXT_LABEL}(?:・{_FORM_TEXT_LABEL})*[ \t\u3000]*(?:[:：]|$))"
 )

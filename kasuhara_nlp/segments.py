@@ -43,7 +43,7 @@ _ATTRIBUTION = re.compile(
     r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*[(（][^)）]{1,4}[)）]\s*(?:\d{1,2}:\d{2}).*[:：]"
     # Gmail-ja without the weekday (newer Gmail, some locales): only with the sender's address, so that a
     # customer's "2026年10月31日 18:00 に電話した件:" is not taken for one.
-    r"|\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*\d{1,2}:\d{2}\s.*<\s*[^<>\s]+@[^<>\s]+\s*>\s*[:：]"
+    r"|\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*\d{1,2}:\d{2}\s.*<\s*[^<>\s](?=[^<>\s]*?@[^<>\s])[^<>\s]*+\s*>\s*[:：]"
     # Apple Mail-ja (macOS "のメッセージ", iOS "のメール"): 2025/03/04 10:15、山田 太郎 <taro@example.com>のメッセージ:
     r"|.*のメッセージ\s*[:：]"
     r"|.*\d{1,2}:\d{2}.*のメール\s*[:：]"
@@ -65,7 +65,7 @@ _QUOTE_SEPARATOR = re.compile(
 )
 _FORWARD_SEPARATOR = re.compile(
     r"\s*(?:-{2,}\s*(?:Forwarded message|転送メッセージ|転送されたメッセージ)\s*-{2,}"
-    r"|Begin forwarded message\s*:|転送メッセージ\s*[:：]?)\s*$",
+    r"|Begin forwarded message\s*:|転送メッセージ(?:\s*[:：])?)\s*$",
     re.IGNORECASE,
 )
 _HEADER_FROM = re.compile(r"\s*(?:差出人|送信者|送信元|From)\s*[:：]", re.IGNORECASE)
@@ -80,7 +80,7 @@ _FORM_FIELD_SPAN = 12  # lines after a 送信者/差出人 line searched for a f
 
 _MOBILE_FOOTER = re.compile(
     r"\s*(?:(?:iPhone|iPad|Android|Galaxy|Xperia)\s?から送信"
-    r"|Sent from my \w+.*|Sent from (?:Mail|Outlook) for .*"
+    r"|Sent from my \w.*+|Sent from (?:Mail|Outlook) for .*+"
     r"|Outlook for (?:iOS|Android)\s?を入手|Get Outlook for (?:iOS|Android)"
     r"|(?:docomo|au|SoftBank|ソフトバンク)\s?(?:の)?(?:スマートフォン|携帯)?から送信)\s*$",
     re.IGNORECASE,

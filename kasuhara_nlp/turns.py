@@ -48,14 +48,20 @@ _DATE = (
 # A date may be joined to the time by ISO's "T", by spaces, or by nothing after 日 (2025年3月4日10:15).
 _STAMP = rf"(?:{_DATE}(?:T|\s*))?{_TIME}{_OFFSET}"
 _NAME = r"[^:：\t\n\]】]{1,24}?"
-_COLON = r"\s*[:：]"
+# The blanks around a name are taken whole (possessive): letting the name start inside them makes a line of n blanks
+# cost n² steps (ReDoS).  A name then starts at its first non-blank; the one case where the engine used to give
+# blanks back, a "name" that is only blanks ("[10:15]  ："), has an alternative of its own (groups b1-b3), which a
+# lookahead for a blank the name allows (not a tab) keeps exactly as before.
+_COLON = r"\s*+[:：]"
+_BLANK_NAME = r"(?=\s*?[^\S\t\n])\s*+[:：]"
 
 TURN_RE = re.compile(
     "(?:"
     # [10:15] 山田: … / [2025/03/04 10:15:02] 山田：… / (10:15:02 AM) Visitor 12: …
-    rf"[\[(（［]{_STAMP}[\])）］]\s*(?P<n1>{_NAME}){_COLON}"
+    rf"[\[(（［]{_STAMP}[\])）］](?:(?P<b1>){_BLANK_NAME}|\s*+(?P<n1>{_NAME}){_COLON})"
     # 00:03:12 顧客: … / 2025/03/04 10:15 - 山田: … / 2025-03-04T10:15:02+09:00 山田: … / 2025年3月4日 10:15 山田: …
-    rf"|{_STAMP}\s+(?:-\s+)?(?P<n2>{_NAME}){_COLON}"
+    rf"|{_STAMP}(?:\s(?P<b2>){_BLANK_NAME}"
+    rf"|\s++(?:-\s(?P<b3>){_BLANK_NAME}|(?:-\s++)?(?P<n2>{_NAME}){_COLON}))"
     # LINE export: 10:15<TAB>名前<TAB>本文 (system lines have an empty name)
     rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
     # 【担当】… / 【お客様】…
@@ -83,7 +89,7 @@ _AGENT_NAME = re.compile(
 _CUSTOMER_NAME = re.compile(r"お客|様$|さん$|" + _inside_a_name(CUSTOMER_ROLES), re.IGNORECASE)
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
-    r"\s*(?:\[LINE\].*|保存日時\s*[:：].*|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
+    r"\s*(?:\[LINE\].*+|保存日時\s*[:：].*+|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
 )
 # Words that show a "time name:" line is really a mail attribution, not a turn.
 NOT_A_SPEAKER_RE = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
@@ -201,7 +207,7 @@ def match_turn(line: str) -> Turn | None:
     m = TURN_RE.match(line)
     if m is None:
         return None
-    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5", "n6") if g is not None), "")
+    name = next((g for g in m.group("n1", "n2", "n3", "n4", "n5", "n6", "b1", "b2", "b3") if g is not None), "")
     if NOT_A_SPEAKER_RE.search(name):
         return None
     if m.group("n4") is not None and FORM_FIELD_LABEL.search(name):

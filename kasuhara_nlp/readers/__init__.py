@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from ..errors import InputFormatError
 from ..records import MessageRecord
 from .chat import is_chat_json, read_chat_json, read_text_file
-from .common import MAX_MESSAGE_BYTES, error_record
+from .common import MAX_MESSAGE_BYTES, error_record, input_error, unopenable_input
 from .mail import _is_maildir, is_mbox, read_mail_path, read_maildir
 from .mime import MailOptions
 from .presets import PRESETS, preset_names
@@ -360,12 +360,12 @@ def read_records(
         name_roles: transcript speaker name -> role ("agent", "customer", "bot").
         max_message_bytes: larger messages are skipped with a reason.
 
-    Yields one record per message, lazily, in input order; unreadable rows come as records with
-    status "error" (never dropped).
+    Yields one record per message, lazily, in input order; unreadable rows, and each path that does not
+    exist or cannot be opened, come as records with status "error" (never dropped) and the rest is read.
 
     Raises:
-        InputFormatError: an unknown format or preset, a missing path, or a file without a text column
-            (inside a folder, that file becomes an error record instead and the folder goes on).
+        InputFormatError: an unknown format or preset, or a usage the input cannot have (a Zendesk export
+            or a mail format on stdin, an unknown encoding).
     """
     if format is not None and format not in FORMATS:
         raise InputFormatError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
@@ -378,16 +378,19 @@ def read_records(
         name_roles=name_roles, max_bytes=max_message_bytes,
     )
     if format == "zendesk" or preset == "zendesk":
-        # Tickets, users and comments may come in separate files: read them together.
-        files, others = _zendesk_files(list(paths))
+        problems = {path: unopenable_input(path) for path in paths}  # tickets, users, comments: read together
+        yield from (input_error(path, problems[path]) for path in paths if problems[path])
+        files, others = _zendesk_files([path for path in paths if not problems[path]])
         yield from read_zendesk(files, max_message_bytes=max_message_bytes)
         for path in others:
             yield error_record(record_id=path, source_format="zendesk", source_file=path, source_locator="file",
                                status="skipped", reason="not a JSON file, so not part of a Zendesk export")
         return
     for path in paths:
-        if path != "-" and not os.path.exists(path):
-            raise InputFormatError("no such file or folder; check the path", path=path)
+        problem = unopenable_input(path)
+        if problem:
+            yield input_error(path, problem)
+            continue
         if path != "-" and os.path.isdir(path):
             if format in _MAIL_FORMATS:
                 yield from read_mail_path(path, options=opts.mail)

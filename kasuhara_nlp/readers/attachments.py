@@ -29,7 +29,7 @@ from .charset import decode_bytes, decode_header_value
 __all__ = ["attachment_info", "attachment_name", "is_attachment"]
 
 # One parameter: name = "quoted value" | token.  Quotes may hold ';' (a file name can).
-_PARAM = re.compile(r';\s*([^=\s;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+_PARAM = re.compile(r';\s*([^=\s;]+)\s*=\s*+("(?:[^"\\]|\\.)*"|[^;]*)')
 _SECTION = re.compile(r"^(?P<base>[^*]+)(?:\*(?P<num>\d+))?(?P<ext>\*)?$")
 
 

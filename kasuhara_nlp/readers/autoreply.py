@@ -25,16 +25,16 @@ from ..segments import text_to_score
 __all__ = ["auto_reason", "auto_subject", "header_str"]
 
 # Reply and forward prefixes: a subject behind one of them is the subject of the mail being answered.
-_REPLY_PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]", re.IGNORECASE)
+_REPLY_PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:(?:\[\d+\]|\(\d+\))\s*)?[:：]", re.IGNORECASE)
 # What automatic mail puts at the very start of its subject.  The marker must be followed by the end, a
 # bracket, a colon or a space, so a customer's "自動返信が来ない件" or "不在時の再配達" is not one.
 _AUTO_SUBJECT = re.compile(
-    r"^\s*[【\[［(（〔<＜]?\s*"
+    r"^\s*(?:[【\[［(（〔<＜]\s*)?"
     r"(?:自動返信|自動応答|自動返答|自動送信|自動配信|不在通知|不在のお知らせ|不在連絡|不在|配信不能|配信エラー|配信失敗"
     r"|Automatic reply|Auto(?:matic)?[- ]?(?:Reply|Response)|Out of (?:the )?Office|Undeliver(?:able|ed)"
     r"|Mail Delivery (?:Failure|Failed|Subsystem)|Delivery Status Notification|Delivery Failure|Returned mail"
     r"|Failure Notice)"
-    r"\s*(?:メール|のお知らせ|通知)?\s*(?:$|[】\]］)）〕>＞:：(（\-－]|\s)",
+    r"\s*(?:(?:メール|のお知らせ|通知)\s*)?(?:$|[】\]］)）〕>＞:：(（\-－]|\s)",
     re.IGNORECASE,
 )
 # A helpdesk's acknowledgement in the mail's own (new) text.  "受付番号：" alone is not one: customers quote

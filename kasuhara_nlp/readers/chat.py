@@ -32,11 +32,13 @@ __all__ = [
     "file_id", "is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "read_text_file", "turn_records",
 ]
 
+# No two unbounded blank runs may meet with only optional text between them (``\s*(?:X)?\s*``): on a line of
+# n blanks the engine tries every split of them, n² steps (tests/test_readers_regex.py checks the shape).
 _DATE_LINE = re.compile(
     r"\s*(?:(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日)"
-    r"\s*(?:[(（][^)）]{1,4}[)）]|[月火水木金土日]曜日?|\w{3}day)?\s*$"
+    r"\s*(?:(?:[(（][^)）]{1,4}[)）]|[月火水木金土日]曜日?|\w{3}day)\s*)?$"
 )
-_LINE_HEADER = re.compile(r"\s*\[LINE\]\s*(.*?)(?:との|の)?トーク履歴")
+_LINE_HEADER = re.compile(r"\s*\[LINE\]\s*+(.*?)(?:との|の)?トーク履歴")
 _SAVED = re.compile(r"\s*保存日時\s*[:：]")
 _TEXT_KEYS = ("content", "text", "body", "message", "plainText", "plain_text", "本文", "メッセージ")
 _ROLE_KEYS = ("role", "author_type", "sender_type", "personType", "direction", "speaker_role")
@@ -253,7 +255,7 @@ def _transcript(text: str, warnings: list[str], path: str, **opts: Any) -> Itera
 # A line that starts like a log line (10:15, 10時15分, １０：１５, [2025年3月4日 10:15 …): used only to warn
 # when a file looks like a transcript but none of its speaker lines could be read.
 _TIMED_LINE = re.compile(
-    r"\s*[\[(（［【<]?\s*(?:\d{2,4}\s*[/\-.年／－．]\s*\d{1,2}\s*[/\-.月／－．]\s*\d{1,2}日?\D{0,6}?)?"
+    r"\s*(?:[\[(（［【<]\s*)?(?:\d{2,4}\s*[/\-.年／－．]\s*\d{1,2}\s*[/\-.月／－．]\s*\d{1,2}日?\D{0,6}?)?"
     r"\d{1,2}\s*[:：時]\s*\d{1,2}"
 )
 

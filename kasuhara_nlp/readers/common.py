@@ -11,25 +11,31 @@ public, human-written messages get status "ok"; everything else is kept with a r
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 from typing import Any
 
 from ..pii import find_pii
 from ..records import MessageRecord
 from ..segments import text_to_score
-from .streams import has_escaped_bytes
+from .streams import has_escaped_bytes, repair_surrogates
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
     "error_record",
     "finish_record",
+    "input_error",
     "normalise_role",
+    "unopenable_input",
 ]
 
 #: Messages larger than this (UTF-8 bytes) are skipped: no customer writes 1 MB, a dump does.
 MAX_MESSAGE_BYTES = 1_000_000
 
 _LONE_SURROGATE = re.compile("[\udc00-\udcff]")
+# The str fields besides the body that reach the output (ids, names, subject, locators).
+_TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(MessageRecord) if f.type in ("str", "str | None"))
 
 _CUSTOMER_WORDS = {
     "customer", "end-user", "end_user", "enduser", "user", "requester", "visitor", "lead", "contact",
@@ -86,7 +92,7 @@ def error_record(
     ...              source_locator="line 3", reason="bad quoting").reason
     'f.csv line 3: bad quoting'
     """
-    return MessageRecord(
+    record = MessageRecord(
         record_id=record_id,
         source_format=source_format,
         source_file=source_file,
@@ -95,6 +101,8 @@ def error_record(
         reason=f"{source_file} {source_locator}: {reason}",
         **fields,
     )
+    _repair_fields(record)
+    return record
 
 
 def finish_record(record: MessageRecord, *, max_bytes: int = MAX_MESSAGE_BYTES) -> MessageRecord:
@@ -102,16 +110,26 @@ def finish_record(record: MessageRecord, *, max_bytes: int = MAX_MESSAGE_BYTES) 
 
     Records already marked "error" or "skipped" are returned unchanged.
     """
+    _repair_fields(record)
     if record.status in ("error", "skipped"):
         return record
     where = f"{record.source_file} {record.source_locator}".strip()
     text = record.body_text
-    if has_escaped_bytes(text):
+    # A caller's own str (source "library", predict_conversation) was never decoded from bytes here, so a
+    # U+DCxx in it is half of an emoji, not an undecodable byte: it is repaired below like the others.
+    if has_escaped_bytes(text) and record.source_format != "library":
         record.status = "error"
         record.reason = f"{where}: undecodable bytes in the text; re-export as UTF-8 or pass the right encoding"
-        record.body_text = _LONE_SURROGATE.sub("\ufffd", text)
+        text = _LONE_SURROGATE.sub("\ufffd", text)
+        record.body_text, _ = repair_surrogates(text)
         record.decode_warnings.append("undecodable-bytes")
         return record
+    # Halves of UTF-16 pairs that no decoder made (a JSON "\ud83d" escape, a library caller's str): the text
+    # cannot be tokenised or written as UTF-8, so they become U+FFFD and the message is still scored.
+    text, lone = repair_surrogates(text)
+    if lone:
+        record.body_text = text
+        record.decode_warnings.append(f"lone-surrogates:{lone}")
     if not text.strip():
         record.status = "skipped"
         record.reason = f"{where}: empty text"
@@ -143,3 +161,40 @@ def finish_record(record: MessageRecord, *, max_bytes: int = MAX_MESSAGE_BYTES) 
     else:
         record.status = "ok"
     return record
+
+
+def _repair_fields(record: MessageRecord) -> None:
+    """Make U+FFFD of lone surrogates in the record's other text fields (id, names, subject...), which the
+    output writes as UTF-8: one record's broken id must not stop the whole output."""
+    for name in _TEXT_FIELDS:
+        value = getattr(record, name)
+        if name != "body_text" and isinstance(value, str) and not value.isascii():
+            fixed, lone = repair_surrogates(value)
+            if lone:
+                setattr(record, name, fixed)
+                record.decode_warnings.append(f"lone-surrogates:{name}")
+
+
+def unopenable_input(path: str) -> str:
+    """Why an input path given by the caller cannot be read ("" when it can): missing, or refused by the system."""
+    if path == "-":
+        return ""
+    if not os.path.lexists(path):
+        return "no such file or folder; check the path"
+    try:
+        if os.path.isdir(path):
+            os.listdir(path)
+        elif os.path.isfile(path) or not os.path.exists(path):
+            # Not a pipe or device: opening one to test it could block or consume what the reader needs.
+            with open(path, "rb"):
+                pass
+    except OSError as exc:
+        # A dangling link, a permission or an I/O error: say which, never the file's contents.
+        return f"cannot open ({exc.strerror or type(exc).__name__}); check the path and its permissions"
+    return ""
+
+
+def input_error(path: str, problem: str) -> MessageRecord:
+    """The one record of an input path that could not be opened, so that the summary counts it."""
+    return error_record(record_id=path, source_format="input", source_file=path, source_locator="path",
+                        reason=f"{problem}. Nothing was read from it; the other inputs were read")

@@ -34,7 +34,7 @@ __all__ = ["MailOptions", "message_to_record", "normalise_subject"]
 
 _PARSER = BytesParser(policy=compat32)
 _SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:\[\d+\]|\(\d+\))?\s*[:：]\s*)+", re.IGNORECASE
+    r"^\s*(?:(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:(?:\[\d+\]|\(\d+\))\s*)?[:：]\s*)+", re.IGNORECASE
 )
 # A text/plain alternative that only points to the HTML part ("このメールはHTML形式で送信されています",
 # "HTML対応のメーラーでご覧ください", "To view this message, use an HTML-capable reader"): short, about HTML or a

@@ -15,14 +15,19 @@ from __future__ import annotations
 import codecs
 import io
 import os
+import re
 import sys
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from charset_normalizer import from_bytes
 
 from ..errors import InputFormatError
+from .linecodec import MIXED, mixed_lines
 
-__all__ = ["ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "honour_bom", "open_input", "sniff_text_encoding"]
+__all__ = [
+    "ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "honour_bom", "open_input", "repair_surrogates",
+    "sniff_text_encoding",
+]
 
 ESCAPE_ERRORS = "kasuhara-escape"
 #: How much of a file is read to choose its encoding.
@@ -49,6 +54,33 @@ def has_escaped_bytes(text: str) -> bool:
     if text.isascii():
         return False
     return any("\udc00" <= ch <= "\udcff" for ch in text)
+
+
+# Any UTF-16 half on its own.  A str holding one cannot be written as UTF-8 or tokenised; JSON exports make them
+# with a \ud83d escape when a chat widget cuts an emoji in half.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def repair_surrogates(value: Any) -> tuple[Any, int]:
+    """``value`` (a str, or a JSON list/dict of them) with every lone surrogate made U+FFFD, and how many there were.
+
+    For text parsed from JSON whose bytes all decoded: its surrogates came from ``\\uD8xx`` escapes, not from
+    undecodable bytes, so they are repaired rather than reported as bad bytes.
+
+    >>> repair_surrogates({"text": "返金\\ud83d", "n": [1, "\\udc81"]})
+    ({'text': '返金�', 'n': [1, '�']}, 2)
+    """
+    if isinstance(value, str):
+        if value.isascii():
+            return value, 0
+        return _SURROGATE.subn("\ufffd", value)
+    if isinstance(value, list):
+        items = [repair_surrogates(v) for v in value]
+        return [v for v, _ in items], sum(n for _, n in items)
+    if isinstance(value, dict):
+        pairs = {k: repair_surrogates(v) for k, v in value.items()}
+        return {k: v for k, (v, _) in pairs.items()}, sum(n for _, n in pairs.values())
+    return value, 0
 
 
 class _Prefixed(io.RawIOBase):
@@ -151,6 +183,16 @@ def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str
         return "utf-8-sig", []
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", []
+    if _strict_ok(sample, "utf-8", complete):
+        return "utf-8", []
+    mixed = mixed_lines(sample, complete)
+    if mixed == "cp932":
+        # UTF-8 rows beside a row pasted from a Shift_JIS system: no single encoding reads both (CP932 would
+        # garble every UTF-8 row without an error), so each line is decoded on its own (linecodec).
+        return MIXED, ["mixed-encoding:utf-8+cp932"]
+    if mixed == "damaged":
+        # However few the UTF-8 rows, they are UTF-8: the damaged rows are reported, the file is not re-guessed.
+        return "utf-8", ["undecodable-bytes-in-file:utf-8"]
     # A few bad bytes in an otherwise valid file keep the encoding: the rows holding them are
     # reported as errors instead of the whole file being guessed into another charset.  UTF-8
     # goes first because CP932 accepts most byte pairs (even UTF-8 kana) while CP932 text read

@@ -28,8 +28,12 @@ from ..records import MessageRecord
 from .columns import Columns, looks_like_header, resolve_preset, row_record
 from .common import MAX_MESSAGE_BYTES, error_record
 from .csvrows import CsvRow, iter_csv_rows
+from .linecodec import MIXED, MixedLines, decode_line
 from .presets import PRESETS, TEXT_CANDIDATES, ColumnPreset, find_column
-from .streams import ESCAPE_ERRORS, SNIFF_BYTES, decode_whole, honour_bom, open_input, sniff_text_encoding
+from .streams import (
+    ESCAPE_ERRORS, SNIFF_BYTES, decode_whole, has_escaped_bytes, honour_bom, open_input, repair_surrogates,
+    sniff_text_encoding,
+)
 
 __all__ = ["TABULAR_FORMATS", "read_tabular", "resolve_preset", "sniff_delimited"]
 
@@ -95,7 +99,14 @@ def _read_csv(
         encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < SNIFF_BYTES)
     else:
         encoding = honour_bom(encoding or preset.encoding or "utf-8", sample)
-    text = io.TextIOWrapper(stream, encoding=encoding, errors=ESCAPE_ERRORS, newline="")
+    mixed = MixedLines(stream) if encoding == MIXED else None
+    text: Iterable[str]
+    if mixed is not None:
+        # Each line in its own encoding: the rows read as CP932 are marked, not the whole file.
+        text, warnings = mixed, [w for w in warnings if not w.startswith("mixed-encoding:")]
+    else:
+        # (A TextIOWrapper closes the stream when it is collected, so it is made only when used.)
+        text = io.TextIOWrapper(stream, encoding=encoding, errors=ESCAPE_ERRORS, newline="")
     delimiter = delimiter or _delimiter(sample, encoding, source_format)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     name = os.path.basename(path)
@@ -129,9 +140,12 @@ def _read_csv(
             )
             yield _error(f"{name}:{row.line}", source_format, path, locator, reason)
             continue
+        row_warnings = warnings
+        if mixed is not None and any(n in mixed.cp932_lines for n in range(row.line, row.end_line + 1)):
+            row_warnings = [*warnings, "row-decoded-as:cp932"]
         yield row_record(
             dict(zip(header, row.fields)), cols, source_format=source_format, path=path, locator=locator,
-            fallback_id=f"{name}:{row.line}", max_bytes=max_bytes, warnings=warnings,
+            fallback_id=f"{name}:{row.line}", max_bytes=max_bytes, warnings=row_warnings,
         )
 
 
@@ -150,9 +164,12 @@ def _read_jsonl(
     name = os.path.basename(path)
     cols: Columns | None = None
     encoding, warnings = sniff_text_encoding(sample, complete=len(sample) < SNIFF_BYTES)
+    if encoding == MIXED:
+        warnings = [w for w in warnings if not w.startswith("mixed-encoding:")]  # said per line instead
     lines = enumerate(stream, start=1)
     for lineno, raw in lines:
-        line = raw.decode(encoding, ESCAPE_ERRORS).strip()
+        line, cp932 = decode_line(raw) if encoding == MIXED else (raw.decode(encoding, ESCAPE_ERRORS), False)
+        line = line.strip()
         if not line:
             continue
         common = {
@@ -167,6 +184,9 @@ def _read_jsonl(
         if not isinstance(obj, dict):
             yield error_record(reason=f"expected a JSON object, got {type(obj).__name__}", **common)
             continue
+        obj, row_warnings = _json_surrogates(obj, not has_escaped_bytes(line), warnings)
+        if cp932:
+            row_warnings = [*row_warnings, "row-decoded-as:cp932"]
         if cols is None:
             try:
                 cols = Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], obj)
@@ -180,8 +200,21 @@ def _read_jsonl(
                 return
         yield row_record(
             obj, cols, source_format="jsonl", path=path, locator=f"line {lineno}",
-            fallback_id=f"{name}:{lineno}", max_bytes=max_bytes, warnings=warnings,
+            fallback_id=f"{name}:{lineno}", max_bytes=max_bytes, warnings=row_warnings,
         )
+
+
+def _json_surrogates(obj: Any, decoded_cleanly: bool, warnings: list[str]) -> tuple[Any, list[str]]:
+    """``obj`` with lone surrogates repaired, and the row's warnings.
+
+    When every byte of the JSON source decoded, a surrogate in ``obj`` came from a JSON ``\\uD83D`` escape (an
+    emoji cut in half): it becomes U+FFFD and is counted.  Otherwise it may be an undecodable byte, and
+    :func:`~kasuhara_nlp.readers.common.finish_record` reports the row.
+    """
+    if not decoded_cleanly:
+        return obj, warnings
+    obj, lone = repair_surrogates(obj)
+    return obj, [*warnings, f"lone-surrogates:{lone}"] if lone else warnings
 
 
 def iter_json_rows(data: Any, path: str) -> tuple[list[Any], str]:
@@ -218,6 +251,7 @@ def _read_json(
                           f"expected a JSON array or object, got {type(data).__name__}; nothing was read")
         return
     rows, pointer = iter_json_rows(data, path)
+    clean = not has_escaped_bytes(text)
     cols: Columns | None = None
     for i, obj in enumerate(rows):
         locator = f"{pointer}/{i}"
@@ -225,6 +259,7 @@ def _read_json(
             yield _error(f"{name}:{locator}", "json", path, locator,
                               f"expected a JSON object, got {type(obj).__name__}")
             continue
+        obj, row_warnings = _json_surrogates(obj, clean, warnings)
         if cols is None:
             try:
                 cols = Columns(list(obj), opts["preset"], opts["text_field"], opts["id_field"], obj)
@@ -233,7 +268,7 @@ def _read_json(
                 return
         yield row_record(
             obj, cols, source_format="json", path=path, locator=locator,
-            fallback_id=f"{name}:{locator}", max_bytes=max_bytes, warnings=warnings,
+            fallback_id=f"{name}:{locator}", max_bytes=max_bytes, warnings=row_warnings,
         )
 
 
