@@ -33,7 +33,7 @@ def _jsonl(path: Path, lines: list[str]) -> Path:
     return path
 
 
-# --- finding 1: lone surrogates ----------------------------------------------------------------------------
+# --- lone surrogates ----------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     "escape",
@@ -92,7 +92,7 @@ def test_a_scan_with_a_cut_emoji_writes_every_record(tmp_path, clf):
     assert results[2]["id"] == "cut\ufffd" and "lone-surrogates:2" in results[2]["decode_warnings"]
 
 
-# --- finding 2: a small UTF-8 export with one CP932 row ---------------------------------------------------
+# --- a small UTF-8 export with one CP932 row ---------------------------------------------------
 
 @pytest.mark.parametrize(
     ("good", "pasted"),
@@ -155,7 +155,7 @@ def test_a_transcript_with_a_cp932_line_is_not_garbled(tmp_path):
     assert "mixed-encoding:utf-8+cp932" in recs[0].decode_warnings
 
 
-# --- finding 7: a missing or unopenable path in the input list ---------------------------------------------
+# --- a missing or unopenable path in the input list ---------------------------------------------
 
 def _csv(path: Path, *texts: str) -> str:
     path.write_text("id,text\n" + "".join(f"{path.stem}{i},{t}\n" for i, t in enumerate(texts)), encoding="utf-8")
