@@ -7,6 +7,11 @@
 
 A single string in gives a single :class:`Prediction` out; a list gives a list.  Scoring runs on
 ONNX Runtime (BERT) or scikit-learn (baseline); torch is never imported here.
+
+Evidence offsets point into ``Prediction.text``, the customer's words that were scored;
+``Prediction.to_original`` (and each evidence item's ``original_start``/``original_end``) map them to
+the text that was passed in.  A text longer than ``max_chars`` is scored on its first ``max_chars``
+characters, and the result says so in ``warnings``.
 """
 
 from __future__ import annotations
@@ -23,22 +28,34 @@ import numpy as np
 from .config import CONFIG_NAME, THRESHOLDS_NAME, ModelConfig, load_thresholds
 from .errors import ConfigError, KasuharaError, ModelNotFoundError
 from .labels import CATEGORIES
-from .normalize import split_sentences
-from .records import Evidence
-from .segments import text_to_score
+from .evidence import MAX_EVIDENCE_PER_LABEL, find_evidence
+from .records import Evidence, Segment
+from .segments import ScoringText, text_to_score
 
 #: Model folders under models/, in order of preference for the default.
 BUNDLED_MODELS = ("kasuhara-bert-ja", "kasuhara-baseline")
 MODEL_ENV = "KASUHARA_MODEL"
-MAX_EVIDENCE_PER_LABEL = 3
+__all__ = ["BUNDLED_MODELS", "DEFAULT_MAX_CHARS", "KasuharaClassifier", "MAX_EVIDENCE_PER_LABEL", "Prediction",
+           "bundled_model_dir"]
+#: Characters of a message that are scored by default.  About 5,700 tokens of the bundled model, 30 of
+#: its 256-token windows: about 5 s to score on a 2-core CPU (10 s with evidence); the longest corpus
+#: message has 1,370 characters.
+#: Longer texts are scored on their first ``max_chars`` characters, with a warning in the result.
+DEFAULT_MAX_CHARS = 10_000
 
 
 @dataclass
 class Prediction:
     """The result for one message.
 
-    ``text`` is the text that was scored (the customer's new words unless ``raw=True``), and the
-    evidence offsets point into it.
+    ``text`` is the customer's new words (the whole text with ``raw=True``), and the evidence offsets
+    ``start``/``end`` point into it; ``original_start``/``original_end`` point into the text passed to
+    ``predict`` (see :meth:`to_original`).  When ``text`` is longer than the classifier's ``max_chars``,
+    only its first ``max_chars`` characters were scored and ``warnings`` says so.
+
+    >>> p = Prediction("ふざけるな", {"abuse": 0.9}, ["abuse"], 2)
+    >>> p.to_original(0, 5), p.warnings
+    ((0, 5), [])
     """
 
     text: str
@@ -49,13 +66,39 @@ class Prediction:
     severity_scores: list[float] = field(default_factory=list)
     model: str = ""
     model_version: str = ""
+    warnings: list[str] = field(default_factory=list)
+    _scoring: ScoringText | None = field(default=None, repr=False, compare=False)
 
     @property
     def flagged(self) -> bool:
         return bool(self.labels)
 
+    @property
+    def segments(self) -> list[Segment]:
+        """The labelled segments of the original text (quoted, signature, agent, ...); empty with ``raw=True``."""
+        return list(self._scoring.segments) if self._scoring is not None else []
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map a span ``[start, end)`` of :attr:`text` to the span of the text passed to ``predict``.
+
+        Quoted replies, agent turns and signatures left out before the customer's words shift the
+        offsets; this undoes that.  A span crossing left-out text maps to the span covering both ends.
+
+        >>> clf.predict("> 引用です。\\nふざけるな").to_original(0, 5)  # doctest: +SKIP
+        (7, 12)
+
+        Raises:
+            ValueError: the span is outside :attr:`text`.
+        """
+        if self._scoring is None:
+            if not 0 <= start <= end <= len(self.text):
+                raise ValueError(f"span ({start}, {end}) is outside the scored text of length {len(self.text)}")
+            return start, end
+        return self._scoring.to_original(start, end)
+
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
+        d = asdict(replace(self, _scoring=None))
+        del d["_scoring"]
         d["flagged"] = self.flagged
         return d
 
@@ -88,25 +131,34 @@ class KasuharaClassifier:
         folder: the model folder it was loaded from.
         config: the model's :class:`ModelConfig` (thresholds already overridden if asked).
         scorer: an object with ``score(texts) -> (category probs, severity probs)``.
+        max_chars: characters of a text that are scored (None: no limit); a longer text is scored on
+            its first ``max_chars`` characters and its result carries a warning.  Settable.
     """
 
-    def __init__(self, folder: Path, config: ModelConfig, scorer: Any):
+    def __init__(self, folder: Path, config: ModelConfig, scorer: Any, max_chars: int | None = DEFAULT_MAX_CHARS):
         self.folder = folder
         self.config = config
         self.scorer = scorer
+        self.max_chars = max_chars
 
     # -- persistence -------------------------------------------------------------------------
     @classmethod
     def from_pretrained(
         cls, path: str | Path | None = None, *, thresholds: str | Path | dict[str, float] | None = None,
-        runtime: str = "onnx",
+        runtime: str = "onnx", max_chars: int | None = DEFAULT_MAX_CHARS,
     ) -> "KasuharaClassifier":
         """Load a model folder (None: the bundled model).
 
         ``thresholds`` overrides some or all category thresholds, as a dict or a JSON file such as
         the one the tuning notebook writes.  A ``thresholds.json`` inside the folder is applied too.
         ``runtime="torch"`` serves a BERT folder with PyTorch instead of ONNX Runtime (train extra).
+        ``max_chars`` bounds the characters scored per text (None: no limit; see :data:`DEFAULT_MAX_CHARS`).
+
+        Raises:
+            ConfigError: ``max_chars`` is not a positive number or None.
         """
+        if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
+            raise ConfigError(f"max_chars must be a positive number of characters or None, got {max_chars!r}")
         folder = Path(path) if path is not None else bundled_model_dir()
         if not (folder / CONFIG_NAME).exists():
             raise ModelNotFoundError(
@@ -129,7 +181,7 @@ class KasuharaClassifier:
             raise
         except Exception as exc:  # ONNX Runtime, tokenizers, NumPy and json each raise their own types
             raise ModelNotFoundError(_broken_folder_message(folder, exc)) from exc
-        return cls(folder, config, scorer)
+        return cls(folder, config, scorer, max_chars=max_chars)
 
     def save_pretrained(self, path: str | Path) -> None:
         """Write the model as loaded (weights, tokenizer, config with current thresholds) to ``path``."""
@@ -162,12 +214,26 @@ class KasuharaClassifier:
         Args:
             raw: score the text as given; by default quoted replies, signatures, forwards and agent
                 turns are left out and only the customer's new words are scored.
-            evidence: find the sentences that drove each flagged category.
+            evidence: find the sentences that drove each flagged category (at most
+                :data:`~kasuhara_nlp.evidence.MAX_EVIDENCE_SENTENCES` sentences are scored on their own).
+
+        Evidence offsets point into ``Prediction.text``; ``original_start``/``original_end`` into the
+        text passed in.  A text longer than ``max_chars`` is scored on its first ``max_chars``
+        characters (``Prediction.warnings`` says so).
+
+        >>> r = clf.predict("> 先日の件です。\\n土下座しろ")  # doctest: +SKIP
+        >>> r.text, [(e.start, e.end, e.original_start, e.original_end) for e in r.evidence]  # doctest: +SKIP
+        ('土下座しろ', [(0, 5, 10, 15)])
         """
         single = isinstance(texts, str)
         batch = _as_texts(texts)
-        scored = [t if raw else text_to_score(t).text for t in batch]
+        segmented = [None if raw else text_to_score(t) for t in batch]
+        scored = [t if st is None else st.text for t, st in zip(batch, segmented)]
         results = self._predict_scored(scored, evidence=evidence)
+        for pred, st in zip(results, segmented):
+            pred._scoring = st
+            for ev in pred.evidence:
+                ev.original_start, ev.original_end = pred.to_original(ev.start, ev.end)
         return results[0] if single else results
 
     __call__ = predict
@@ -176,12 +242,17 @@ class KasuharaClassifier:
         """Category probabilities, shape (n, 4) in :data:`CATEGORIES` order."""
         batch = _as_texts(texts)
         scored = [t if raw else text_to_score(t).text for t in batch]
-        return self.scorer.score(scored)[0]
+        return self.scorer.score([self._bounded(t) for t in scored])[0]
+
+    def _bounded(self, text: str) -> str:
+        """The part of ``text`` that is scored: its first ``max_chars`` characters."""
+        return text if self.max_chars is None or len(text) <= self.max_chars else text[:self.max_chars]
 
     def _predict_scored(self, texts: list[str], evidence: bool) -> list[Prediction]:
         if not texts:
             return []
-        cat, sev = self.scorer.score(texts)
+        bounded = [self._bounded(t) for t in texts]
+        cat, sev = self.scorer.score(bounded)
         thr = np.array([self.config.thresholds[c] for c in CATEGORIES])
         out = []
         for i, text in enumerate(texts):
@@ -197,29 +268,16 @@ class KasuharaClassifier:
                 severity_scores=[round(float(p), 6) for p in sev[i]],
                 model=self.config.name,
                 model_version=self.config.version,
+                warnings=[] if len(bounded[i]) == len(text) else [
+                    f"truncated: scored the first {len(bounded[i])} of {len(text)} characters (max_chars)"],
             ))
         if evidence:
-            # Only flagged messages pay for sentence scoring: the common case stays fast.
-            for p in out:
+            # Only flagged messages pay for sentence scoring: the common case stays fast.  Evidence is
+            # looked for in the part that was scored; its offsets hold in the whole text too.
+            for p, part in zip(out, bounded):
                 if p.labels:
-                    p.evidence = self._evidence(p)
+                    p.evidence = find_evidence(self.scorer.score, part, p.scores, p.labels, self.config.thresholds)
         return out
-
-    def _evidence(self, pred: Prediction) -> list[Evidence]:
-        spans = split_sentences(pred.text)
-        if len(spans) <= 1:
-            s, e = spans[0] if spans else (0, len(pred.text))
-            return [Evidence(c, s, e, pred.text[s:e], pred.scores[c]) for c in pred.labels]
-        cat, _ = self.scorer.score([pred.text[s:e] for s, e in spans])
-        found = []
-        for c in pred.labels:
-            j = CATEGORIES.index(c)
-            ranked = sorted(range(len(spans)), key=lambda k: -cat[k, j])
-            chosen = [k for k in ranked if cat[k, j] >= self.config.thresholds[c]][:MAX_EVIDENCE_PER_LABEL]
-            for k in sorted(chosen or ranked[:1]):
-                s, e = spans[k]
-                found.append(Evidence(c, s, e, pred.text[s:e], round(float(cat[k, j]), 6)))
-        return found
 
     def predict_conversation(self, turns: list, conversation_id: str = "conversation",
                              config: Any = None) -> dict[str, Any]:

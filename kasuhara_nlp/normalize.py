@@ -72,9 +72,12 @@ def normalize(text: str) -> Normalized:
     return Normalized(text, "".join(out), tuple(starts), tuple(ends))
 
 
-# A sentence ends at 。！？!? (and runs of them), optionally followed by closing brackets, or at
-# a line break.  Japanese customer text often has no final punctuation, so newlines matter.
-_SENTENCE_END = re.compile(r"[。．！？!?]+[」』）)\]】〕\"'”’]*|\n+")
+# A sentence ends at a full stop, exclamation or question mark in any of its widths (。｡．﹒！？!?
+# ‼⁇⁈⁉﹗﹖, and runs of them), optionally followed by closing brackets (full- or half-width: 」｣), or at
+# a line break.  Japanese customer text often has no final punctuation, so newlines matter.  The ASCII
+# "." is no sentence end: it is in decimals, URLs and addresses.
+_SENTENCE_END = re.compile(
+    r"[。｡．﹒！？!?‼⁇⁈⁉﹗﹖]+[」』｣）)\]］】〕〉》〗〙｝}\"'”’＂＇]*|\n+")
 
 
 def split_sentences(text: str, max_chars: int = 300) -> list[tuple[int, int]]:
@@ -86,6 +89,9 @@ def split_sentences(text: str, max_chars: int = 300) -> list[tuple[int, int]]:
     >>> t = "届きません。ふざけるな！\\n返金しろ"
     >>> [t[s:e] for s, e in split_sentences(t)]
     ['届きません。', 'ふざけるな！', '返金しろ']
+    >>> t = "ﾄﾄﾞｷﾏｾﾝ｡｢ﾌｻﾞｹﾙﾅ｡｣ﾍﾝｷﾝｼﾛ"
+    >>> [t[s:e] for s, e in split_sentences(t)]
+    ['ﾄﾄﾞｷﾏｾﾝ｡', '｢ﾌｻﾞｹﾙﾅ｡｣', 'ﾍﾝｷﾝｼﾛ']
     """
     spans: list[tuple[int, int]] = []
     start = 0

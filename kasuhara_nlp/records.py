@@ -80,13 +80,19 @@ class MessageRecord:
 
 @dataclass
 class Evidence:
-    """A span of the scored text that drove a flagged category."""
+    """A span of the scored text that drove a flagged category.
+
+    ``start``/``end`` point into the scored text.  ``original_start``/``original_end``, set by
+    ``KasuharaClassifier.predict``, point into the text that was passed to it (None elsewhere).
+    """
 
     label: str
     start: int
     end: int
     text: str
     score: float
+    original_start: int | None = None
+    original_end: int | None = None
 
 
 @dataclass

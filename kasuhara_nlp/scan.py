@@ -1,8 +1,11 @@
 """Batch scanning: input files -> one result per record (in input order) -> JSONL or CSV, and a summary.
 
 Data flows one way: :func:`~kasuhara_nlp.readers.read_records` yields records lazily; customer
-messages are scored in mini-batches; every record, scored or not, becomes exactly one result; a
-record of kind "conversation" follows the messages of each thread or transcript.
+messages are scored in mini-batches; every record, scored or not, becomes exactly one result, yielded
+as soon as its batch is scored; a record of kind "conversation" for each thread or transcript of two or
+more messages follows the last message (a thread may go on until the input ends), built from what
+:class:`~kasuhara_nlp.conversation_store.ConversationStore` kept on disk, so memory does not grow with
+the input.
 
 >>> from kasuhara_nlp.records import MessageRecord
 >>> s = ScanSummary(); s.add({"status": "ok", "labels": ["abuse"], "kind": "message", "source_format": "csv"})
@@ -14,13 +17,15 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from .labels import CATEGORIES
 from .pii import mask_text, remap_span
 from .readers import read_records
-from .records import Evidence, MessageRecord, ScanResult
+from .conversation_store import ConversationStore
+from .records import MessageRecord, ScanResult
 from .scan_output import CONTEXT_FIELDS as _CONTEXT_FIELDS
 from .scan_output import CSV_COLUMNS, ResultWriter, check_output, to_csv_row
 
@@ -103,15 +108,20 @@ def _result_for(record: MessageRecord, pred, options: ScanOptions, model: tuple[
         # Unscored records still name the model of the run, so every line says what produced the file.
         return ScanResult(id=record.record_id, status=record.status, reason=record.reason, model=model[0],
                           model_version=model[1], extra=context).to_dict()
-    text, evidence = pred.text, pred.evidence
+    # Offsets point into the output text; the library's original_* offsets (into the text passed to
+    # predict) mean nothing in the output, so evidence keeps the documented five fields.
+    text = pred.text
+    evidence = [{"label": ev.label, "start": ev.start, "end": ev.end, "text": ev.text, "score": ev.score}
+                for ev in pred.evidence]
     if options.mask_pii:
         masked = mask_text(text)
         if masked.mapping:
-            remapped = []
             for ev in evidence:
-                s, e = remap_span(masked, ev.start, ev.end)
-                remapped.append(Evidence(ev.label, s, e, masked.text[s:e], ev.score))
-            text, evidence = masked.text, remapped
+                ev["start"], ev["end"] = remap_span(masked, ev["start"], ev["end"])
+                ev["text"] = masked.text[ev["start"]:ev["end"]]
+            text = masked.text
+    if pred.warnings:  # e.g. a text longer than the classifier's max_chars, scored on its first part
+        context["warnings"] = list(pred.warnings)
     return ScanResult(
         id=record.record_id, status="ok", flagged=pred.flagged, labels=pred.labels, scores=pred.scores,
         severity=pred.severity, evidence=evidence, text=text, model=pred.model,
@@ -121,8 +131,23 @@ def _result_for(record: MessageRecord, pred, options: ScanOptions, model: tuple[
 
 def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOptions = ScanOptions()
                  ) -> Iterator[dict[str, Any]]:
-    """Score records lazily; yield one result per record in input order, then conversation records."""
-    threads: dict[str, list[tuple[MessageRecord, dict]]] = {}
+    """Score records lazily; yield one result per record in input order, then conversation records.
+
+    Each message's result is yielded as soon as its mini-batch is scored, and the records are then
+    dropped: what the conversation records need is kept on disk (:class:`ConversationStore`), so
+    memory stays bounded by a batch and the largest conversation, however long the input.
+
+    >>> results = scan_records(read_records(["inbox.csv"]), clf)  # doctest: +SKIP
+    >>> next(results)["status"]  # doctest: +SKIP
+    'ok'
+    """
+    with ExitStack() as stack:
+        threads = stack.enter_context(ConversationStore()) if options.conversations else None
+        yield from _scan_records(records, classifier, options, threads)
+
+
+def _scan_records(records: Iterable[MessageRecord], classifier, options: ScanOptions,
+                  threads: ConversationStore | None) -> Iterator[dict[str, Any]]:
     batch: list[MessageRecord] = []
 
     def flush() -> Iterator[dict[str, Any]]:
@@ -132,8 +157,8 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
         for r in batch:
             result = _result_for(r, next(preds) if r.status == "ok" else None, options,
                                  (classifier.config.name, classifier.config.version))
-            if options.conversations and r.conversation_id:
-                threads.setdefault(r.conversation_id, []).append((r, result))
+            if threads is not None and r.conversation_id:
+                threads.add(r, result)
             yield result
         batch.clear()
 
@@ -152,20 +177,17 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
         if len(batch) >= options.batch_size:
             yield from flush()
     yield from flush()
-    if options.conversations:
+    if threads is not None:
         yield from _conversation_results(threads, classifier, options)
 
 
-def _conversation_results(threads: dict[str, list[tuple[MessageRecord, dict]]], classifier,
-                          options: ScanOptions) -> Iterator[dict]:
-    threads = {k: v for k, v in threads.items() if len(v) >= 2}  # a single message is its own result
-    if not threads:
-        return
+def _conversation_results(threads: ConversationStore, classifier, options: ScanOptions) -> Iterator[dict]:
     from .conversation import ConversationConfig, score_conversation
 
     config = options.conversation_config or ConversationConfig()
-    for items in threads.values():
-        result = score_conversation([r for r, _ in items], [res for _, res in items], config)
+    # A single message is its own result: only conversations of two or more get a record.
+    for records, results in threads.conversations(min_messages=2):
+        result = score_conversation(records, results, config)
         result.update(model=classifier.config.name, model_version=classifier.config.version)
         yield result
 
@@ -177,6 +199,16 @@ def scan(paths: list[str], classifier, options: ScanOptions = ScanOptions()) -> 
                            support_domains=options.support_domains, agent_addresses=options.agent_addresses,
                            name_roles=options.name_roles)
     return scan_records(records, classifier, options)
+
+
+def _check_some_input(paths: list[str]) -> None:
+    """Refuse a run none of whose inputs can be opened (exit 3, nothing written) before any output exists."""
+    from .errors import InputFormatError
+    from .readers.common import unopenable_input
+
+    problems = [unopenable_input(p) for p in paths]
+    if paths and all(problems):
+        raise InputFormatError(problems[0], path=paths[0])
 
 
 def run_scan(paths: list[str], out: str, classifier, options: ScanOptions = ScanOptions(), *,
@@ -192,8 +224,11 @@ def run_scan(paths: list[str], out: str, classifier, options: ScanOptions = Scan
     Raises:
         ConfigError: ``out`` is one of ``paths`` or inside an input folder (checked before anything
             is opened for writing: opening it would erase the input before it is read).
+        InputFormatError: not one of ``paths`` can be opened: the run has nothing to read.  When only
+            some cannot, each of those becomes an error record and the others are scanned.
     """
     check_output(paths, out)
+    _check_some_input(paths)
     summary = ScanSummary()
     results: Iterable[dict[str, Any]] = scan(paths, classifier, options)
     if progress:

@@ -195,8 +195,12 @@ def test_a_run_that_stops_part_way_leaves_the_earlier_results_in_place(tmp_path,
                     encoding="utf-8")
     out = tmp_path / "results.jsonl"
     out.write_text('{"id": "earlier"}\n', encoding="utf-8")
+    # A missing path is an error record and the run goes on; an encoding Python does not know stops it when the
+    # first CSV is reached (the JSONL before it does not use the option).
+    later = tmp_path / "b.csv"
+    later.write_text("id,text\nc,届かない\n", encoding="utf-8")
     with pytest.raises(InputFormatError):
-        run_scan([str(good), str(tmp_path / "missing.csv")], str(out), clf)
+        run_scan([str(good), str(later)], str(out), clf, ScanOptions(encoding="no-such-codec"))
     assert out.read_text(encoding="utf-8") == '{"id": "earlier"}\n'
     # What was scored before the stop is kept beside it, under a name no one takes for finished results.
     partial = [json.loads(line) for line in (tmp_path / "results.jsonl.partial").read_text("utf-8").splitlines()]
