@@ -17,6 +17,7 @@ characters, and the result says so in ``warnings``.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 from dataclasses import asdict, dataclass, field, replace
@@ -40,6 +41,7 @@ __all__ = ["BUNDLED_MODELS", "DEFAULT_MAX_CHARS", "KasuharaClassifier", "MAX_EVI
 #: Characters of a message that are scored by default.  About 5,700 tokens of the bundled model, 30 of
 #: its 256-token windows: about 5 s to score on a 2-core CPU (10 s with evidence); the longest corpus
 #: message has 1,370 characters.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Longer texts are scored on their first ``max_chars`` characters, with a warning in the result.
 DEFAULT_MAX_CHARS = 10_000
 
@@ -245,8 +247,11 @@ class KasuharaClassifier:
         return self.scorer.score([self._bounded(t) for t in scored])[0]
 
     def _bounded(self, text: str) -> str:
-        """The part of ``text`` that is scored: its first ``max_chars`` characters."""
-        return text if self.max_chars is None or len(text) <= self.max_chars else text[:self.max_chars]
+        """The part of ``text`` that is scored: its first ``max_chars`` characters, with any lone surrogate
+        (half an emoji cut off by a chat widget, which the tokenizer cannot take) replaced one for one by
+        U+FFFD, so offsets still hold."""
+        part = text if self.max_chars is None or len(text) <= self.max_chars else text[:self.max_chars]
+        return _LONE_SURROGATE.sub("\ufffd", part)
 
     def _predict_scored(self, texts: list[str], evidence: bool) -> list[Prediction]:
         if not texts:
@@ -268,8 +273,9 @@ class KasuharaClassifier:
                 severity_scores=[round(float(p), 6) for p in sev[i]],
                 model=self.config.name,
                 model_version=self.config.version,
-                warnings=[] if len(bounded[i]) == len(text) else [
-                    f"truncated: scored the first {len(bounded[i])} of {len(text)} characters (max_chars)"],
+                warnings=([] if len(bounded[i]) == len(text) else [
+                    f"truncated: scored the first {len(bounded[i])} of {len(text)} characters (max_chars)"])
+                + (["lone-surrogates: scored as U+FFFD"] if _LONE_SURROGATE.search(text) else []),
             ))
         if evidence:
             # Only flagged messages pay for sentence scoring: the common case stays fast.  Evidence is

@@ -15,20 +15,22 @@ the input.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
+from .conversation_store import ConversationStore
 from .labels import CATEGORIES
 from .pii import mask_text, remap_span
 from .readers import read_records
-from .conversation_store import ConversationStore
 from .records import MessageRecord, ScanResult
 from .scan_output import CONTEXT_FIELDS as _CONTEXT_FIELDS
 from .scan_output import CSV_COLUMNS, ResultWriter, check_output, to_csv_row
 
+log = logging.getLogger(__name__)
 # The writer lives in scan_output; its names stay importable from here for existing callers.
 __all__ = ["CSV_COLUMNS", "OUTPUT_FORMATS", "ResultWriter", "ScanOptions", "ScanSummary", "check_output",
            "predict_conversation", "run_scan", "scan", "scan_records", "to_csv_row"]
@@ -146,6 +148,28 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
         yield from _scan_records(records, classifier, options, threads)
 
 
+def _predict_each(classifier, texts: list[str], records: list[MessageRecord]) -> list:
+    """Predictions for a batch; if the batch fails, each text alone, so that one text the model cannot
+    take costs only its own record (turned into an error naming its file and place), not the scan."""
+    if not texts:
+        return []
+    try:
+        return classifier.predict(texts, raw=True)
+    except Exception:  # noqa: BLE001 (any failure of one text must not stop the others)
+        preds = []
+        for text, record in zip(texts, records):
+            try:
+                preds.append(classifier.predict(text, raw=True))
+            except Exception as exc:  # noqa: BLE001
+                log.warning("%s %s: not scored (%s)", record.source_file, record.source_locator,
+                            type(exc).__name__)  # the type only: an exception message may quote the text
+                record.status, record.reason = "error", (
+                    f"the model could not score this message ({type(exc).__name__}); please report it with "
+                    "the file and place named here")
+                preds.append(None)
+        return preds
+
+
 def _scan_records(records: Iterable[MessageRecord], classifier, options: ScanOptions,
                   threads: ConversationStore | None) -> Iterator[dict[str, Any]]:
     batch: list[MessageRecord] = []
@@ -153,10 +177,9 @@ def _scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpt
     def flush() -> Iterator[dict[str, Any]]:
         scorable = [r for r in batch if r.status == "ok"]
         texts = [r.body_text if options.raw else (r.text_to_score or r.body_text) for r in scorable]
-        preds = iter(classifier.predict(texts, raw=True)) if texts else iter(())
+        preds = dict(zip(map(id, scorable), _predict_each(classifier, texts, scorable)))
         for r in batch:
-            result = _result_for(r, next(preds) if r.status == "ok" else None, options,
-                                 (classifier.config.name, classifier.config.version))
+            result = _result_for(r, preds.get(id(r)), options, (classifier.config.name, classifier.config.version))
             if threads is not None and r.conversation_id:
                 threads.add(r, result)
             yield result

@@ -127,3 +127,32 @@ def test_half_width_full_stops_give_sentence_evidence(every_flag):
     text = "ｺﾝﾆﾁﾊ｡ﾁｮｯﾄｷｲﾃｸﾀﾞｻｲ｡" * 3 + "ﾌｻﾞｹﾙﾅ｡ｵﾏｴﾉｲｴﾆｲｯﾃｺﾛｽｿﾞ｡" + "ﾖﾛｼｸｵﾈｶﾞｲｼﾏｽ｡" * 3
     p = every_flag.predict(text)
     assert p.evidence and all(len(e.text) < 30 and e.text.endswith("｡") for e in p.evidence)
+
+
+def test_a_lone_surrogate_is_scored_as_a_replacement_character(tiny_classifier_dir):
+    """Half an emoji (a chat widget cut it) must not crash a library caller's predict()."""
+    clf = KasuharaClassifier.from_pretrained(tiny_classifier_dir)
+    p = clf.predict("返金しろ\ud83d まだか", raw=True)
+    assert p.scores == clf.predict("返金しろ\ufffd まだか", raw=True).scores
+    assert p.warnings == ["lone-surrogates: scored as U+FFFD"]
+    assert clf.predict("返金しろ まだか", raw=True).warnings == []
+
+
+class FailsOnMarker(KasuharaClassifier):
+    """The real tiny classifier, made to fail on one text, as a model bug on an input nobody foresaw would."""
+
+    def predict(self, texts, **kw):
+        batch = [texts] if isinstance(texts, str) else texts
+        if any("☠" in t for t in batch):
+            raise RuntimeError("model failure")
+        return super().predict(texts, **kw)
+
+
+def test_a_text_the_model_cannot_score_costs_only_its_own_record(tiny_classifier_dir):
+    base = KasuharaClassifier.from_pretrained(tiny_classifier_dir)
+    clf = FailsOnMarker(base.folder, base.config, base.scorer)
+    records = [MessageRecord(record_id=f"m{i}", body_text=t, source_file="in.csv", source_locator=f"line {i + 2}")
+               for i, t in enumerate(["注文の件です", "☠ 返金しろ", "ありがとう"])]
+    results = list(scan_records(records, clf, ScanOptions(conversations=False)))
+    assert [(r["id"], r["status"]) for r in results] == [("m0", "ok"), ("m1", "error"), ("m2", "ok")]
+    assert "could not score" in results[1]["reason"] and "☠" not in results[1]["reason"]
