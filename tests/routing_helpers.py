@@ -19,6 +19,16 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 
+class Clock:
+    """A settable clock for the router's ``now``: tests move time instead of sleeping."""
+
+    def __init__(self, when):
+        self.now = when
+
+    def __call__(self):
+        return self.now
+
+
 class WebhookServer:
     """Records every POST; fails the first ``fail_first`` with 500, or hangs ``hang_s`` before answering,
     or answers ``status`` (with ``reply`` as the body and ``location`` as the Location header), or sends

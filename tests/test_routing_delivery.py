@@ -10,7 +10,7 @@ import pytest
 
 from kasuhara_nlp.routing import Router, parse_policy
 from kasuhara_nlp.routing.policy import JST
-from tests.routing_helpers import SmtpServer, WebhookServer, read_jsonl, result, self_signed_cert
+from tests.routing_helpers import Clock, SmtpServer, WebhookServer, read_jsonl, result, self_signed_cert
 
 FAST = {"attempts": 3, "base_delay_s": 0.01, "max_delay_s": 0.02}
 
@@ -105,14 +105,6 @@ def test_one_message_with_two_categories_is_not_cooled_down_by_itself(tmp_path):
     with Router(parse_policy({"state_dir": str(tmp_path)})) as router:
         s = router.route(result("m1", ["abuse", "demand"], 2, conversation_id="T-1"))
     assert s.alerts == 2 and s.suppressed == 0
-
-
-class Clock:
-    def __init__(self, when):
-        self.now = when
-
-    def __call__(self):
-        return self.now
 
 
 def test_quiet_hours_hold_severity_1_but_never_severity_3(tmp_path):

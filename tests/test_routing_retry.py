@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from kasuhara_nlp.cli import EXIT_DATA_ERRORS, EXIT_OK, main
 from kasuhara_nlp.routing import Router, parse_policy
 from kasuhara_nlp.routing.policy import JST
-from tests.routing_helpers import SmtpServer, WebhookServer, read_jsonl, result
+from tests.routing_helpers import Clock, SmtpServer, WebhookServer, read_jsonl, result
 
 FAST = {"attempts": 2, "base_delay_s": 0.01, "max_delay_s": 0.02}
 
@@ -20,14 +20,6 @@ def hook_policy(tmp_path, url, *, delivery=None, **hook):
         "destinations": {"hook": {"type": "webhook", "url": url, "timeout_s": 2, **hook}},
         "rules": [{"min_severity": 1, "destinations": ["queue", "hook"]}],
         "delivery": {**FAST, **(delivery or {})}})
-
-
-class Clock:
-    def __init__(self, when):
-        self.now = when
-
-    def __call__(self):
-        return self.now
 
 
 def test_a_temporary_outage_is_retried_by_the_next_run(tmp_path):
