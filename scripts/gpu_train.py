@@ -294,6 +294,7 @@ def main() -> None:
     p = sub.add_parser("pack")
     p.add_argument("--base", type=Path, required=True, help="12-layer model folder the teachers start from")
     p.add_argument("--student", type=Path, help="trained model folder to train further as the teachers' student")
+    p.add_argument("--data", type=Path, help="labelled data folder (default: the repository's data/)")
     p.add_argument("--out", type=Path, required=True)
     p = sub.add_parser("remote")
     p.add_argument("--carry", type=Path, required=True)
@@ -317,7 +318,9 @@ def main() -> None:
     p.add_argument("--blend-baseline", type=Path, help="baseline model folder to blend with (weight chosen on dev)")
     a = ap.parse_args()
     if a.cmd == "pack":
-        pack(a.base, a.out, a.student)
+        from kasuhara_nlp.data import load_messages
+
+        pack(a.base, a.out, a.student, load_messages(a.data) if a.data else None)
     elif a.cmd == "remote":
         remote(a.carry, a.out, _teacher_runs(a.teachers), a.epochs, a.student_lr, a.student_epochs,
                a.distill_weight, a.max_length, a.budget_minutes, a.student_minutes, a.device, a.limit)
