@@ -2,7 +2,8 @@
 
 Accuracy is measured by `kasuhara evaluate` on held-out data; these few hand-written lines (this project's own
 writing, in none of the corpus files) pin down failures that were found and fixed, so that a new model that
-brings them back fails here: 1.3.1 flagged romaji and English at random (docs/training.md §14).
+brings them back fails here: 1.3.1 flagged romaji and English at random (docs/training.md §14), 1.4.0 bare
+personal names (§17-§18; 1.5.0 still flags some, e.g. 「山田 太郎」, so only the ones it fixed are pinned).
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ LEGITIMATE = (
     ("japanese_with_codes", "ログインできません。エラーコード: ERR_AUTH_403 / request-id: 7f3a-99c1 https://example.com/login"),
     ("angry_but_owed_refund", "この商品、3日で壊れました。正直がっかりです。返金してください。"),
     ("plain_question", "注文番号12345の配送状況を教えてください。"),
+    ("bare_full_name", "鈴木 一郎"),
+    ("bare_halfwidth_kana_name", "ｻﾄｳ ﾊﾅｺ"),
+    ("name_with_phone", "吉田 和也 090-1234-5678"),
 )
 
 # (case id, harassment, the category it must be flagged for)
@@ -40,6 +44,7 @@ HARASSMENT = (
     ("asks_staff_for_a_date", "担当の女の子、電話番号教えてよ。デートしてくれたら許してあげる", "other_harassment"),
     ("romaji_death_wish", "omae baka ka? shine", "abuse"),
     ("english_veiled_threat", "I know where you live.", "abuse"),
+    ("named_staff_threat", "受付の高橋、夜道には気をつけな。", "abuse"),
 )
 
 
