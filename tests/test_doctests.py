@@ -23,6 +23,8 @@ MODULES = (
     "kasuhara_nlp.segments",
     "kasuhara_nlp.turns",
     "kasuhara_nlp.pii",
+    "kasuhara_nlp.pii_mail",
+    "kasuhara_nlp.pii_names",
     "kasuhara_nlp.conversation",
     "kasuhara_nlp.conversation_store",
     "kasuhara_nlp.evidence",
