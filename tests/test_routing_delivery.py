@@ -226,17 +226,20 @@ def test_smtp_server_down_is_retried_and_left_for_a_later_run(tmp_path):
     assert len(attempts) == 3
 
 
-def test_a_delivery_interrupted_after_sending_is_not_duplicated(tmp_path):
-    # As if the process died after the queue line and the webhook POST but before "sent" was committed.
+@pytest.mark.parametrize("status, counter", [("pending", "resumed"), ("retry", "retried")],
+                         ids=["first_delivery", "retried_delivery"])
+def test_a_delivery_interrupted_after_sending_is_not_duplicated(tmp_path, status, counter):
+    # As if the process died after the queue line and the webhook POST (a first delivery, or a retry by a
+    # later run) but before "sent" was committed.
     with WebhookServer() as server:
         with Router(hook_policy(tmp_path, server.url)) as router:
             router.route(result("m1", ["abuse"], 2))
-            router.state.db.execute("UPDATE deliveries SET status = 'pending'")
+            router.state.db.execute("UPDATE deliveries SET status = ?", (status,))
             s = router.route([])
         keys = server.keys()
-    assert s.resumed == 2 and s.sent == 2
+    assert (getattr(s, counter), s.sent, s.awaiting_retry) == (2, 2, 0)
     assert len(read_jsonl(tmp_path / "state" / "alerts.jsonl")) == 1  # the queue line was found, not rewritten
-    assert len(set(keys)) == 1  # the webhook got the same Idempotency-Key again
+    assert len(keys) == 2 and len(set(keys)) == 1  # the webhook got the same Idempotency-Key again
     assert json.loads(json.dumps(server.bodies()[0]))["blocks"]
 
 

@@ -113,19 +113,6 @@ def test_route_cli_keeps_failing_while_alerts_wait_and_says_why(tmp_path, capsys
     assert audit.count("awaiting_retry") == 2 and audit[-1] == "resolved"
 
 
-def test_a_retried_delivery_interrupted_after_sending_is_not_duplicated(tmp_path):
-    # As if a run died after retrying (queue line written, webhook POSTed) but before "sent" was committed.
-    with WebhookServer() as server:
-        with Router(hook_policy(tmp_path, server.url)) as router:
-            router.route(result("m1", ["abuse"], 2))
-            router.state.db.execute("UPDATE deliveries SET status = 'retry'")
-            s = router.route([])
-        keys = server.keys()
-    assert (s.retried, s.sent, s.awaiting_retry) == (2, 2, 0)
-    assert len(read_jsonl(tmp_path / "state" / "alerts.jsonl")) == 1  # found in the queue, not written again
-    assert len(keys) == 2 and len(set(keys)) == 1  # the webhook got the same Idempotency-Key again
-
-
 def test_a_trickling_webhook_cannot_hold_the_run_beyond_timeout_s(tmp_path):
     # Headers at once, then one byte every 0.1 s: each read is well inside the 0.5 s socket timeout, so only
     # a deadline on the whole request stops it before the 40 bytes (4 s) are in.
