@@ -23,23 +23,14 @@ import re
 from email.message import Message
 from urllib.parse import unquote_to_bytes
 
-from .autoreply import header_str
+from .autoreply import header_str, raw_header
 from .charset import decode_bytes, decode_header_value
 
-__all__ = ["attachment_info", "attachment_name", "is_attachment"]
+__all__ = ["attachment_name", "attachment_of"]
 
 # One parameter: name = "quoted value" | token.  Quotes may hold ';' (a file name can).
 _PARAM = re.compile(r';\s*([^=\s;]+)\s*=\s*+("(?:[^"\\]|\\.)*"|[^;]*)')
 _SECTION = re.compile(r"^(?P<base>[^*]+)(?:\*(?P<num>\d+))?(?P<ext>\*)?$")
-
-
-def _raw_header(part: Message, name: str) -> str:
-    """The header's raw text, 8-bit bytes kept as surrogate escapes (``get()`` would make them U+FFFD)."""
-    lname = name.lower()
-    for key, value in part.raw_items():
-        if key.lower() == lname:
-            return value if isinstance(value, str) else header_str(part, name)
-    return ""
 
 
 def _unquote(value: str) -> str:
@@ -103,7 +94,7 @@ def attachment_name(part: Message, warnings: list[str], *, index: int) -> str | 
     """
     try:
         for header, param in (("Content-Disposition", "filename"), ("Content-Type", "name")):
-            raw = _raw_header(part, header)
+            raw = raw_header(part, header)
             if raw:
                 name = _param(raw, param, warnings)
                 if name is not None:
@@ -116,19 +107,13 @@ def attachment_name(part: Message, warnings: list[str], *, index: int) -> str | 
         return f"attachment-{index}"
 
 
-def is_attachment(part: Message) -> bool:
-    """True for a part that is a file, not the body: a disposition of attachment, a name, or a non-text type."""
+def _is_file(part: Message, name: str | None) -> bool:
+    """A part is a file, not the body, with a disposition of attachment, a name, or a non-text type."""
     try:
         disposition = part.get_content_disposition() or ""
     except Exception:  # noqa: BLE001 - an unreadable disposition: judge by the rest
         disposition = ""
-    if disposition == "attachment":
-        return True
-    if _param(_raw_header(part, "Content-Disposition"), "filename", []) is not None:
-        return True
-    if _param(_raw_header(part, "Content-Type"), "name", []) is not None:
-        return True
-    return part.get_content_maintype() not in ("text", "multipart")
+    return disposition == "attachment" or name is not None or part.get_content_maintype() not in ("text", "multipart")
 
 
 def _payload_size(part: Message) -> int:
@@ -145,13 +130,13 @@ def _payload_size(part: Message) -> int:
     return size
 
 
-def attachment_info(part: Message, warnings: list[str], *, index: int) -> dict[str, object]:
-    """``{filename, content_type, size}`` of one attachment (metadata only; the payload is never decoded)."""
+def attachment_of(part: Message, warnings: list[str], *, index: int) -> dict[str, object] | None:
+    """``{filename, content_type, size}`` of a part that is an attachment (metadata only; the payload is never
+    decoded), or None for a body part.  The name is parsed once, for both questions."""
+    name = attachment_name(part, warnings, index=index)
+    if not _is_file(part, name):
+        return None
     size = _payload_size(part)
     if header_str(part, "Content-Transfer-Encoding").lower().strip() == "base64":
         size = size * 3 // 4  # size without decoding the (possibly large, binary) payload
-    return {
-        "filename": attachment_name(part, warnings, index=index),
-        "content_type": part.get_content_type(),
-        "size": size,
-    }
+    return {"filename": name, "content_type": part.get_content_type(), "size": size}

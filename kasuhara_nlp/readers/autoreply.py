@@ -22,10 +22,13 @@ from email.message import Message
 from ..forms import has_form_text_field
 from ..segments import text_to_score
 
-__all__ = ["auto_reason", "auto_subject", "header_str"]
+__all__ = ["SUBJECT_PREFIX", "auto_reason", "auto_subject", "header_str", "raw_header"]
 
-# Reply and forward prefixes: a subject behind one of them is the subject of the mail being answered.
-_REPLY_PREFIX = re.compile(r"^\s*(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:(?:\[\d+\]|\(\d+\))\s*)?[:：]", re.IGNORECASE)
+#: Reply and forward prefixes, repeated (``Re: Fwd:``): a subject behind one of them is the subject of the mail
+#: being answered.  :func:`kasuhara_nlp.readers.mime.normalise_subject` strips them with the same pattern.
+SUBJECT_PREFIX = re.compile(
+    r"^\s*(?:(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:(?:\[\d+\]|\(\d+\))\s*)?[:：]\s*)+", re.IGNORECASE
+)
 # What automatic mail puts at the very start of its subject.  The marker must be followed by the end, a
 # bracket, a colon or a space, so a customer's "自動返信が来ない件" or "不在時の再配達" is not one.
 _AUTO_SUBJECT = re.compile(
@@ -65,9 +68,19 @@ def header_str(msg: Message, name: str) -> str:
         return ""
 
 
+def raw_header(msg: Message, name: str) -> str:
+    """A header's raw text, 8-bit bytes kept as surrogate escapes (``get()`` would make them U+FFFD); ``""``
+    when absent."""
+    lname = name.lower()
+    for key, value in msg.raw_items():
+        if key.lower() == lname:
+            return value if isinstance(value, str) else header_str(msg, name)
+    return ""
+
+
 def auto_subject(subject: str) -> bool:
     """True when ``subject`` starts with an automatic marker (not behind ``Re:``/``Fwd:``/``返信:``)."""
-    return not _REPLY_PREFIX.match(subject) and bool(_AUTO_SUBJECT.match(subject))
+    return not SUBJECT_PREFIX.match(subject) and bool(_AUTO_SUBJECT.match(subject))
 
 
 def auto_reason(msg: Message, subject: str, from_addr: str, body: str) -> str | None:

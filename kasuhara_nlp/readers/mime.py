@@ -12,6 +12,7 @@ loses ①/㈱ and unknown labels (see :mod:`kasuhara_nlp.readers.charset`).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -23,8 +24,8 @@ from email.policy import compat32
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
 
 from ..records import MessageRecord
-from .attachments import attachment_info, is_attachment
-from .autoreply import auto_reason, header_str
+from .attachments import attachment_of
+from .autoreply import SUBJECT_PREFIX, auto_reason, header_str, raw_header
 from .charset import decode_bytes, decode_header_value
 from .common import MAX_MESSAGE_BYTES, finish_record
 from .html import html_to_text, meta_charset
@@ -33,9 +34,6 @@ from .timestamps import parse_timestamp, to_iso_pair
 __all__ = ["MailOptions", "message_to_record", "normalise_subject"]
 
 _PARSER = BytesParser(policy=compat32)
-_SUBJECT_PREFIX = re.compile(
-    r"^\s*(?:(?:re|fwd?|aw|sv|antw|返信|転送|答复)\s*(?:(?:\[\d+\]|\(\d+\))\s*)?[:：]\s*)+", re.IGNORECASE
-)
 # A text/plain alternative that only points to the HTML part ("このメールはHTML形式で送信されています",
 # "HTML対応のメーラーでご覧ください", "To view this message, use an HTML-capable reader"): short, about HTML or a
 # browser, and not a version of the HTML part's text.  A rule rather than a list of phrases: every mailer words it
@@ -74,7 +72,7 @@ def normalise_subject(subject: str | None) -> str:
     """
     if not subject:
         return ""
-    return _SUBJECT_PREFIX.sub("", subject).strip()
+    return SUBJECT_PREFIX.sub("", subject).strip()
 
 
 def _undo_flowed(text: str, delsp: bool) -> str:
@@ -160,8 +158,9 @@ def _body(msg: Message, warnings: list[str], attachments: list[dict[str, object]
     html: list[str] = []
     for part in _leaf_parts(msg):
         ctype = part.get_content_type()
-        if part is not msg and is_attachment(part):
-            attachments.append(attachment_info(part, warnings, index=len(attachments) + 1))
+        info = None if part is msg else attachment_of(part, warnings, index=len(attachments) + 1)
+        if info is not None:
+            attachments.append(info)
             continue
         if ctype == "text/html":
             html.append(_part_text(part, warnings))
@@ -178,12 +177,7 @@ def _body(msg: Message, warnings: list[str], attachments: list[dict[str, object]
 
 
 def _header(msg: Message, name: str, warnings: list[str]) -> str:
-    # raw_items() keeps 8-bit bytes as surrogate escapes; get() would turn them into U+FFFD.
-    lname = name.lower()
-    for key, value in msg.raw_items():
-        if key.lower() == lname:
-            return decode_header_value(str(value), warnings).strip()
-    return ""
+    return decode_header_value(raw_header(msg, name), warnings).strip()
 
 
 def _conversation_id(msg: Message, subject: str, addresses: list[str]) -> tuple[str | None, str]:
@@ -225,6 +219,12 @@ def _folder_key(name: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", last).casefold().split())
 
 
+@functools.lru_cache(maxsize=8)
+def _folder_keys(folders: tuple[str, ...]) -> frozenset[str]:
+    # Once per option set, not per message: an mbox gives every message a folder.
+    return frozenset(_folder_key(f) for f in folders)
+
+
 def _role(from_addr: str, labels: str, folder: str, options: MailOptions) -> tuple[str, str]:
     addr = from_addr.lower()
     domain = addr.rpartition("@")[2]
@@ -236,7 +236,7 @@ def _role(from_addr: str, labels: str, folder: str, options: MailOptions) -> tup
             return "agent", f"support domain {d}"
     if "sent" in [label.strip().lower() for label in labels.split(",")]:
         return "agent", "X-Gmail-Labels: Sent"
-    if folder and _folder_key(folder) in {_folder_key(f) for f in options.agent_folders}:
+    if folder and _folder_key(folder) in _folder_keys(tuple(options.agent_folders)):
         return "agent", f"folder {folder}"
     if options.support_domains or options.agent_addresses:
         return "customer", "not a support address"
