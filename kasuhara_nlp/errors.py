@@ -25,6 +25,7 @@ class InputFormatError(KasuharaError, ValueError):
     def __init__(self, message: str, *, path: str | None = None, line: int | None = None):
         self.path = path
         self.line = line
+        self.message = message  # without the place: records that name their file and line carry this
         where = ""
         if path is not None:
             where = f"{path}:{line}: " if line is not None else f"{path}: "

@@ -47,3 +47,9 @@ FORM_FIELD_LABEL = re.compile(
 def has_form_text_field(text: str, max_lines: int = 80) -> bool:
     """True when one of the first ``max_lines`` lines of ``text`` is a web form's free-text field label."""
     return any(FORM_TEXT_FIELD.match(line) for line in text.splitlines()[:max_lines])
+
+
+def has_form_text_field_in(lines: list[tuple[int, str, int]], start: int, stop: int) -> bool:
+    """True when a line in ``lines[start:stop]`` is a web form's free-text field label (lines as
+    :mod:`kasuhara_nlp.segments` splits them: ``(start, content, end)``)."""
+    return any(FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))

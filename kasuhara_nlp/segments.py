@@ -22,9 +22,8 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from .forms import FORM_TEXT_FIELD
+from .forms import FORM_TEXT_FIELD, has_form_text_field_in
 from .records import Segment
-from .signatures import has_form_text_field_in as _has_form_text_field
 from .signatures import mark_signatures as _mark_signatures
 from .turns import TRANSCRIPT_SYSTEM_RE, Turn, match_turn, speaker_kind
 
@@ -151,7 +150,7 @@ def _is_header_block(lines: list[tuple[int, str, int]], i: int) -> bool:
     # The form's fields run up to the first blank line; a quoted header block ends there too.
     limit = min(i + 1 + _FORM_FIELD_SPAN, len(lines))
     end = next((j for j in range(i + 1, limit) if not lines[j][1].strip()), limit)
-    return not _has_form_text_field(lines, i + 1, end)
+    return not has_form_text_field_in(lines, i + 1, end)
 
 
 def _mail_kinds(lines: list[tuple[int, str, int]]) -> list[str]:
@@ -244,14 +243,12 @@ def _transcript_segments(
         return None
     speakers = {t[2] for t in turns}
     roles = {s: speaker_kind(s) for s in speakers}
-    if any(r == "agent" for r in roles.values()) and not _is_transcript(
-        [t for t in turns if t[0] not in field_lines], timed
-    ):
+    # Only when some speaker is recognisably our side can the others be told apart from it.
+    has_agent = any(r == "agent" for r in roles.values())
+    if has_agent and not _is_transcript([t for t in turns if t[0] not in field_lines], timed):
         # A B2B mail's fields (【ご用件】返品について / 【担当】佐藤様) are no dialogue: without the free-text
         # field there are not two speakers, and the customer's words after 【担当】 are not the agent's turn.
         return None
-    # Only when some speaker is recognisably our side can the others be told apart from it.
-    has_agent = any(r == "agent" for r in roles.values())
     out: list[tuple[str, int, int]] = []
     turn_at = {t[0]: t for t in turns}
     body_kind = "new"

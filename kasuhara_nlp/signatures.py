@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import re
 
-from .forms import FORM_TEXT_FIELD
+from .forms import has_form_text_field_in
 
-__all__ = ["has_form_text_field_in", "mark_signatures"]
+__all__ = ["mark_signatures"]
 
 # Signature delimiters.  `-- ` is the RFC 3676 delimiter; the rules are Japanese business styles.
 _SIG_DASHES = re.compile(r"--[ \t]?$")
@@ -40,11 +40,6 @@ _SENTENCE = re.compile(r"[。！？!?]")
 _POSTSCRIPT = re.compile(r"[ \t\u3000]*(?:P\.\s?S\.?|PS|ＰＳ|Ｐ．Ｓ．|追伸|二伸)(?![A-Za-z0-9])", re.IGNORECASE)
 # A signature delimiter counts only near the end of the new text it closes.
 _SIG_WINDOW = 15
-
-
-def has_form_text_field_in(lines: list[tuple[int, str, int]], start: int, stop: int) -> bool:
-    """True when a line in ``lines[start:stop]`` is a web form's free-text field label."""
-    return any(FORM_TEXT_FIELD.match(lines[j][1]) for j in range(start, min(stop, len(lines))))
 
 
 def _is_sentence(content: str) -> bool:

@@ -256,7 +256,7 @@ def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]
             try:
                 fmt = forced or detect_format(path)
             except InputFormatError as exc:
-                yield "error", path, _reason(exc)
+                yield "error", path, exc.message
                 continue
             if fmt == "chat" and _is_binary(path):
                 yield "skipped", path, "binary file, not a supported input"
@@ -265,15 +265,6 @@ def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]
     if housekeeping:
         log.info("%s: skipped %d file(s) that hold no messages: %s", root, len(housekeeping),
                  ", ".join(housekeeping[:20]) + (" …" if len(housekeeping) > 20 else ""))
-
-
-def _reason(exc: InputFormatError) -> str:
-    """The message of ``exc`` without the path prefix (error_record adds the file and place)."""
-    text = str(exc)
-    for prefix in (f"{exc.path}:{exc.line}: ", f"{exc.path}: "):
-        if exc.path is not None and text.startswith(prefix):
-            return text[len(prefix):]
-    return text
 
 
 def _guarded(path: str, records: Iterator[MessageRecord]) -> Iterator[MessageRecord]:
@@ -286,7 +277,7 @@ def _guarded(path: str, records: Iterator[MessageRecord]) -> Iterator[MessageRec
     except InputFormatError as exc:
         yield error_record(
             record_id=path, source_format="folder", source_file=path,
-            source_locator=f"line {exc.line}" if exc.line is not None else "file", reason=_reason(exc),
+            source_locator=f"line {exc.line}" if exc.line is not None else "file", reason=exc.message,
         )
     except OSError as exc:
         yield error_record(record_id=path, source_format="folder", source_file=path, source_locator="file",

@@ -80,8 +80,10 @@ def parse_transcript(
     conversation_id: str | None = None,
     name_roles: Mapping[str, str] | None = None,
     max_message_bytes: int = MAX_MESSAGE_BYTES,
+    min_turns: int = 0,
 ) -> Iterator[MessageRecord]:
-    """Split a transcript into turn records (see the module doc for the rules).
+    """Split a transcript into turn records (see the module doc for the rules); nothing when it has fewer
+    than ``min_turns`` turns.
 
     Text before the first speaker line (a memo's opening, an unprefixed first message) is not
     dropped: it becomes a record of its own, role "unknown" (so it is scored), sequence 0,
@@ -137,6 +139,8 @@ def parse_transcript(
             info["date"] = current_date
             info["tz"] = clock.tz
         turns.append(info)
+    if len(turns) < min_turns:
+        return  # not a transcript: no record is built (and scored for PII) only to be thrown away
     roles = {t["speaker"]: name_roles.get(t["speaker"]) or speaker_kind(t["speaker"]) for t in turns}
     has_agent = "agent" in roles.values()
     start_offset = min((t.get("clock", 0) for t in turns), default=0)
@@ -270,8 +274,9 @@ def read_text_file(
     """
     with open(path, "rb") as f:
         text, warnings = decode_whole(f.read())
-    records = list(_transcript(text, warnings, path, name_roles=name_roles, max_message_bytes=max_message_bytes))
-    if sum(1 for r in records if not r.extra.get("preamble")) >= 2:
+    records = list(_transcript(text, warnings, path, name_roles=name_roles, max_message_bytes=max_message_bytes,
+                               min_turns=2))
+    if records:
         yield from records
         return
     lines = [line for line in text.splitlines() if line.strip()]

@@ -199,7 +199,7 @@ def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str
     # as UTF-8 fails on nearly every character.
     tolerance = (len(sample) - len(sample.decode("latin-1").encode("ascii", "ignore"))) // 100
     for enc in ("utf-8", "cp932"):
-        if _strict_ok(sample, enc, complete):
+        if enc != "utf-8" and _strict_ok(sample, enc, complete):  # UTF-8 was tried strictly above
             return enc, []
         if _bad_bytes(sample, enc) <= tolerance:
             return enc, [f"undecodable-bytes-in-file:{enc}"]
