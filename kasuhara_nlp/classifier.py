@@ -38,10 +38,10 @@ BUNDLED_MODELS = ("kasuhara-bert-ja", "kasuhara-baseline")
 MODEL_ENV = "KASUHARA_MODEL"
 __all__ = ["BUNDLED_MODELS", "DEFAULT_MAX_CHARS", "KasuharaClassifier", "MAX_EVIDENCE_PER_LABEL", "Prediction",
            "bundled_model_dir"]
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Characters of a message that are scored by default.  About 5,700 tokens of the bundled model, 30 of
 #: its 256-token windows: about 5 s to score on a 2-core CPU (10 s with evidence); the longest corpus
 #: message has 1,370 characters.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 #: Longer texts are scored on their first ``max_chars`` characters, with a warning in the result.
 DEFAULT_MAX_CHARS = 10_000
 

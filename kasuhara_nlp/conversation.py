@@ -39,7 +39,8 @@ from .similarity import char_ngram_similarity, request_similarity, request_text
 
 __all__ = ["ConversationConfig", "char_ngram_similarity", "score_conversation"]
 
-_CUSTOMER_ROLES = ("customer", "unknown")
+#: Author roles whose messages are the customer's (a role the reader could not tell counts as the customer's).
+CUSTOMER_ROLES = ("customer", "unknown")
 # Channels whose messages are turns of a live call, chat, LINE talk or visit: what readers emit (chat,
 # messaging_line, phone_transcript), Zendesk's via.channel names and common export values.  Mail, web forms
 # and helpdesk tickets ("other") are answered at the desk's own pace, so their time span is no restraint.
@@ -249,7 +250,7 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
             answered.extend(pending)
             pending = []
             continue
-        if r.author_role not in _CUSTOMER_ROLES:
+        if r.author_role not in CUSTOMER_ROLES:
             continue
         request = request_text(r)
         sim, earlier = max(((request_similarity(request, text, config.ngram), e) for e, text in answered),
@@ -311,7 +312,7 @@ def score_conversation(
             evidence.append({**ev, "message_id": res.get("id")})
 
     ordered = _order(records)
-    customer = [r for r in ordered if r.author_role in _CUSTOMER_ROLES and r.visibility == "public"
+    customer = [r for r in ordered if r.author_role in CUSTOMER_ROLES and r.visibility == "public"
                 and not r.is_auto_generated]
     flagged = {str(res.get("id")) for res in scored if res.get("labels")}
     signals: list[dict[str, Any]] = []

@@ -24,7 +24,9 @@ import sqlite3
 from dataclasses import fields
 from typing import Any, Iterator
 
+from .conversation import CUSTOMER_ROLES
 from .records import MessageRecord
+from .similarity import customer_words
 
 __all__ = ["ConversationStore"]
 
@@ -33,7 +35,6 @@ _RESULT_FIELDS = ("id", "status", "scores", "labels", "severity", "evidence")
 # Record fields left out: the body (only the customer's words to score are kept) and per-message detail.
 _DROPPED = {"body_text", "text_to_score", "segments", "attachments", "pii_findings", "decode_warnings"}
 _KEPT = tuple(f.name for f in fields(MessageRecord) if f.name not in _DROPPED)
-_CUSTOMER_ROLES = ("customer", "unknown")
 _PENDING = 256  # rows inserted together
 
 
@@ -42,8 +43,8 @@ def _row(record: MessageRecord, result: dict[str, Any]) -> tuple[str, str, str |
     slim = {name: getattr(record, name) for name in _KEPT}
     kept_result = {k: result[k] for k in _RESULT_FIELDS if k in result}
     text = None
-    if record.author_role in _CUSTOMER_ROLES:  # only customer requests are compared for repeats
-        text = record.text_to_score if record.text_to_score is not None else record.body_text
+    if record.author_role in CUSTOMER_ROLES:  # only customer requests are compared for repeats
+        text = customer_words(record)
     return str(record.conversation_id), json.dumps([slim, kept_result], ensure_ascii=False, default=str), text
 
 

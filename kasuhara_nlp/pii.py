@@ -81,7 +81,6 @@ _PHONE = re.compile(
 )
 _POSTAL = re.compile(r"〒\s?\d{3}-?\d{4}(?!\d)|(?<![\d-])\d{3}-\d{4}(?![\d-])")
 _LONG_NUMBER = re.compile(_NOT_AFTER_NUMBER + rf"\d(?:{_SEP}?\d){{11,18}}(?!\d)(?!\.\d)")
-_DIGITS = re.compile(r"\d")
 _DIGIT_GROUPS = re.compile(r"\d+")
 # A dot or a blank between digit groups is also how dates (2026.11.29), versions (1.2.3) and lists of
 # numbers are written, so such numbers count only in the groupings that phone and card numbers are printed in.
@@ -294,14 +293,16 @@ def _merge_overlaps(found: list[PiiFinding]) -> list[PiiFinding]:
     >>> _merge_overlaps([PiiFinding("phone", 0, 13), PiiFinding("email", 0, 25), PiiFinding("name", 30, 32)])
     [PiiFinding(type='email', start=0, end=25), PiiFinding(type='name', start=30, end=32)]
     """
+    def rank(kind: str) -> int:
+        return _PRIORITY.get(kind, len(_PRIORITY))
+
     merged: list[PiiFinding] = []
-    for f in sorted(found, key=lambda f: (f.start, _PRIORITY.get(f.type, len(_PRIORITY)))):
+    for f in sorted(found, key=lambda f: (f.start, rank(f.type))):
         last = merged[-1] if merged else None
         if last is None or f.start >= last.end:
             merged.append(f)
-        elif f.end > last.end or _PRIORITY.get(f.type, len(_PRIORITY)) < _PRIORITY.get(last.type, len(_PRIORITY)):
-            kind = min(last.type, f.type, key=lambda t: _PRIORITY.get(t, len(_PRIORITY)))
-            merged[-1] = PiiFinding(kind, last.start, max(last.end, f.end))
+        else:  # on a tie min() keeps the earlier (merged) type
+            merged[-1] = PiiFinding(min(last.type, f.type, key=rank), last.start, max(last.end, f.end))
     return merged
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections import Counter
-from contextlib import ExitStack
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
@@ -143,8 +143,7 @@ def scan_records(records: Iterable[MessageRecord], classifier, options: ScanOpti
     >>> next(results)["status"]  # doctest: +SKIP
     'ok'
     """
-    with ExitStack() as stack:
-        threads = stack.enter_context(ConversationStore()) if options.conversations else None
+    with ConversationStore() if options.conversations else nullcontext() as threads:
         yield from _scan_records(records, classifier, options, threads)
 
 

@@ -11,7 +11,7 @@ import unicodedata
 
 from .records import MessageRecord
 
-__all__ = ["char_ngram_similarity", "request_similarity", "request_text"]
+__all__ = ["char_ngram_similarity", "customer_words", "request_similarity", "request_text"]
 
 # Sentences that wrap every business message (greetings, self-introductions, thanks, closings, signature
 # lines): two different questions sharing them are not a repeated request, so they are not compared.
@@ -48,9 +48,14 @@ def char_ngram_similarity(a: str, b: str, n: int = 2) -> float:
     return 2 * len(ga & gb) / (len(ga) + len(gb))
 
 
+def customer_words(record: MessageRecord) -> str | None:
+    """The words a request is compared on: the text to score, or the body when none was made."""
+    return record.text_to_score if record.text_to_score is not None else record.body_text
+
+
 def request_text(record: MessageRecord) -> str:
     """A customer message without its greeting, closing and signature sentences (see ``_BOILERPLATE``)."""
-    text = record.text_to_score if record.text_to_score is not None else record.body_text
+    text = customer_words(record)
     kept = (s.strip() for s in _SENTENCE.split(unicodedata.normalize("NFKC", text or "")))
     return "".join(s for s in kept if s and not _BOILERPLATE.fullmatch(s.rstrip("。.!?、 ")))
 
