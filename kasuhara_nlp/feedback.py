@@ -44,8 +44,9 @@ CHANNEL_MAP = {"email": "email", "mail": "email", "chat": "chat", "messaging_lin
 DEFAULT_CHANNEL = "web_form"
 
 
-def _feedback_id(key: str, model: str | None) -> str:
-    return "fb-" + hashlib.sha1(f"{key}\x00{model or ''}".encode("utf-8")).hexdigest()[:12]
+def _feedback_id(key: str) -> str:
+    # The trailing NUL (a model name once followed it) keeps every id this version writes unchanged.
+    return "fb-" + hashlib.sha1(f"{key}\x00".encode("utf-8")).hexdigest()[:12]
 
 
 def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], results_name: str) -> dict[str, Any]:
@@ -67,8 +68,8 @@ def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], resu
     predicted = ",".join(decision.get("predicted_labels") or []) or "none"
     family_key = result.get("conversation_id") or decision_key(decision)
     return {
-        "id": _feedback_id(text_hash(result.get("text") or ""), None),
-        "family": _feedback_id(str(family_key), None),
+        "id": _feedback_id(text_hash(result.get("text") or "")),
+        "family": _feedback_id(str(family_key)),
         "text": result.get("text") or "",
         "label_quote": None,
         "channel": CHANNEL_MAP.get(channel, DEFAULT_CHANNEL),
@@ -117,7 +118,11 @@ class Conflict:
     result_id: str
     results_file: str
     decisions: tuple[DecisionLine, ...]
-    kept: DecisionLine
+
+    @property
+    def kept(self) -> DecisionLine:
+        """The decision used: the latest."""
+        return self.decisions[-1]
 
     def __str__(self) -> str:
         return (f"result {self.result_id!r} ({self.results_file}): {len(self.decisions)} decisions disagree: "
@@ -180,9 +185,10 @@ def _resolve(decision: Mapping[str, Any], by_ref: dict[str, list[tuple[dict[str,
         raise InputFormatError(f"result {decision['result_id']!r} is not in {_files(results_paths)}; pass the "
                                "results file the decision was made on (--results takes several)",
                                path=str(where), line=line)
-    if "result_ref" not in decision and len({result_ref(r) for r, _ in candidates}) > 1:
+    refs = {result_ref(r) for r, _ in candidates}
+    if "result_ref" not in decision and len(refs) > 1:
         raise InputFormatError(f"result id {decision['result_id']!r} is in {_files(results_paths)} "
-                               f"{len({result_ref(r) for r, _ in candidates})} times (several exports in one scan) and "
+                               f"{len(refs)} times (several exports in one scan) and "
                                "this decision, from an older version, does not say which; record it again",
                                path=str(where), line=line)
     if decision.get("text_sha256"):
@@ -258,7 +264,7 @@ def build_training(corrections: str | Path | Sequence[str | Path], results: str 
         # Repeating the same labels (a second analyst agreeing) is not a conflict; different labels are.
         if len({(tuple(sorted(e[1]["labels"])), int(e[1]["severity"])) for e in entries}) > 1:
             lines = tuple(_decision_line(e[1], e[4]) for e in entries)
-            summary.conflicts.append(Conflict(d["result_id"], name, lines, lines[-1]))
+            summary.conflicts.append(Conflict(d["result_id"], name, lines))
     # Records in the order the decisions used were written (file, then line), as before.
     summary.records = [training_record(d, result, name) for _, d, result, name in sorted(winners, key=lambda w: w[0])]
     return summary

@@ -152,10 +152,9 @@ def _model_notice_html(groups: list[tuple[str, "pd.DataFrame"]]) -> str:
             + "</div>")
 
 
-def _plots_html(df: "pd.DataFrame") -> str:
+def _plots_html(df: "pd.DataFrame", groups: list[tuple[str, "pd.DataFrame"]]) -> str:
     from .plots import figure_data_uri, plot_channel_counts, plot_flags_over_time, plot_score_distributions
 
-    groups = model_groups(df)
     if len(groups) < 2:
         scores = [(plot_score_distributions(df), "カテゴリ別スコア分布", "全メッセージのカテゴリ別スコア（縦軸は対数）")]
     else:
@@ -183,21 +182,7 @@ def top_flagged(df: "pd.DataFrame", top: int = 20) -> "pd.DataFrame":
     return flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
 
 
-def top_flagged_by_model(df: "pd.DataFrame", top: int = 20) -> list[tuple[str, "pd.DataFrame"]]:
-    """:func:`top_flagged` per model version (scores of different models do not rank against each other).
-
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"status": ["ok"] * 3, "flagged": [True] * 3, "labels": [["abuse"]] * 3,
-    ...                    "severity": [2, 2, 1], "max_score": [0.7, 0.9, 0.99],
-    ...                    "model": ["a", "b", "a"], "model_version": ["1", "1", "1"]})
-    >>> [(label, rows["max_score"].tolist()) for label, rows in top_flagged_by_model(df, top=5)]
-    [('a 1', [0.7, 0.99]), ('b 1', [0.9])]
-    """
-    return [(label, top_flagged(rows, top)) for label, rows in model_groups(df)]
-
-
-def _samples_html(df: "pd.DataFrame", top: int) -> str:
-    groups = top_flagged_by_model(df, top)
+def _samples_html(df: "pd.DataFrame", groups: list[tuple[str, "pd.DataFrame"]], top: int) -> str:
     intro = "深刻度の高い順、同じ深刻度ではスコアの高い順。色付きの部分が判定の根拠となった文です。"
     if len(groups) < 2:
         rows = top_flagged(df, top)
@@ -206,9 +191,11 @@ def _samples_html(df: "pd.DataFrame", top: int) -> str:
         if not cards:
             cards = "<p>検知されたメッセージはありません。</p>"
     else:
+        # Scores of different models do not rank against each other: the top of each, per model.
         intro = f"モデルごとに上位 {top} 件まで、" + intro
         shown, parts = 0, []
-        for label, rows in groups:
+        for label, group in groups:
+            rows = top_flagged(group, top)
             head = f"<h3>{_esc(label)}（上位 {len(rows)} 件）</h3>"
             cards = "".join(message_card_html(r, index=shown + i + 1) for i, r in enumerate(rows.to_dict("records")))
             parts.append(f'<div class="kh-model-group" data-model="{_esc(label)}">{head}'
@@ -228,11 +215,12 @@ def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", p
     period = f"{ov['first_day']} 〜 {ov['last_day']}" if ov["first_day"] else "日時情報なし"
     sub = "　".join(f"{k}: {_esc(v)}" for k, v in (("入力", source_name or "-"), ("期間", period),
                                                   ("モデル", ", ".join(ov["models"]) or "-"), ("作成", generated_at)))
+    groups = model_groups(df)
     body = [f"<header><h1>{_esc(REPORT_TITLE)}</h1><p class=\"kh-sub\">{sub}</p></header>",
-            _model_notice_html(model_groups(df)), _summary_html(df)]
+            _model_notice_html(groups), _summary_html(df)]
     if plots:
-        body.append(_plots_html(df))
-    body.append(_samples_html(df, top))
+        body.append(_plots_html(df, groups))
+    body.append(_samples_html(df, groups, top))
     body.append("<footer>本文は個人情報（メールアドレス・電話番号・カード番号など）をマスクして表示しています。"
                 "正当なクレームは、どれほど強い表現でもハラスメントではありません。判定は担当者が確認してください。"
                 "<br>kasuhara-nlp で作成。このファイルは外部のリソースを読み込みません。</footer>")

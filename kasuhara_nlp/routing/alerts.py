@@ -28,8 +28,8 @@ from ..pii import mask_text
 from ..records import message_ref
 from .policy import JST, MessageSettings
 
-__all__ = ["Alert", "alert_key", "jst_time", "message_ref", "render_subject", "render_text", "render_title",
-           "slack_payload", "slack_link", "CARE_MESSAGES", "CHANNEL_NAMES"]
+__all__ = ["Alert", "alert_key", "jst_time", "message_ref", "parse_time", "render_subject", "render_text",
+           "render_title", "slack_payload", "slack_link", "CARE_MESSAGES", "CHANNEL_NAMES"]
 
 MAX_EVIDENCE = 3
 MAX_EVIDENCE_CHARS = 200
@@ -97,20 +97,26 @@ def alert_key(ref: str, category: str, severity: int, *, staff_report: bool = Fa
     return hashlib.sha256(f"kasuhara-alert-v1\x1f{ref}\x1f{category}\x1f{severity}{origin}".encode()).hexdigest()[:32]
 
 
+def parse_time(value: Any) -> datetime | None:
+    """An ISO time with its offset (naive times are UTC: scan writes them only so); None when absent or not ISO."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
 def jst_time(value: Any) -> str:
     """An ISO time shown in JST (``2026-11-02T10:05:00+09:00``), as the team in Japan reads it; "" when absent.
 
     >>> jst_time("2026-11-02T01:05:00Z"), jst_time("2026-11-02T10:05:00+09:00"), jst_time(None)
     ('2026-11-02T10:05:00+09:00', '2026-11-02T10:05:00+09:00', '')
     """
-    if not isinstance(value, str) or not value:
-        return ""
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value  # not ISO: show what the source wrote rather than nothing
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=timezone.utc)  # scan writes naive times only as UTC
+    t = parse_time(value)
+    if t is None:
+        return value if isinstance(value, str) else ""  # not ISO: show what the source wrote rather than nothing
     return t.astimezone(JST).isoformat(timespec="seconds")
 
 

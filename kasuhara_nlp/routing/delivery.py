@@ -27,9 +27,9 @@ from ..errors import KasuharaError
 from .alerts import Alert
 from .destinations import DeliveryError, Sender, append_jsonl
 from .policy import DeliverySettings
-from .state import StateStore, utc_now  # noqa: F401  (StateStore is re-exported: it lived here before state.py)
+from .state import utc_now
 
-__all__ = ["AuditLog", "Outcome", "RunLock", "StateStore", "backoff_delays", "deliver_with_retries", "utc_now"]
+__all__ = ["AuditLog", "Outcome", "RunLock", "backoff_delays", "deliver_with_retries", "utc_now"]
 
 AUDIT_NAME, DEAD_LETTER_NAME, LOCK_NAME = "audit.jsonl", "dead_letter.jsonl", "routing.lock"
 def backoff_delays(settings: DeliverySettings, rng: Callable[[], float] = random.random) -> list[float]:

@@ -221,7 +221,8 @@ class WebhookSender:
     def _http_error(self, status: int, retry_after: str | None, location: str | None, reply: bytes) -> DeliveryError:
         """Say what an unsuccessful answer means and what to do, with the receiver's own words (Slack
         answers e.g. ``invalid_token``)."""
-        said = f": {_short(reply)!r}" if _short(reply) else ""
+        answer = _short(reply)
+        said = f": {answer!r}" if answer else ""
         key = f"destinations.{self.name}.{'url' if self.cfg.url else 'url_env'}"
         if 300 <= status < 400:
             # Never followed: a redirected POST would re-send the alert and its signature to an address the

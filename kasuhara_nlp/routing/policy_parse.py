@@ -265,16 +265,16 @@ def check_min_scores(policy: RoutingPolicy, thresholds: dict[str, float], fail=N
 def _check_recipients(rules: tuple[Rule, ...], dests: dict[str, Destination], staff: dict[str, StaffEntry],
                       fail: Callable[[str], ConfigError]) -> None:
     """Reject an e-mail destination that can never have a recipient: every alert to it would be dead-lettered."""
+    managers = any(e.manager_email for e in staff.values())
     for name, dest in dests.items():
         if not isinstance(dest, EmailDestination) or dest.to:
             continue
         using = [r for r in rules if name in r.destinations]
         if not using:
             continue  # never used, so never fails
-        managers = any(e.manager_email for e in staff.values())
-        if not any(r.notify_manager for r in using) or not managers:
-            why = ("no rule using it sets notify_manager" if not any(r.notify_manager for r in using)
-                   else "no [staff] entry has a manager_email")
+        notifies = any(r.notify_manager for r in using)
+        if not notifies or not managers:
+            why = "no rule using it sets notify_manager" if not notifies else "no [staff] entry has a manager_email"
             raise fail(f"destinations.{_toml_key(name)}.to: is empty and {why}, so alerts to it would have no "
                        f"recipient; list the team's address, e.g. to = [\"team@example.jp\"]")
 

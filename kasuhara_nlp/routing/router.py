@@ -31,7 +31,7 @@ from urllib.parse import quote
 from ..errors import ConfigError, InputFormatError
 from ..labels import CATEGORIES
 from ..records import ScanResult
-from .alerts import Alert, alert_key, jst_time, masked_body, masked_evidence, message_ref
+from .alerts import Alert, alert_key, jst_time, masked_body, masked_evidence, message_ref, parse_time
 from .delivery import AUDIT_NAME, DEAD_LETTER_NAME, AuditLog, RunLock, deliver_with_retries
 from .destinations import Sender, append_jsonl, make_sender
 from .policy import EmailDestination, RoutingPolicy, Rule
@@ -43,16 +43,6 @@ from .summary import RouteSummary
 log = logging.getLogger(__name__)
 
 __all__ = ["RouteSummary", "Router", "read_results", "route_results_file", "shape_problem"]
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        t = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 class Router:
@@ -216,7 +206,7 @@ class Router:
                 continue
             alert = self._alert(result, key, ref, category, severity, score, rules, staff_report)
             self._check_manager(alert, rules, summary)
-            self._decide(alert, ref, _parse_time(result.get("timestamp_utc")), summary)
+            self._decide(alert, ref, parse_time(result.get("timestamp_utc")), summary)
 
     def _redeliver(self, key: str, summary: RouteSummary) -> bool:
         requeued = self.state.requeue_dead(key)

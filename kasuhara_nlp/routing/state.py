@@ -31,10 +31,9 @@ from typing import Iterator
 
 from .alerts import Alert
 
-__all__ = ["STATE_NAME", "HELD_NAME", "STATUSES", "StateStore", "Waiting", "utc_now"]
+__all__ = ["STATE_NAME", "HELD_NAME", "StateStore", "Waiting", "utc_now"]
 
 STATE_NAME, HELD_NAME = "state.sqlite", "held.jsonl"
-STATUSES = ("pending", "held", "sent", "retry", "dead", "resolved")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
     key TEXT PRIMARY KEY, message_ref TEXT NOT NULL, conversation_id TEXT, category TEXT NOT NULL,
@@ -52,7 +51,7 @@ CREATE TABLE IF NOT EXISTS cooldown_scopes (
 
 
 def utc_now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _iso(datetime.now(timezone.utc))
 
 
 def _iso(when: datetime) -> str:
