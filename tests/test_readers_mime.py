@@ -195,3 +195,12 @@ def test_indent_blockquote_is_the_customers_text() -> None:
 def test_utf8_bom_body_has_no_bom() -> None:
     rec = _record(message(b"\xef\xbb\xbf" + THREAT.encode("utf-8"), cte="base64"))
     assert rec.body_text == THREAT
+
+
+def test_a_charset_label_naming_a_non_text_codec_does_not_cost_the_mail(tmp_path: Path) -> None:
+    """rot13 is a Python codec but no text encoding: as a label it is unknown, and the body is still read."""
+    path = tmp_path / "rot.eml"
+    path.write_bytes(b"From: a@example.com\nTo: b@example.com\nSubject: t\nMessage-ID: <r1@x>\n"
+                     b"Content-Type: text/plain; charset=rot13\n\n\xe8\xbf\x94\xe9\x87\x91\xe3\x81\x97\xe3\x82\x8d\n")
+    (rec,) = read_records([str(path)])
+    assert rec.status == "ok" and "返金しろ" in rec.body_text

@@ -65,8 +65,8 @@ _HALF_KANA = re.compile("[\uff61-\uff9f]")
 def codec_for(label: str | None) -> str | None:
     """The Python codec (or ISO2022JP_MS) for a MIME charset label; None when unknown.
 
-    >>> codec_for("Windows-31J"), codec_for("CP50220"), codec_for("x-euc-jp"), codec_for("x-foo")
-    ('cp932', 'iso-2022-jp-ms', 'euc_jp', None)
+    >>> codec_for("Windows-31J"), codec_for("CP50220"), codec_for("x-euc-jp"), codec_for("x-foo"), codec_for("rot13")
+    ('cp932', 'iso-2022-jp-ms', 'euc_jp', None, None)
     """
     if not label:
         return None
@@ -74,9 +74,11 @@ def codec_for(label: str | None) -> str | None:
     if key in _ALIASES:
         return _ALIASES[key]
     try:
-        return codecs.lookup(key).name
+        info = codecs.lookup(key)
     except LookupError:
         return None
+    # rot13, base64, zlib… are codecs but not text encodings: as a charset label they are as unknown as x-foo.
+    return info.name if getattr(info, "_is_text_encoding", True) else None
 
 
 def _jis_pairs_to_cp932(run: bytes) -> str:
