@@ -44,6 +44,10 @@ DECODE_CASES = (
      "charset-guessed:euc_jp"),
     ("iso2022jp_with_8bit_cp932_line", cp50220("お名前：山田\n") + "①返金しろ\n".encode("cp932"), "ISO-2022-JP",
      "お名前：山田\n①返金しろ\n", "charset-guessed:cp932"),
+    # The kanji run's closing escape is missing: the 8-bit line after the break still decides the charset.
+    ("iso2022jp_8bit_line_after_unclosed_kanji_run",
+     cp50220("お名前：山田")[:-3] + b"\n" + "①返金しろ\n".encode("cp932"), "ISO-2022-JP",
+     "お名前：山田\n①返金しろ\n", "charset-guessed:cp932"),
     (
         "mojibake_repaired",
         "ありがとう".encode("utf-8").decode("latin-1").encode("utf-8"),
@@ -74,6 +78,32 @@ def test_stdlib_really_fails_on_ms_extensions() -> None:
 def test_missing_closing_escape_before_newline() -> None:
     data = cp50220("返金")[:-3] + b"\nok"
     assert decode_iso2022jp_ms(data) == "返金\nok"
+
+
+# (case id, ISO-2022-JP bytes, decoded text): each escape sequence the decoder knows, and the ones it must leave
+# alone.  The bytes after an escape read differently as ASCII, kana and kanji ('$"' is あ, ､｢ or '$"'; '6@' is
+# ｶﾀ, 6@ or a kanji), so a case fails if its escape selects the wrong mode.
+ESCAPE_CASES = (
+    ("esc_dollar_at_jis_c_6226_kanji", b'\x1b$@$"\x1b(B', "あ"),
+    ("esc_dollar_paren_b_kanji", b'\x1b$(B$"\x1b(B', "あ"),
+    ("esc_dollar_paren_q_jis_x_0213_kanji", b'\x1b$(Q$"\x1b(B', "あ"),
+    ("esc_dollar_paren_o_jis_x_0213_kanji", b'\x1b$(O$"\x1b(B', "あ"),
+    ("esc_paren_b_back_to_ascii", b'\x1b$B$"\x1b(B6@', "あ6@"),
+    ("esc_paren_j_roman_read_as_ascii", b'\x1b$B$"\x1b(J6@', "あ6@"),
+    ("esc_paren_h_read_as_ascii", b'\x1b$B$"\x1b(H6@', "あ6@"),
+    ("si_ends_so_kana", b"\x0e6@\x0f6@", "ｶﾀ6@"),
+    ("esc_paren_i_kana_after_kanji", b'\x1b$B$"\x1b(I6@\x1b(B', "あｶﾀ"),
+    ("crlf_ends_unclosed_kanji_run", b'\x1b$B$"\r\n6@', "あ\r\n6@"),
+    ("unknown_escape_left_as_text", b"6@\x1b$A6@", "6@\x1b$A6@"),
+    ("truncated_escape_left_as_text", b"\x1b$6@", "\x1b$6@"),
+    ("esc_at_end_of_input", b"6@\x1b", "6@\x1b"),
+    ("empty_input", b"", ""),
+)
+
+
+@pytest.mark.parametrize("data,expected", [c[1:] for c in ESCAPE_CASES], ids=[c[0] for c in ESCAPE_CASES])
+def test_decode_iso2022jp_ms_escapes(data: bytes, expected: str) -> None:
+    assert decode_iso2022jp_ms(data) == expected
 
 
 # (label, codec)

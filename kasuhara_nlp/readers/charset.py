@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Iterator
 from email.header import decode_header
 
 from charset_normalizer import from_bytes
@@ -50,6 +51,8 @@ _ALIASES = {
 
 _ESCAPES = re.compile(rb"(\x1b\(B|\x1b\(J|\x1b\(H|\x1b\$B|\x1b\$@|\x1b\$\(B|\x1b\$\(Q|\x1b\$\(O|\x1b\(I|\x0e|\x0f)")
 _KANJI_ESCAPES = {b"\x1b$B", b"\x1b$@", b"\x1b$(B", b"\x1b$(Q", b"\x1b$(O"}
+_KANA_ESCAPES = {b"\x1b(I", b"\x0e"}
+_LINE_BREAK = re.compile(rb"(\r?\n)")
 # UTF-8 read as Latin-1/CP1252: a lead byte of a 3-byte sequence then continuation bytes.
 _MOJIBAKE = re.compile("[ãâäåæçèéï][\x80-\xbf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013-\u203a\u20ac\u2122]")
 # CP1252's characters for bytes 0x80-0x9F (other than the five it leaves undefined), back to the byte.
@@ -102,6 +105,31 @@ def _jis_pairs_to_cp932(run: bytes) -> str:
     return text
 
 
+def _iso2022jp_runs(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """ISO-2022-JP data as ``(mode, run)`` pairs, mode ``"ascii"``, ``"kana"`` or ``"kanji"``; empty runs left out.
+
+    The one place the escape sequences are read, for decoding and for finding stray 8-bit text.
+    ``ESC ( B``/``ESC ( J``/``ESC ( H`` and SI select ASCII, ``ESC ( I`` and SO half-width kana, the
+    ``ESC $`` sequences kanji.  A kanji run ends at the first line break, which comes back as an
+    ASCII run of its own, as some mailers forget the closing escape before it.
+
+    >>> list(_iso2022jp_runs(b'a\\x1b$B$"\\nb\\x1b(I1\\x0f'))
+    [('ascii', b'a'), ('kanji', b'$"'), ('ascii', b'\\n'), ('ascii', b'b'), ('kana', b'1')]
+    """
+    parts = _ESCAPES.split(data)  # text, escape, text, …, text
+    mode = "ascii"
+    for k, part in enumerate(parts):
+        if k % 2 == 1:
+            mode = "kanji" if part in _KANJI_ESCAPES else "kana" if part in _KANA_ESCAPES else "ascii"
+            continue
+        if mode == "kanji":
+            line, *after = _LINE_BREAK.split(part, maxsplit=1)
+            pieces = [("kanji", line)] + [("ascii", piece) for piece in after]
+        else:
+            pieces = [(mode, part)]
+        yield from ((m, run) for m, run in pieces if run)
+
+
 def decode_iso2022jp_ms(data: bytes, eight_bit: str = "latin-1") -> str:
     """Decode ISO-2022-JP as Windows writes it (CP50220/50221/50222).
 
@@ -113,32 +141,14 @@ def decode_iso2022jp_ms(data: bytes, eight_bit: str = "latin-1") -> str:
     >>> decode_iso2022jp_ms(b"\\x1b$B-j\\x1b(B \\x1b(I6@6E\\x1b(B \\x0e6@\\x0f")
     '㈱ ｶﾀｶﾅ ｶﾀ'
     """
-    parts = _ESCAPES.split(data)
     out: list[str] = []
-    mode = "ascii"
-    for k, part in enumerate(parts):
-        if k % 2 == 1:
-            if part in _KANJI_ESCAPES:
-                mode = "kanji"
-            elif part in (b"\x1b(I", b"\x0e"):
-                mode = "kana"
-            else:
-                mode = "ascii"
-            continue
-        if not part:
-            continue
+    for mode, run in _iso2022jp_runs(data):
         if mode == "ascii":
-            out.append(part.decode(eight_bit, "replace") if not part.isascii() else part.decode("ascii"))
+            out.append(run.decode("ascii") if run.isascii() else run.decode(eight_bit, "replace"))
         elif mode == "kana":
-            out.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in part).decode("cp932", "replace"))
+            out.append(bytes(b + 0x80 if 0x21 <= b <= 0x5F else b for b in run).decode("cp932", "replace"))
         else:
-            # Recover from a missing ESC ( B before a line break.
-            lines = re.split(rb"(\r?\n)", part)
-            out.append(_jis_pairs_to_cp932(lines[0]))
-            if len(lines) > 1:
-                rest = b"".join(lines[1:])
-                out.append(rest.decode("ascii") if rest.isascii() else rest.decode(eight_bit, "replace"))
-                mode = "ascii"
+            out.append(_jis_pairs_to_cp932(run))
     return "".join(out)
 
 
@@ -213,18 +223,12 @@ def _sniff(data: bytes, warnings: list[str]) -> str:
 
 
 def _ascii_mode_runs(data: bytes) -> list[bytes]:
-    """The pieces of ISO-2022-JP data outside kanji/kana runs (where stray 8-bit text sits)."""
-    parts = _ESCAPES.split(data)
-    runs = [parts[0]]
-    for k in range(1, len(parts) - 1, 2):
-        if parts[k] in _KANJI_ESCAPES:
-            # A kanji run ends at a line break when the closing escape is missing.
-            _run, nl, rest = parts[k + 1].partition(b"\n")
-            if nl:
-                runs.append(rest)
-        elif parts[k] not in (b"\x1b(I", b"\x0e"):
-            runs.append(parts[k + 1])
-    return [r for r in runs if not r.isascii()]
+    """The pieces of ISO-2022-JP data outside kanji/kana runs that hold 8-bit bytes (stray text in another charset).
+
+    >>> _ascii_mode_runs(b'\\x82\\xa0\\x1b$B$"\\n\\x82\\xa2\\x1b(I\\xb1')
+    [b'\\x82\\xa0', b'\\x82\\xa2']
+    """
+    return [run for mode, run in _iso2022jp_runs(data) if mode == "ascii" and not run.isascii()]
 
 
 def _japanese_score(text: str) -> int:
