@@ -36,6 +36,7 @@ MODULES = (
     "kasuhara_nlp.readers.columns",
     "kasuhara_nlp.readers.common",
     "kasuhara_nlp.readers.csvrows",
+    "kasuhara_nlp.readers.detect",
     "kasuhara_nlp.readers.html",
     "kasuhara_nlp.readers.mail",
     "kasuhara_nlp.readers.mime",

@@ -189,6 +189,6 @@ def test_new_routing_modules_doctests():
     import importlib
 
     for name in ("state", "summary", "results_io", "staff_ack", "toml_lines", "alerts", "destinations",
-                 "policy", "policy_parse", "staff_report"):
+                 "policy", "policy_parse", "policy_table", "alert_build", "staff_report"):
         result = doctest.testmod(importlib.import_module(f"kasuhara_nlp.routing.{name}"))
         assert result.failed == 0, name

@@ -35,7 +35,9 @@ MAX_MESSAGE_BYTES = 1_000_000
 
 _LONE_SURROGATE = re.compile("[\udc00-\udcff]")
 # The str fields besides the body that reach the output (ids, names, subject, locators).
-_TEXT_FIELDS = tuple(f.name for f in dataclasses.fields(MessageRecord) if f.type in ("str", "str | None"))
+_TEXT_FIELDS = tuple(
+    f.name for f in dataclasses.fields(MessageRecord) if f.type in ("str", "str | None") and f.name != "body_text"
+)
 
 _CUSTOMER_WORDS = {
     "customer", "end-user", "end_user", "enduser", "user", "requester", "visitor", "lead", "contact",
@@ -168,7 +170,7 @@ def _repair_fields(record: MessageRecord) -> None:
     output writes as UTF-8: one record's broken id must not stop the whole output."""
     for name in _TEXT_FIELDS:
         value = getattr(record, name)
-        if name != "body_text" and isinstance(value, str) and not value.isascii():
+        if isinstance(value, str):  # None, or a JSON value a reader left as it was, is not text to repair
             fixed, lone = repair_surrogates(value)
             if lone:
                 setattr(record, name, fixed)

@@ -21,7 +21,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 from typing import Any
 
 from ..records import MessageRecord
@@ -117,25 +118,36 @@ def _record(
     return finish_record(record, max_bytes=max_bytes)
 
 
-# --- adapters: each yields (locator, message dict) ---------------------------------------------------
+# --- adapters: each yields (locator, message dict), or (locator, item) for an item that is no object ----------
 
 
-def _freshdesk(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
-    tickets = [data] if isinstance(data, dict) and not _is_freshdesk_conversation(data) else []
+def _each(items: Iterable[Any], prefix: str, message: Callable[[dict[str, Any]], dict[str, Any]]
+          ) -> Iterator[tuple[str, Any]]:
+    """``(f"{prefix}/{i}", message(item))`` for each item of a vendor's list of messages.
+
+    An item that is no object is passed on as it is, for :func:`vendor_records` to make an error record of,
+    so that one broken item neither stops the file nor is lost.
+    """
+    for i, item in enumerate(items):
+        yield f"{prefix}/{i}", message(item) if isinstance(item, dict) else item
+
+
+def _freshdesk(data: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(data, list):
-        for i, conv in enumerate(data):
-            yield f"/{i}", _freshdesk_conversation(conv, None)
+        yield from _each(data, "", partial(_freshdesk_conversation, ticket=None))
         return
-    for ticket in tickets:
-        yield "/description", {
-            # The ticket's first message is its description, not one of the conversations (reference §2.2).
-            "id": f"{ticket.get('id')}-description", "conversation": ticket.get("id"),
-            **_freshdesk_body(ticket.get("description"), ticket.get("description_text")),
-            "role": "customer", "basis": "ticket description (the requester's first message)",
-            "time": ticket.get("created_at"), "subject": ticket.get("subject"),
-        }
-        for j, conv in enumerate(ticket.get("conversations") or []):
-            yield f"/conversations/{j}", _freshdesk_conversation(conv, ticket)
+    if not isinstance(data, dict) or _is_freshdesk_conversation(data):
+        return
+    ticket = data
+    yield "/description", {
+        # The ticket's first message is its description, not one of the conversations (reference §2.2).
+        "id": f"{ticket.get('id')}-description", "conversation": ticket.get("id"),
+        **_freshdesk_body(ticket.get("description"), ticket.get("description_text")),
+        "role": "customer", "basis": "ticket description (the requester's first message)",
+        "time": ticket.get("created_at"), "subject": ticket.get("subject"),
+    }
+    yield from _each(ticket.get("conversations") or [], "/conversations",
+                     partial(_freshdesk_conversation, ticket=ticket))
 
 
 def _freshdesk_body(html: Any, text: Any) -> dict[str, Any]:
@@ -149,9 +161,7 @@ def _freshdesk_body(html: Any, text: Any) -> dict[str, Any]:
     return {"text": text, "html": False}
 
 
-def _freshdesk_conversation(conv: Any, ticket: dict[str, Any] | None) -> dict[str, Any]:
-    if not isinstance(conv, dict):
-        return {"text": conv, "basis": "not an object"}
+def _freshdesk_conversation(conv: dict[str, Any], ticket: dict[str, Any] | None) -> dict[str, Any]:
     ticket = ticket or {}
     if conv.get("incoming") is True:
         role, basis = "customer", "incoming=true"
@@ -169,7 +179,7 @@ def _freshdesk_conversation(conv: Any, ticket: dict[str, Any] | None) -> dict[st
     }
 
 
-def _intercom_role(author: Any, part_type: str | None) -> tuple[str, str]:
+def _intercom_role(author: Any) -> tuple[str, str]:
     author = author if isinstance(author, dict) else {}
     kind = str(author.get("type") or "")
     if author.get("from_ai_agent") or kind == "bot":
@@ -181,11 +191,11 @@ def _intercom_role(author: Any, part_type: str | None) -> tuple[str, str]:
     return "unknown", f"author.type {kind or 'missing'}: role unknown, scored"
 
 
-def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     conv_id = data.get("id")
     source = data.get("source") if isinstance(data.get("source"), dict) else None
     if source is not None:
-        role, basis = _intercom_role(source.get("author"), None)
+        role, basis = _intercom_role(source.get("author"))
         yield "/source", {
             "id": f"{conv_id}-source" if source.get("id") is None else source.get("id"), "conversation": conv_id,
             "text": source.get("body"), "html": True, "role": role, "basis": basis, "time": data.get("created_at"),
@@ -193,70 +203,70 @@ def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         }
     parts = data.get("conversation_parts")
     parts = parts.get("conversation_parts") if isinstance(parts, dict) else parts
-    for j, part in enumerate(parts or []):
-        if not isinstance(part, dict):
-            yield f"/conversation_parts/conversation_parts/{j}", {"text": part, "basis": "not an object"}
-            continue
-        role, basis = _intercom_role(part.get("author"), part.get("part_type"))
-        if part.get("body") is None:
-            role, basis = "system", f"part_type {part.get('part_type')} without a body (an event)"
-        yield f"/conversation_parts/conversation_parts/{j}", {
-            "id": part.get("id"), "conversation": conv_id, "text": part.get("body") or "", "html": True,
-            "role": role, "basis": basis, "time": part.get("created_at"),
-            "visibility": "internal" if part.get("part_type") == "note" else "public",
-            "author": (part.get("author") or {}).get("name") if isinstance(part.get("author"), dict) else None,
-        }
+    yield from _each(parts or [], "/conversation_parts/conversation_parts", partial(_intercom_part, conv_id=conv_id))
 
 
-def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
+    role, basis = _intercom_role(part.get("author"))
+    if part.get("body") is None:
+        role, basis = "system", f"part_type {part.get('part_type')} without a body (an event)"
+    return {
+        "id": part.get("id"), "conversation": conv_id, "text": part.get("body") or "", "html": True,
+        "role": role, "basis": basis, "time": part.get("created_at"),
+        "visibility": "internal" if part.get("part_type") == "note" else "public",
+        "author": (part.get("author") or {}).get("name") if isinstance(part.get("author"), dict) else None,
+    }
+
+
+def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     embedded = data.get("_embedded") or {}
     conversations = embedded.get("conversations")
     convs = [(f"/_embedded/conversations/{i}", c) for i, c in enumerate(conversations)] if conversations else [("", data)]
     for prefix, conv in convs:
         threads = ((conv.get("_embedded") or {}).get("threads") or []) if isinstance(conv, dict) else []
-        for j, th in enumerate(threads):
-            if not isinstance(th, dict):
-                yield f"{prefix}/_embedded/threads/{j}", {"text": th, "basis": "not an object"}
-                continue
-            kind = th.get("type")
-            by = (th.get("createdBy") or {}).get("type") if isinstance(th.get("createdBy"), dict) else None
-            if kind == "lineitem":
-                role, basis = "system", "thread type lineitem (an event)"
-            elif kind == "customer" or by == "customer":
-                role, basis = "customer", f"thread type {kind}, createdBy {by}"
-            else:
-                role, basis = "agent", f"thread type {kind}, createdBy {by}"
-            yield f"{prefix}/_embedded/threads/{j}", {
-                "id": th.get("id"), "conversation": conv.get("id"), "text": th.get("body") or "", "html": True,
-                "role": role, "basis": basis, "time": th.get("createdAt"), "subject": conv.get("subject"),
-                "visibility": "internal" if kind == "note" else "public",
-            }
+        yield from _each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
 
 
-def _hubspot(data: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
+    kind = th.get("type")
+    by = (th.get("createdBy") or {}).get("type") if isinstance(th.get("createdBy"), dict) else None
+    if kind == "lineitem":
+        role, basis = "system", "thread type lineitem (an event)"
+    elif kind == "customer" or by == "customer":
+        role, basis = "customer", f"thread type {kind}, createdBy {by}"
+    else:
+        role, basis = "agent", f"thread type {kind}, createdBy {by}"
+    return {
+        "id": th.get("id"), "conversation": conv.get("id"), "text": th.get("body") or "", "html": True,
+        "role": role, "basis": basis, "time": th.get("createdAt"), "subject": conv.get("subject"),
+        "visibility": "internal" if kind == "note" else "public",
+    }
+
+
+def _hubspot(data: Any) -> Iterator[tuple[str, Any]]:
     rows, prefix = (data.get("results"), "/results") if isinstance(data, dict) else (data, "")
-    for i, msg in enumerate(rows or []):
-        if not isinstance(msg, dict):
-            yield f"{prefix}/{i}", {"text": msg, "basis": "not an object"}
-            continue
-        kind, direction = msg.get("type"), str(msg.get("direction") or "").upper()
-        if kind == "COMMENT":
-            role, basis, vis = "agent", "type COMMENT (an internal comment)", "internal"
-        elif direction == "INCOMING":
-            role, basis, vis = "customer", "direction INCOMING", "public"
-        elif direction == "OUTGOING":
-            role, basis, vis = "agent", "direction OUTGOING", "public"
-        elif kind == "WELCOME_MESSAGE":
-            role, basis, vis = "bot", "type WELCOME_MESSAGE", "public"
-        else:
-            role, basis, vis = "unknown", "no direction: role unknown, scored", "public"
-        senders = _dicts(msg.get("senders"))
-        yield f"{prefix}/{i}", {
-            "id": msg.get("id"), "conversation": msg.get("conversationsThreadId"), "role": role, "basis": basis,
-            "visibility": vis, "text": msg.get("text") if msg.get("text") is not None else msg.get("richText"),
-            "html": None, "time": msg.get("createdAt"), "subject": msg.get("subject"),
-            "author": senders[0].get("name") if senders else None,
-        }
+    return _each(rows or [], prefix, _hubspot_message)
+
+
+def _hubspot_message(msg: dict[str, Any]) -> dict[str, Any]:
+    kind, direction = msg.get("type"), str(msg.get("direction") or "").upper()
+    if kind == "COMMENT":
+        role, basis, vis = "agent", "type COMMENT (an internal comment)", "internal"
+    elif direction == "INCOMING":
+        role, basis, vis = "customer", "direction INCOMING", "public"
+    elif direction == "OUTGOING":
+        role, basis, vis = "agent", "direction OUTGOING", "public"
+    elif kind == "WELCOME_MESSAGE":
+        role, basis, vis = "bot", "type WELCOME_MESSAGE", "public"
+    else:
+        role, basis, vis = "unknown", "no direction: role unknown, scored", "public"
+    senders = _dicts(msg.get("senders"))
+    return {
+        "id": msg.get("id"), "conversation": msg.get("conversationsThreadId"), "role": role, "basis": basis,
+        "visibility": vis, "text": msg.get("text") if msg.get("text") is not None else msg.get("richText"),
+        "html": None, "time": msg.get("createdAt"), "subject": msg.get("subject"),
+        "author": senders[0].get("name") if senders else None,
+    }
 
 
 def _slack_text(text: Any) -> Any:
@@ -268,51 +278,51 @@ def _slack_text(text: Any) -> Any:
     return text
 
 
-def _slack(data: list[Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+def _slack(data: list[Any], path: str) -> Iterator[tuple[str, Any]]:
     channel = os.path.basename(os.path.dirname(os.path.abspath(path)))
-    for i, msg in enumerate(data):
-        if not isinstance(msg, dict):
-            yield f"/{i}", {"text": msg, "basis": "not an object"}
-            continue
-        subtype = msg.get("subtype")
-        if subtype == "bot_message" or msg.get("bot_id"):
-            role, basis = "bot", "bot_message"
-        elif subtype and subtype not in ("thread_broadcast", "file_share", "me_message"):
-            role, basis = "system", f"subtype {subtype} (an event)"
-        else:
-            # Slack does not say which side a member is on; Slack Connect teams differ, but which is ours is
-            # not in the export.
-            role, basis = "unknown", "member message: role unknown, scored"
-        profile = msg.get("user_profile") if isinstance(msg.get("user_profile"), dict) else {}
-        yield f"/{i}", {
-            "id": f"{channel}:{msg.get('ts')}" if msg.get("ts") else None,
-            "conversation": f"{channel}:{msg.get('thread_ts') or msg.get('ts')}", "text": _slack_text(msg.get("text")),
-            "html": False, "role": role, "basis": basis, "time": msg.get("ts"), "channel": "slack",
-            "author": profile.get("real_name") or profile.get("display_name"),
-        }
+    return _each(data, "", partial(_slack_message, channel=channel))
 
 
-def _teams(data: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    for i, msg in enumerate(data.get("value") or []):
-        if not isinstance(msg, dict):
-            yield f"/value/{i}", {"text": msg, "basis": "not an object"}
-            continue
-        sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
-        body = msg.get("body") if isinstance(msg.get("body"), dict) else {}
-        if msg.get("messageType") not in (None, "message"):
-            role, basis = "system", f"messageType {msg.get('messageType')}"
-        elif sender.get("application"):
-            role, basis = "bot", "from.application"
-        else:
-            role, basis = "unknown", "from.user: role unknown, scored"
-        user = sender.get("user") if isinstance(sender.get("user"), dict) else {}
-        yield f"/value/{i}", {
-            "id": msg.get("id"), "conversation": msg.get("chatId") or msg.get("replyToId") or msg.get("id"),
-            "text": body.get("content") or "", "html": str(body.get("contentType")).lower() == "html",
-            "role": role, "basis": basis, "time": msg.get("createdDateTime"), "subject": msg.get("subject"),
-            "visibility": "internal" if msg.get("deletedDateTime") else "public", "channel": "teams",
-            "author": user.get("displayName"),
-        }
+def _slack_message(msg: dict[str, Any], channel: str) -> dict[str, Any]:
+    subtype = msg.get("subtype")
+    if subtype == "bot_message" or msg.get("bot_id"):
+        role, basis = "bot", "bot_message"
+    elif subtype and subtype not in ("thread_broadcast", "file_share", "me_message"):
+        role, basis = "system", f"subtype {subtype} (an event)"
+    else:
+        # Slack does not say which side a member is on; Slack Connect teams differ, but which is ours is
+        # not in the export.
+        role, basis = "unknown", "member message: role unknown, scored"
+    profile = msg.get("user_profile") if isinstance(msg.get("user_profile"), dict) else {}
+    return {
+        "id": f"{channel}:{msg.get('ts')}" if msg.get("ts") else None,
+        "conversation": f"{channel}:{msg.get('thread_ts') or msg.get('ts')}", "text": _slack_text(msg.get("text")),
+        "html": False, "role": role, "basis": basis, "time": msg.get("ts"), "channel": "slack",
+        "author": profile.get("real_name") or profile.get("display_name"),
+    }
+
+
+def _teams(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    return _each(data.get("value") or [], "/value", _teams_message)
+
+
+def _teams_message(msg: dict[str, Any]) -> dict[str, Any]:
+    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
+    body = msg.get("body") if isinstance(msg.get("body"), dict) else {}
+    if msg.get("messageType") not in (None, "message"):
+        role, basis = "system", f"messageType {msg.get('messageType')}"
+    elif sender.get("application"):
+        role, basis = "bot", "from.application"
+    else:
+        role, basis = "unknown", "from.user: role unknown, scored"
+    user = sender.get("user") if isinstance(sender.get("user"), dict) else {}
+    return {
+        "id": msg.get("id"), "conversation": msg.get("chatId") or msg.get("replyToId") or msg.get("id"),
+        "text": body.get("content") or "", "html": str(body.get("contentType")).lower() == "html",
+        "role": role, "basis": basis, "time": msg.get("createdDateTime"), "subject": msg.get("subject"),
+        "visibility": "internal" if msg.get("deletedDateTime") else "public", "channel": "teams",
+        "author": user.get("displayName"),
+    }
 
 
 def vendor_records(
@@ -334,10 +344,10 @@ def vendor_records(
     else:
         raise ValueError(f"unknown vendor {vendor!r}; expected one of {', '.join(VENDORS)}")
     for seq, (locator, msg) in enumerate(messages):
-        if "basis" in msg and msg.get("basis") == "not an object":
+        if not isinstance(msg, dict):
             yield error_record(
                 record_id=f"{os.path.basename(path)}:{locator}", source_format=vendor, source_file=path,
-                source_locator=locator, reason=f"expected a message object, got {type(msg.get('text')).__name__}",
+                source_locator=locator, reason=f"expected a message object, got {type(msg).__name__}",
             )
             continue
         yield _record(msg, vendor=vendor, path=path, locator=locator, sequence=seq, max_bytes=max_message_bytes)

@@ -12,7 +12,6 @@ kasuhara_nlp.errors.ConfigError: policy <dict>: rules[0].min_severity: must be 0
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import string
@@ -22,10 +21,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ConfigError
-from ..labels import CATEGORIES, SEVERITY_LEVELS
+from ..labels import CATEGORIES
 from .policy import (_DAYS, _LANGS, _STARTTLS, DEFAULT_STATE_DIR, QUEUE, TEMPLATE_FIELDS, DeliverySettings,
                      Destination, EmailDestination, Hours, JsonlDestination, MessageSettings, RoutingPolicy, Rule,
                      StaffEntry, WebhookDestination, check_url, normalize_staff_name)
+from .policy_table import Table, clock, severity, toml_key
 from .toml_lines import key_locator, split_key
 
 __all__ = ["check_min_scores", "check_address", "default_policy", "load_policy", "parse_policy"]
@@ -33,12 +33,6 @@ __all__ = ["check_min_scores", "check_address", "default_policy", "load_policy",
 # A plain address: something@domain, no spaces, no display name.  Deliberately loose (the SMTP server has the
 # last word), but it catches "team at example.jp", a missing @ and "Name <a@b>" before the first alert is lost.
 _ADDRESS = re.compile(r'^[^\s@<>()\[\],;:"]+@[^\s@<>()\[\],;:".]+(\.[^\s@<>()\[\],;:".]+)*$')
-_BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
-
-
-def _toml_key(name: str) -> str:
-    """A table name as the policy file writes it: bare, or quoted (``staff."山田 花子"``)."""
-    return name if _BARE_KEY.match(name) else '"' + name.replace('"', '\\"') + '"'
 
 
 def check_address(value: str, key: str, fail: Callable[[str], Exception]) -> str:
@@ -56,80 +50,14 @@ def check_address(value: str, key: str, fail: Callable[[str], Exception]) -> str
     return value
 
 
-class _Table:
-    """Read typed keys from one TOML table; unknown keys are errors with a suggestion."""
-
-    def __init__(self, data: Any, where: str, fail: Callable[[str], ConfigError]):
-        self.where, self.fail, self.used = where, fail, set()
-        if not isinstance(data, dict):
-            raise fail(f"{where or 'policy'}: must be a table, got {type(data).__name__}")
-        self.data = data
-
-    def key(self, name: str) -> str:
-        return f"{self.where}.{name}" if self.where else name
-
-    def get(self, name: str, kind: type | tuple[type, ...], default: Any) -> Any:
-        self.used.add(name)
-        if name not in self.data:
-            return default
-        value = self.data[name]
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        # bool is an int in Python; a policy saying `attempts = true` is a mistake.
-        if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
-            names = " or ".join(k.__name__ for k in kinds)
-            raise self.fail(f"{self.key(name)}: must be {names}, got {value!r}")
-        return value
-
-    def number(self, name: str, default: float, lo: float, hi: float | None = None) -> float:
-        value = float(self.get(name, (int, float), default))
-        if value < lo or (hi is not None and value > hi):
-            bound = f"between {lo:g} and {hi:g}" if hi is not None else f">= {lo:g}"
-            raise self.fail(f"{self.key(name)}: must be {bound}, got {value:g}")
-        return value
-
-    def strings(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-        value = self.get(name, (list, str), list(default))
-        value = [value] if isinstance(value, str) else value
-        if not all(isinstance(v, str) for v in value):
-            raise self.fail(f"{self.key(name)}: must be a list of strings, got {value!r}")
-        return tuple(value)
-
-    def finish(self) -> None:
-        for name in self.data:
-            if name not in self.used:
-                close = difflib.get_close_matches(name, sorted(self.used), n=1)
-                hint = f"; did you mean {close[0]!r}?" if close else f"; known keys: {', '.join(sorted(self.used))}"
-                raise self.fail(f"{self.key(name)}: unknown key{hint}")
-
-
-def _severity(t: _Table, name: str, default: int) -> int:
-    value = t.get(name, int, default)
-    if value not in SEVERITY_LEVELS:
-        raise t.fail(f"{t.key(name)}: must be 0-3, got {value}")
-    return value
-
-
-def _clock(t: _Table, name: str, default: time) -> time:
-    value = t.get(name, (str, time), default)
-    if isinstance(value, time):
-        return value
-    try:
-        hh, mm = value.split(":")
-        if hh == "24" and mm == "00":
-            return time.max  # "24:00": until the end of the day
-        return time(int(hh), int(mm))
-    except ValueError:
-        raise t.fail(f"{t.key(name)}: must be a time of day like \"09:00\", got {value!r}") from None
-
-
 def _parse_rule(raw: Any, i: int, fail) -> Rule:
-    t = _Table(raw, f"rules[{i}]", fail)
+    t = Table(raw, f"rules[{i}]", fail)
     name = t.get("name", str, f"rule{i}")
     categories = t.strings("categories")
     for c in categories:
         if c not in CATEGORIES:
             raise fail(f"{t.key('categories')}: unknown category {c!r}; use {', '.join(CATEGORIES)}")
-    lo, hi = _severity(t, "min_severity", 1), _severity(t, "max_severity", 3)
+    lo, hi = severity(t, "min_severity", 1), severity(t, "max_severity", 3)
     if lo > hi:
         raise fail(f"{t.key('min_severity')}: {lo} is above max_severity {hi}")
     dests = t.strings("destinations")
@@ -148,7 +76,7 @@ def _path(base: Path, value: str) -> str:
 
 
 def _parse_destination(name: str, raw: Any, base: Path, fail) -> Destination:
-    t = _Table(raw, f"destinations.{_toml_key(name)}", fail)
+    t = Table(raw, f"destinations.{toml_key(name)}", fail)
     kind = t.get("type", str, "jsonl" if name == QUEUE else "")
     if kind == "jsonl":
         path = t.get("path", str, "")
@@ -192,7 +120,7 @@ def _parse_destination(name: str, raw: Any, base: Path, fail) -> Destination:
 
 
 def _parse_hours(raw: Any, fail) -> Hours:
-    t = _Table(raw, "hours", fail)
+    t = Table(raw, "hours", fail)
     days = []
     for d in t.strings("days", _DAYS[:5]):
         if d.lower()[:3] not in _DAYS:
@@ -204,10 +132,10 @@ def _parse_hours(raw: Any, fail) -> Hours:
             holidays.append(h if isinstance(h, date) else date.fromisoformat(str(h)))
         except ValueError:
             raise fail(f"hours.holidays: {h!r} is not a date like 2026-01-01") from None
-    hold = _severity(t, "hold_max_severity", 1)
+    hold = severity(t, "hold_max_severity", 1)
     if hold > 2:
         raise fail("hours.hold_max_severity: must be 0-2; severity 3 alerts are never held")
-    start, end = _clock(t, "start", time(9, 0)), _clock(t, "end", time(18, 0))
+    start, end = clock(t, "start", time(9, 0)), clock(t, "end", time(18, 0))
     if start >= end:
         raise fail(f"hours.start: {start:%H:%M} must be before hours.end {end:%H:%M}")
     hours = Hours(enabled=t.get("enabled", bool, True), days=tuple(sorted(set(days))), start=start, end=end,
@@ -217,7 +145,7 @@ def _parse_hours(raw: Any, fail) -> Hours:
 
 
 def _parse_thresholds(raw: Any, base: Path, fail) -> dict[str, float] | None:
-    t = _Table(raw, "model", fail)
+    t = Table(raw, "model", fail)
     folder, table = t.get("folder", str, ""), t.get("thresholds", dict, None)
     t.finish()
     if folder and table is not None:
@@ -275,7 +203,7 @@ def _check_recipients(rules: tuple[Rule, ...], dests: dict[str, Destination], st
         notifies = any(r.notify_manager for r in using)
         if not notifies or not managers:
             why = "no rule using it sets notify_manager" if not notifies else "no [staff] entry has a manager_email"
-            raise fail(f"destinations.{_toml_key(name)}.to: is empty and {why}, so alerts to it would have no "
+            raise fail(f"destinations.{toml_key(name)}.to: is empty and {why}, so alerts to it would have no "
                        f"recipient; list the team's address, e.g. to = [\"team@example.jp\"]")
 
 
@@ -293,7 +221,7 @@ def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: st
         line = locate(key) if locate and key else None
         return ConfigError(f"policy {source}{f':{line}' if line else ''}: {message}")
 
-    top = _Table(data, "", fail)
+    top = Table(data, "", fail)
     top.used.update({"hours", "model"})  # parsed below, only when present
     state_dir = Path(_path(base, top.get("state_dir", str, DEFAULT_STATE_DIR)))
     raw_dests = top.get("destinations", dict, {})
@@ -313,10 +241,10 @@ def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: st
     staff: dict[str, StaffEntry] = {}
     written: dict[str, str] = {}  # normalised name -> the name as written, to report two spellings of one person
     for name, raw in top.get("staff", dict, {}).items():
-        t = _Table(raw, f"staff.{_toml_key(name)}", fail)
+        t = Table(raw, f"staff.{toml_key(name)}", fail)
         key = normalize_staff_name(name)
         if key in written:
-            raise fail(f"{t.where}: the same person as staff.{_toml_key(written[key])} (names are matched after "
+            raise fail(f"{t.where}: the same person as staff.{toml_key(written[key])} (names are matched after "
                        "NFKC and collapsing spaces); keep one of them")
         written[key] = name
         email = t.get("manager_email", str, "")
@@ -328,14 +256,14 @@ def parse_policy(data: dict[str, Any], *, base_dir: str | Path = ".", source: st
             raise fail(f"{t.key('manager')}: give the manager's name and/or manager_email")
     _check_recipients(rules, dests, staff, fail)
     hours = _parse_hours(top.get("hours", dict, None), fail) if "hours" in data else Hours()
-    dt = _Table(top.get("delivery", dict, {}), "delivery", fail)
+    dt = Table(top.get("delivery", dict, {}), "delivery", fail)
     delivery = DeliverySettings(attempts=int(dt.number("attempts", 3, 1, 20)),
                                 base_delay_s=dt.number("base_delay_s", 0.5, 0, 300),
                                 max_delay_s=dt.number("max_delay_s", 30.0, 0, 3600),
                                 min_interval_s=dt.number("min_interval_s", 0.0, 0, 60),
                                 dead_after_hours=dt.number("dead_after_hours", 24.0, 0, 24 * 30))
     dt.finish()
-    mt = _Table(top.get("message", dict, {}), "message", fail)
+    mt = Table(top.get("message", dict, {}), "message", fail)
     language = mt.get("language", str, "ja")
     if language not in _LANGS:
         raise fail(f"message.language: must be ja or en, got {language!r}")

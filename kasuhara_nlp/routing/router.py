@@ -20,18 +20,17 @@ with retries.  A delivery that fails for a temporary reason is retried by later 
 from __future__ import annotations
 
 import logging
-import string
 import time
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
-from urllib.parse import quote
 
 from ..errors import ConfigError, InputFormatError
 from ..labels import CATEGORIES
 from ..records import ScanResult
-from .alerts import Alert, alert_key, jst_time, masked_body, masked_evidence, message_ref, parse_time
+from .alert_build import build_alert
+from .alerts import Alert, alert_key, message_ref, parse_time
 from .delivery import AUDIT_NAME, DEAD_LETTER_NAME, AuditLog, RunLock, deliver_with_retries
 from .destinations import Sender, append_jsonl, make_sender
 from .policy import EmailDestination, RoutingPolicy, Rule
@@ -204,7 +203,8 @@ class Router:
                 if not (staff_report and self._redeliver(key, summary)):
                     summary.duplicates += 1
                 continue
-            alert = self._alert(result, key, ref, category, severity, score, rules, staff_report)
+            alert = build_alert(result, self.policy, key=key, ref=ref, category=category, severity=severity,
+                                score=score, rules=rules, staff_report=staff_report)
             self._check_manager(alert, rules, summary)
             self._decide(alert, ref, parse_time(result.get("timestamp_utc")), summary)
 
@@ -214,26 +214,6 @@ class Router:
             summary.retried += requeued
             self._resume(summary, count=False, key=key)
         return bool(requeued)
-
-    def _alert(self, result: dict[str, Any], key: str, ref: str, category: str, severity: int,
-               score: float | None, rules: list[Rule], staff_report: bool) -> Alert:
-        staff_name = result.get("staff_name") or None
-        entry = self.policy.staff_entry(staff_name)
-        dests = tuple(dict.fromkeys(d for r in rules for d in r.destinations))
-        return Alert(
-            key=key, message_id=str(result.get("message_id") or result.get("id") or ref), category=category,
-            severity=severity, score=score,
-            scores={c: round(float(v), 4) for c, v in (result.get("scores") or {}).items() if c in CATEGORIES},
-            labels=tuple(c for c in result.get("labels") or [] if c in CATEGORIES),
-            evidence=masked_evidence(result, category), conversation_id=result.get("conversation_id") or None,
-            staff_name=staff_name, manager=entry.manager if entry else "",
-            manager_email=entry.manager_email if entry else "",
-            notify_manager=any(r.notify_manager for r in rules), staff_report=staff_report,
-            channel=str(result.get("channel") or ""),
-            timestamp=jst_time(result.get("timestamp_local") or result.get("timestamp_utc")),
-            ticket_url=self._ticket_url(result), destinations=dests, rules=tuple(r.name for r in rules),
-            body=masked_body(result.get("text", "")) if self.policy.message.include_body else None,
-            created_at=utc_now())
 
     def _check_manager(self, alert: Alert, rules: list[Rule], summary: RouteSummary) -> None:
         """Warn (summary, audit, log) when a rule asks to notify a manager the staff map cannot give."""
@@ -258,17 +238,6 @@ class Router:
         # info, not warning: the summary carries the warning, and Python's last-resort handler would print
         # a warning a second time on the command line.
         log.info("manager not notified for alert %s: %s", alert.key, why)
-
-    def _ticket_url(self, result: dict[str, Any]) -> str:
-        template = self.policy.message.ticket_url
-        values = {"conversation_id": result.get("conversation_id"), "message_id": result.get("message_id"),
-                  "id": result.get("id")}
-        used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
-        if not template or any(not values.get(n) for n in used):
-            return ""  # a link without its id would point nowhere useful
-        # Ids come from customers' mail headers: percent-encode all of them, "/" included, so that an id
-        # can neither change the link's path nor smuggle in another URL.
-        return template.format(**{k: quote(str(v or ""), safe="") for k, v in values.items()})
 
     def _decide(self, alert: Alert, ref: str, when: datetime | None, summary: RouteSummary) -> None:
         now = self.clock()
