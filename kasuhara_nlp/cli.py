@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import __version__  # noqa: F401  (re-exported for --version)
+from .classifier import DEFAULT_MAX_CHARS
 from .errors import ConfigError, InputFormatError, KasuharaError
 from .labels import CATEGORIES
 from .readers import FORMATS, preset_names
@@ -40,9 +41,10 @@ def _err(message: str) -> None:
 
 
 def _load(args):
+    """The classifier of `scan` and `score`, with their --model, --thresholds and --max-chars."""
     from .classifier import KasuharaClassifier
 
-    return KasuharaClassifier.from_pretrained(args.model, thresholds=getattr(args, "thresholds", None))
+    return KasuharaClassifier.from_pretrained(args.model, thresholds=args.thresholds, max_chars=args.max_chars)
 
 
 def cmd_scan(args) -> int:
@@ -148,24 +150,9 @@ def cmd_score(args) -> int:
 
 
 def cmd_info(args) -> int:
-    from .classifier import KasuharaClassifier
-    from .config import CARD_NAME
-    from .segmenter import dictionary_info
+    from .about import about
 
-    info = {"kasuhara_nlp": __version__, **dictionary_info()}
-    try:
-        clf = KasuharaClassifier.from_pretrained(args.model)
-        info.update(clf.info())
-        card = clf.folder / CARD_NAME
-        if card.exists():
-            info["card"] = " ".join(card.read_text(encoding="utf-8").split("\n\n")[1:2]).strip()[:400]
-        if clf.config.backend == "bert-onnx":
-            import onnxruntime
-            import tokenizers
-
-            info.update(onnxruntime=onnxruntime.__version__, tokenizers=tokenizers.__version__)
-    except KasuharaError as exc:
-        info["model_error"] = str(exc)
+    info = about(args.model)
     for key, value in info.items():
         print(f"{key}: {json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else value}")
     return EXIT_OK if "model_error" not in info else EXIT_FAILURE
@@ -251,17 +238,37 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def _shared(*parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """A parent parser: options several commands share, defined once so their names and help stay in step."""
+    return argparse.ArgumentParser(add_help=False, parents=list(parents))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kasuhara", description="Find customer harassment (カスハラ) in Japanese messages.")
     p.add_argument("--version", action="version", version=f"kasuhara-nlp {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
 
-    def model_args(sp, thresholds=True):
-        sp.add_argument("--model", help="model folder (default: the bundled model)")
-        if thresholds:
-            sp.add_argument("--thresholds", help="JSON file overriding per-category thresholds")
+    def command(name: str, func, help_text: str, *parents: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        s = sub.add_parser(name, help=help_text, parents=list(parents))
+        s.set_defaults(func=func)
+        return s
 
-    s = sub.add_parser("scan", help="score every message of CSV/JSONL/mail/chat exports")
+    model_opts = _shared()
+    model_opts.add_argument("--model", help="model folder (default: the bundled model)")
+    threshold_opts = _shared(model_opts)
+    threshold_opts.add_argument("--thresholds", help="JSON file overriding per-category thresholds")
+    scoring_opts = _shared(threshold_opts)  # scan and score: _load's options
+    scoring_opts.add_argument("--raw", action="store_true", help="score whole bodies, quotes and signatures included")
+    scoring_opts.add_argument("--max-chars", type=_count(1), default=DEFAULT_MAX_CHARS, metavar="N",
+                              help="score the first N characters of a longer message; its result says so "
+                                   "(default: %(default)s)")
+    message_arg = _shared()
+    message_arg.add_argument("text", help="the message text, or - for stdin")
+    summary_opts = _shared()
+    summary_opts.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    summary_opts.add_argument("-q", "--quiet", action="store_true", help="no summary")
+
+    s = command("scan", cmd_scan, "score every message of CSV/JSONL/mail/chat exports", scoring_opts)
     s.add_argument("inputs", nargs="+", help="input files or folders; - reads stdin")
     s.add_argument("-o", "--output", default="-", help="output .jsonl or .csv (default: JSONL on stdout)")
     s.add_argument("--format", choices=FORMATS, help="force the input format instead of detecting it")
@@ -272,17 +279,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--name-role", action="append", help="NAME=ROLE for chat speakers, e.g. 佐藤=agent")
     s.add_argument("--text-field", help="column holding the message text")
     s.add_argument("--id-field", help="column holding the message id")
-    s.add_argument("--raw", action="store_true", help="score whole bodies, quotes and signatures included")
     s.add_argument("--no-mask", action="store_true", help="keep PII (addresses, phone numbers) in output text")
     s.add_argument("--no-conversations", action="store_true", help="do not add conversation records")
     s.add_argument("--batch-size", type=_count(1), default=64)
     s.add_argument("--summary", help="also write the summary as JSON to this file")
     s.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     s.add_argument("--route", metavar="POLICY", help="route flagged results by this policy TOML (see docs/routing.md)")
-    model_args(s)
-    s.set_defaults(func=cmd_scan)
 
-    s = sub.add_parser("route", help="send alerts for results written earlier, by a routing policy")
+    s = command("route", cmd_route, "send alerts for results written earlier, by a routing policy", summary_opts)
     s.add_argument("results", nargs="?", help="results JSONL from `kasuhara scan` (- reads stdin)")
     s.add_argument("--policy", help="routing policy TOML (default: every flag to kasuhara-routing/alerts.jsonl)")
     s.add_argument("--release-held", action="store_true", help="deliver alerts held for quiet hours now")
@@ -290,12 +294,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="try dead-lettered alerts again now (after fixing an address, URL or server)")
     s.add_argument("--ack-dead", action="store_true",
                    help="mark dead letters as handled by hand, so runs stop exiting 1 for them")
-    s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    s.add_argument("-q", "--quiet", action="store_true", help="no summary")
-    s.set_defaults(func=cmd_route)
 
-    s = sub.add_parser("report-message", help="report a message you received as harassment (staff self-report)")
-    s.add_argument("text", help="the message text, or - for stdin")
+    s = command("report-message", cmd_report_message,
+                "report a message you received as harassment (staff self-report)", message_arg, summary_opts)
     s.add_argument("--staff", required=True, help="your name, as in the policy's staff map")
     s.add_argument("--category", action="append", required=True, choices=CATEGORIES,
                    help="category id; repeat for several")
@@ -308,22 +309,13 @@ def build_parser() -> argparse.ArgumentParser:
                    "meeting, web_form, sns_dm, review_reply, one_liner (default: web_form)")
     s.add_argument("--quote", help="the exact part of the text that is harassment")
     s.add_argument("--note", help="one line on why")
-    s.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
-    s.add_argument("-q", "--quiet", action="store_true", help="no summary")
-    s.set_defaults(func=cmd_report_message)
 
-    s = sub.add_parser("score", help="score one message and show the evidence")
-    s.add_argument("text", help="the message text, or - for stdin")
-    s.add_argument("--raw", action="store_true")
+    s = command("score", cmd_score, "score one message and show the evidence", message_arg, scoring_opts)
     s.add_argument("--json", action="store_true", help="print the result as JSON")
-    model_args(s)
-    s.set_defaults(func=cmd_score)
 
-    s = sub.add_parser("info", help="versions, model, tokenizer and dictionary")
-    model_args(s, thresholds=False)
-    s.set_defaults(func=cmd_info)
+    command("info", cmd_info, "versions, model, tokenizer and dictionary", model_opts)
 
-    s = sub.add_parser("train", help="train the baseline or fine-tune a BERT on labelled JSONL")
+    s = command("train", cmd_train, "train the baseline or fine-tune a BERT on labelled JSONL")
     s.add_argument("--model", choices=["baseline", "bert", "blend"], default="baseline",
                    help="blend: pair the trained BERT folder --base with the baseline --blend-baseline")
     s.add_argument("--data", help="labelled JSONL file or data folder (default: the bundled data/)")
@@ -349,32 +341,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="bert: learn each category's share of the labellers in <data>/agreement, not the majority")
     s.add_argument("--subtype-weight", type=float, default=0.0,
                    help="bert: weight of an auxiliary loss on the records' subtypes (A1-D4); 0 turns it off")
-    s.set_defaults(func=cmd_train)
 
-    s = sub.add_parser("evaluate", help="metrics on labelled data (test and blind splits)")
+    s = command("evaluate", cmd_evaluate, "metrics on labelled data (test and blind splits)", threshold_opts)
     s.add_argument("--data", help="labelled JSONL file or data folder (default: data/)")
     s.add_argument("--splits", nargs="+", default=["test", "blind"])
     s.add_argument("--report", help="write the report JSON here")
     s.add_argument("--write-card", action="store_true",
                    help="write evaluation.json and MODEL_CARD.md into the model folder")
     s.add_argument("--compare", help="another model folder (e.g. the baseline) to report beside it in the card")
-    model_args(s)
-    s.set_defaults(func=cmd_evaluate)
 
-    s = sub.add_parser("feedback", help="turn analyst decisions (notebooks/01) into labelled training records")
+    s = command("feedback", cmd_feedback, "turn analyst decisions (notebooks/01) into labelled training records")
     s.add_argument("corrections", nargs="+", help="corrections JSONL file(s) written by record_decision()")
     s.add_argument("--results", required=True, nargs="+", action="extend",
                    help="the scan results JSONL/CSV file(s) the decisions were made on (give every scan the "
                         "corrections cover)")
     s.add_argument("-o", "--output", required=True, help="labelled JSONL to write (data/SCHEMA.md format)")
     s.add_argument("--json", action="store_true", help="also print the summary (counts, problems, conflicts) as JSON")
-    s.set_defaults(func=cmd_feedback)
 
-    s = sub.add_parser("report", help="a self-contained HTML report (Japanese) of scan results")
+    s = command("report", cmd_report, "a self-contained HTML report (Japanese) of scan results")
     s.add_argument("results", help="scan results JSONL or CSV written by `kasuhara scan`")
     s.add_argument("-o", "--output", default="report.html", help="HTML file to write (default: report.html)")
     s.add_argument("--top", type=_count(0), default=20, help="flagged messages to show (default: 20)")
-    s.set_defaults(func=cmd_report)
     return p
 
 

@@ -178,6 +178,8 @@ def test_help(argv):
     (["report", "{results}", "-o", "{folder}"], "is a folder"),
     (["score", "x", "--model", "{model}", "--thresholds", "{folder}"], "cannot be read"),
     (["scan", "{results}", "--model", "{model}", "--batch-size", "0"], "must be at least 1"),
+    (["scan", "{results}", "--model", "{model}", "--max-chars", "0"], "must be at least 1"),
+    (["score", "x", "--model", "{model}", "--max-chars", "1e4"], "is not an integer"),
 ])
 def test_argument_mistakes_are_usage_errors_not_tracebacks(tmp_path, baseline_dir, capsys, argv, words):
     results = write_jsonl(tmp_path / "results.jsonl", [{"id": "1", "kind": "message", "status": "ok", "labels": [],
@@ -218,3 +220,26 @@ def test_scan_refuses_a_summary_file_that_is_an_input(tmp_path, baseline_dir, ca
     assert main(["scan", str(inbox), "-o", str(tmp_path / "r.jsonl"), "--summary", str(inbox),
                  "--model", str(baseline_dir)]) == EXIT_USAGE
     assert "--summary" in capsys.readouterr().err and inbox.read_bytes() == before
+
+
+def test_max_chars_scores_only_the_first_n_characters(tmp_path, baseline_dir, capsys):
+    text = "いつもお世話になっております。" * 4 + "土下座して謝れ。お前は本当に無能だな。"
+    n = text.index("土下座")  # the abuse starts at character n
+    # The tiny baseline's thresholds are near 0.94; at 0.4 it flags this abuse but not the greeting.
+    (tmp_path / "t.json").write_text('{"abuse": 0.4}')
+    model = ["--model", str(baseline_dir), "--thresholds", str(tmp_path / "t.json")]
+
+    def score(message, *options):
+        assert main(["score", message, *model, "--raw", "--json", *options]) == EXIT_OK
+        return json.loads(capsys.readouterr().out)
+
+    cut, head, whole = score(text, "--max-chars", str(n)), score(text[:n]), score(text)
+    assert cut["scores"] == head["scores"] != whole["scores"]
+    assert cut["flagged"] is False and whole["flagged"] is True
+    assert cut["warnings"] == [f"truncated: scored the first {n} of {len(text)} characters (max_chars)"]
+    assert whole["warnings"] == []  # the default limit (10,000) does not cut this text
+    src = write_jsonl(tmp_path / "in.jsonl", [{"id": "1", "text": text}])
+    out = tmp_path / "out.jsonl"
+    assert main(["scan", str(src), "-o", str(out), *model, "-q", "--max-chars", str(n)]) == EXIT_OK
+    result = json.loads(out.read_text(encoding="utf-8"))
+    assert result["warnings"] == cut["warnings"] and not result["flagged"] and result["text"] == text
