@@ -35,7 +35,7 @@ from typing import Any
 from .errors import ConfigError
 from .labels import CATEGORIES
 from .records import MessageRecord, ScanResult
-from .similarity import char_ngram_similarity, request_similarity, request_text
+from .similarity import RequestProfile, char_ngram_similarity, profile_similarity, request_profile, request_text
 
 __all__ = ["ConversationConfig", "char_ngram_similarity", "score_conversation"]
 
@@ -240,10 +240,11 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
 
     Persistence is per request: ``persistent_repeats`` repeats must go back to the same first request
     (``first_message_id``), so three different questions asked once more each are not persistent.
+    Each request's profile is built once, when it is read, so a pair costs only its set intersections.
     """
     out = []
-    answered: list[tuple[MessageRecord, str]] = []  # customer requests followed by an agent reply
-    pending: list[tuple[MessageRecord, str]] = []
+    answered: list[tuple[MessageRecord, RequestProfile]] = []  # customer requests followed by an agent reply
+    pending: list[tuple[MessageRecord, RequestProfile]] = []
     first: dict[str, str] = {}  # record id of a repeat -> record id of the request it repeats
     for r in ordered:
         if r.author_role == "agent" and r.visibility == "public":
@@ -253,7 +254,8 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
         if r.author_role not in CUSTOMER_ROLES:
             continue
         request = request_text(r)
-        sim, earlier = max(((request_similarity(request, text, config.ngram), e) for e, text in answered),
+        profile = request_profile(request, config.ngram)
+        sim, earlier = max(((profile_similarity(profile, p), e) for e, p in answered),
                            key=lambda se: se[0], default=(0.0, None))
         if request and earlier is not None and sim >= config.repeat_similarity:
             first[r.record_id] = first.get(earlier.record_id, earlier.record_id)
@@ -262,7 +264,7 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
                 f"message repeats an earlier request after an agent answered it (similarity {sim:.2f})",
                 [earlier.record_id, r.record_id], similarity=round(sim, 3), first_message_id=first[r.record_id],
             ))
-        pending.append((r, request))
+        pending.append((r, profile))
     repeats = Counter(first.values())
     for sig in out:
         persistent = repeats[sig["first_message_id"]] >= config.persistent_repeats

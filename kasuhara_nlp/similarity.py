@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 
+from .errors import ConfigError
 from .records import MessageRecord
 
-__all__ = ["char_ngram_similarity", "customer_words", "request_similarity", "request_text"]
+__all__ = ["RequestProfile", "char_ngram_similarity", "customer_words", "profile_similarity", "request_profile",
+           "request_similarity", "request_text"]
 
 # Sentences that wrap every business message (greetings, self-introductions, thanks, closings, signature
 # lines): two different questions sharing them are not a repeated request, so they are not compared.
@@ -39,13 +42,22 @@ def char_ngram_similarity(a: str, b: str, n: int = 2) -> float:
     >>> round(char_ngram_similarity("返金してください", "早く返金してください"), 2)
     0.88
     """
-    a = "".join(a.split())
-    b = "".join(b.split())
-    if not a or not b:
-        return 0.0
-    ga = {a[i : i + n] for i in range(max(len(a) - n + 1, 1))}
-    gb = {b[i : i + n] for i in range(max(len(b) - n + 1, 1))}
-    return 2 * len(ga & gb) / (len(ga) + len(gb))
+    ga, gb = _char_ngrams(a, n), _char_ngrams(b, n)
+    return _dice(ga, gb) if ga and gb else 0.0
+
+
+def _char_ngrams(text: str, n: int) -> frozenset[str]:
+    """The character n-grams of ``text`` without its whitespace; a text shorter than n is its own one gram,
+    and a blank text has none."""
+    text = "".join(text.split())
+    if not text:
+        return frozenset()
+    return frozenset(text[i : i + n] for i in range(max(len(text) - n + 1, 1)))
+
+
+def _dice(a: frozenset[str], b: frozenset[str]) -> float:
+    """Dice coefficient of two sets, not both empty."""
+    return 2 * len(a & b) / (len(a) + len(b))
 
 
 def customer_words(record: MessageRecord) -> str | None:
@@ -71,16 +83,61 @@ def _subject(text: str) -> set[str]:
     return out
 
 
+@dataclass(frozen=True)
+class RequestProfile:
+    """What one request is compared on, built once per message by :func:`request_profile`.
+
+    A conversation compares each customer request with every earlier answered one; building both sets
+    once per message leaves only the set intersections to each pair, instead of rebuilding the earlier
+    request's sets for every later message.
+
+    Attributes:
+        ngrams: character n-grams of the request, whitespace ignored (empty for a blank request).
+        subject: its content tokens (see ``_CONTENT``).
+        n: the n of ``ngrams``; only profiles of the same n compare.
+    """
+
+    ngrams: frozenset[str]
+    subject: frozenset[str]
+    n: int
+
+
+def request_profile(text: str, n: int = 2) -> RequestProfile:
+    """The profile of a request text (usually :func:`request_text`), to compare with :func:`profile_similarity`.
+
+    >>> p = request_profile("全額返金してください")
+    >>> sorted(p.subject), len(p.ngrams), p.n
+    (['全額', '返金', '額返'], 9, 2)
+    """
+    return RequestProfile(ngrams=_char_ngrams(text, n), subject=frozenset(_subject(text)), n=n)
+
+
+def profile_similarity(a: RequestProfile, b: RequestProfile) -> float:
+    """:func:`request_similarity` of the two texts the profiles were built from.
+
+    >>> profile_similarity(request_profile("全額返金してください"), request_profile("だから全額返金してください")) >= 0.6
+    True
+
+    Raises:
+        ConfigError: the profiles were built with different n.
+    """
+    if a.n != b.n:
+        raise ConfigError(f"request profiles built with n={a.n} and n={b.n} do not compare; "
+                          "build both with the same n (ConversationConfig.ngram)")
+    wording = _dice(a.ngrams, b.ngrams) if a.ngrams and b.ngrams else 0.0
+    subject = _dice(a.subject, b.subject) if a.subject or b.subject else 1.0
+    return min(wording, subject)
+
+
 def request_similarity(a: str, b: str, n: int = 2) -> float:
     """The lower of the wording similarity (character n-grams) and the subject similarity (Dice of
     ``_subject``): wording alone rates 納期について教えていただけますでしょうか and 料金について… 0.89,
-    but a shared polite tail is not the same request.
+    but a shared polite tail is not the same request.  To compare one text with many, build each
+    :func:`request_profile` once and use :func:`profile_similarity`.
 
     >>> request_similarity("全額返金してください", "だから全額返金してください", 2) >= 0.6
     True
     >>> request_similarity("納期について教えてください", "料金について教えてください", 2)
     0.0
     """
-    sa, sb = _subject(a), _subject(b)
-    subject = 2 * len(sa & sb) / (len(sa) + len(sb)) if sa or sb else 1.0
-    return min(char_ngram_similarity(a, b, n), subject)
+    return profile_similarity(request_profile(a, n), request_profile(b, n))
