@@ -40,7 +40,7 @@ def test_schema(path: Path):
 @pytest.mark.parametrize("message_id, wave", [
     ("w1-0001", "wave1"), ("w5-0300", "wave1"), ("w6-0001", "wave2"), ("w13-0001", "wave2"), ("w14-0001", "wave3"),
     ("w21-0001", "wave3"), ("w22-0001", "rewrites"), ("w30-0001", "wave4"), ("w37-0001", "wave4"),
-    ("w38-0001", "wave5"), ("w41-0001", "wave5"), ("w42-0001", "wave6"), ("w44-0001", "wave6"), ("w45-0001", None),
+    ("w38-0001", "wave5"), ("w41-0001", "wave5"), ("w42-0001", "wave6"), ("w44-0001", "wave6"), ("w45-0001", "wave6"), ("w46-0001", None),
     ("b-0001", None),
     ("asdc:asdc.v1:3", None), ("jmultiwoz:jm:1", None), ("rtp-lx-ja:12", None), ("wx-1", None),
 ])
@@ -88,6 +88,19 @@ def test_near_duplicates_are_rare_and_never_cross_splits(team):
     cross = [(i, j) for i, j, _ in pairs if team[i].split != team[j].split]
     assert cross == []
     assert len(pairs) / len(team) < 0.01
+
+
+def test_no_probe_text_is_in_the_corpus(team):
+    """The probes of docs/training.md §17-§19 measure text no model trained on; a corpus line equal to one (after
+    stripping and folding spaces) would turn the probe into a training example."""
+    def fold(text: str) -> str:
+        return "".join(text.split())
+
+    probe = DATA_DIR / "probe" / "short_heldout.jsonl"
+    texts = {fold(json.loads(line)["text"]) for line in probe.open(encoding="utf-8") if line.strip()}
+    assert len(texts) == 190
+    leaked = sorted({m.id for m in team if fold(m.original) in texts or fold(m.text) in texts})
+    assert leaked == []
 
 
 def test_text_to_score_is_applied(team):
