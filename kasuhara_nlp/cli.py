@@ -48,20 +48,14 @@ def _load(args):
 
 
 def cmd_scan(args) -> int:
-    from .scan import ScanOptions, check_output, run_scan
+    from .scan import ScanOptions, check_output, check_route_output, parse_name_roles, run_scan
 
-    if args.route and (args.output == "-" or args.output.lower().endswith(".csv")):
-        _err("--route needs a JSONL output file: add -o results.jsonl")
-        return EXIT_USAGE
+    if args.route:
+        check_route_output(args.output)
     check_output(args.inputs, args.output)  # before the model loads: -o naming an input is a usage error
     if args.summary:
         check_output(args.inputs, args.summary, "--summary")
-    name_roles = {}
-    for item in args.name_role or []:
-        name, sep, role = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--name-role takes NAME=ROLE (e.g. 佐藤=agent), got {item!r}")
-        name_roles[name] = role
+    name_roles = parse_name_roles(args.name_role or ())
     clf = _load(args)
     options = ScanOptions(format=args.format, preset=args.preset, text_field=args.text_field,
                           id_field=args.id_field, raw=args.raw, mask_pii=not args.no_mask,
@@ -71,16 +65,11 @@ def cmd_scan(args) -> int:
     progress = sys.stderr.isatty() and not args.quiet
     summary = run_scan(args.inputs, args.output, clf, options, progress=progress,
                        on_problem=lambda r: _err(f"{r['status']}: {r['reason']}"))
-    s = summary.to_dict()
     if not args.quiet:
-        print(f"records: {s['records']}  " + "  ".join(f"{k}: {v}" for k, v in sorted(s["by_status"].items())),
-              file=sys.stderr)
-        print("by format: " + ", ".join(f"{k} {v}" for k, v in sorted(s["by_format"].items())), file=sys.stderr)
-        print("by category: " + ", ".join(f"{k} {v}" for k, v in s["by_category"].items()), file=sys.stderr)
-        print(f"flagged messages: {s['flagged_messages']}  alerts per 1,000 scored: {s['alerts_per_1000']}  "
-              f"conversations: {s['conversations']} (flagged {s['flagged_conversations']})", file=sys.stderr)
+        print(summary.text(), file=sys.stderr)
     if args.summary:
-        Path(args.summary).write_text(json.dumps(s, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        Path(args.summary).write_text(json.dumps(summary.to_dict(), ensure_ascii=False, indent=2) + "\n",
+                                      encoding="utf-8")
     if args.route:
         from .routing import route_results_file
 
@@ -88,18 +77,14 @@ def cmd_scan(args) -> int:
         _print_route_summary(routed, quiet=args.quiet)
         if routed.needs_attention:  # dead letters, or deliveries awaiting retry (this run's or earlier)
             return EXIT_DATA_ERRORS
-    return EXIT_DATA_ERRORS if s["by_status"].get("error") else EXIT_OK
+    return EXIT_DATA_ERRORS if summary.by_status.get("error") else EXIT_OK
 
 
 def _print_route_summary(summary, *, quiet: bool = False, as_json: bool = False, problems: bool = True) -> None:
-    d = summary.to_dict()
     if as_json:
-        print(json.dumps(d, ensure_ascii=False))
+        print(json.dumps(summary.to_dict(), ensure_ascii=False))
     elif not quiet:
-        print("routing: " + "  ".join(f"{k}: {v}" for k, v in d.items()
-                                      if k not in ("by_destination", "warnings", "state_dir") and v)
-              + ("  sent to: " + ", ".join(f"{k} {v}" for k, v in d["by_destination"].items())
-                 if d["by_destination"] else ""), file=sys.stderr)
+        print(summary.text(), file=sys.stderr)
     # Even with -q or --json: cron mails stderr, and an alert lost to an outage must not pass unnoticed.
     for line in summary.problems() if problems else summary.warnings:
         _err(f"routing: {line}")
@@ -158,22 +143,8 @@ def cmd_info(args) -> int:
     return EXIT_OK if "model_error" not in info else EXIT_FAILURE
 
 
-def _messages(data: str | None):
-    from .data import DATA_DIR, load_messages, read_labelled
-
-    path = Path(data) if data else DATA_DIR
-    return list(read_labelled(path)) if path.is_file() else load_messages(path)
-
-
-def _vote_dir(data: str | None) -> str:
-    """The folder whose agreement/ labellings give soft targets: --data's folder (default: the bundled data/)."""
-    from .data import DATA_DIR
-
-    path = Path(data) if data else DATA_DIR
-    return str(path if path.is_dir() else path.parent)
-
-
 def cmd_train(args) -> int:
+    from .data import load_labelled, vote_dir_for
     from .train import TrainConfig
 
     # Training runs for minutes to hours: show per-epoch progress (figures only, never message text).
@@ -184,23 +155,24 @@ def cmd_train(args) -> int:
                       stride=args.stride, seed=args.seed, device=args.device, version=args.version,
                       max_minutes=args.max_minutes, layers=args.layers, teacher=args.teacher or "",
                       distill_weight=args.distill_weight, blend_baseline=args.blend_baseline or "",
-                      checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm,
-                      vote_dir=_vote_dir(args.data) if args.soft_labels else "", subtype_weight=args.subtype_weight)
+                      checkpoint_dir=args.checkpoint_dir or "", nbsvm=args.nbsvm, subtype_weight=args.subtype_weight,
+                      vote_dir=str(vote_dir_for(args.data)) if args.soft_labels else "")
     if cfg.model == "baseline":
         from .train import train_baseline as train
     elif cfg.model == "blend":
         from .blend import reblend as train
     else:
         from .bert_train import train_bert as train  # needs the train extra (torch)
-    clf = train(cfg, _messages(args.data))
+    clf = train(cfg, load_labelled(args.data))
     print(json.dumps(clf.info(), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
 def cmd_evaluate(args) -> int:
+    from .data import load_labelled
     from .model_card import evaluate_folder
 
-    report = evaluate_folder(args.model, _messages(args.data), splits=args.splits, thresholds=args.thresholds,
+    report = evaluate_folder(args.model, load_labelled(args.data), splits=args.splits, thresholds=args.thresholds,
                              compare=args.compare, write_card=args.write_card)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:

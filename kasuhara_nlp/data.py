@@ -198,6 +198,35 @@ def load_messages(data_dir: str | Path = DATA_DIR, *, public: bool = True) -> li
     return out
 
 
+def load_labelled(data: str | Path | None = None) -> list[LabelledMessage]:
+    """The messages of ``--data``: one labelled JSONL file, or a data folder (default: the bundled data/).
+
+    A file is read as it is (:func:`read_labelled`: its own splits, or by family); a folder as the
+    corpus is (:func:`load_messages`: corpus, blind set and public references).
+
+    >>> import tempfile; path = Path(tempfile.mkdtemp()) / "mine.jsonl"
+    >>> line = '{"id": "m1", "text": "土下座しろ", "labels": ["demand"], "severity": 2, "split": "test"}'
+    >>> _ = path.write_text(line + "\\n", encoding="utf-8")
+    >>> [(m.id, m.labels, m.split) for m in load_labelled(path)]
+    [('m1', ['demand'], 'test')]
+    """
+    path = Path(data) if data else DATA_DIR
+    return list(read_labelled(path)) if path.is_file() else load_messages(path)
+
+
+def vote_dir_for(data: str | Path | None = None) -> Path:
+    """The folder whose ``agreement/`` labellings give soft targets for ``--data`` (default: the bundled data/).
+
+    That is the folder itself, or the folder a labelled file is in.
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp()); (folder / "mine.jsonl").touch()
+    >>> vote_dir_for(folder / "mine.jsonl") == folder, vote_dir_for(folder) == folder, vote_dir_for() == DATA_DIR
+    (True, True, True)
+    """
+    path = Path(data) if data else DATA_DIR
+    return path if path.is_dir() else path.parent
+
+
 def load_corpus(data_dir: str | Path = DATA_DIR, *, public: bool = True):
     """The corpus as a ``datasets.DatasetDict`` with one split per :data:`SPLITS` entry present.
 

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Iterable, Iterator
 
 from .conversation_store import ConversationStore
+from .errors import ConfigError
 from .labels import CATEGORIES
 from .pii import mask_text, remap_span
 from .readers import read_records
@@ -33,7 +34,8 @@ from .scan_output import CSV_COLUMNS, ResultWriter, check_output, to_csv_row
 log = logging.getLogger(__name__)
 # The writer lives in scan_output; its names stay importable from here for existing callers.
 __all__ = ["CSV_COLUMNS", "OUTPUT_FORMATS", "ResultWriter", "ScanOptions", "ScanSummary", "check_output",
-           "predict_conversation", "run_scan", "scan", "scan_records", "to_csv_row"]
+           "check_route_output", "parse_name_roles", "predict_conversation", "run_scan", "scan", "scan_records",
+           "to_csv_row"]
 OUTPUT_FORMATS = ("jsonl", "csv")
 
 
@@ -102,6 +104,60 @@ class ScanSummary:
                 "by_category": {c: self.by_category.get(c, 0) for c in CATEGORIES},
                 "flagged_messages": self.flagged_messages, "alerts_per_1000": self.alerts_per_1000,
                 "conversations": self.conversations, "flagged_conversations": self.flagged_conversations}
+
+    def text(self) -> str:
+        """The four summary lines `kasuhara scan` prints on stderr (counts only, never message text).
+
+        >>> s = ScanSummary()
+        >>> for r in ({"status": "ok", "flagged": True, "labels": ["abuse"], "source_format": "csv"},
+        ...           {"status": "skipped", "source_format": "csv"}, {"kind": "conversation", "labels": []}):
+        ...     s.add(r)
+        >>> print(s.text())
+        records: 2  ok: 1  skipped: 1
+        by format: csv 2
+        by category: abuse 1, demand 0, restraint 0, other_harassment 0
+        flagged messages: 1  alerts per 1,000 scored: 1000.0  conversations: 1 (flagged 0)
+        """
+        s = self.to_dict()
+        return "\n".join([
+            f"records: {s['records']}  " + "  ".join(f"{k}: {v}" for k, v in sorted(s["by_status"].items())),
+            "by format: " + ", ".join(f"{k} {v}" for k, v in sorted(s["by_format"].items())),
+            "by category: " + ", ".join(f"{k} {v}" for k, v in s["by_category"].items()),
+            f"flagged messages: {s['flagged_messages']}  alerts per 1,000 scored: {s['alerts_per_1000']}  "
+            f"conversations: {s['conversations']} (flagged {s['flagged_conversations']})",
+        ])
+
+
+def parse_name_roles(items: Iterable[str]) -> dict[str, str]:
+    """``--name-role NAME=ROLE`` values as :attr:`ScanOptions.name_roles` (a later NAME wins).
+
+    >>> parse_name_roles(["佐藤=agent", "田中=customer"])
+    {'佐藤': 'agent', '田中': 'customer'}
+    >>> parse_name_roles(["佐藤"])
+    Traceback (most recent call last):
+    ...
+    kasuhara_nlp.errors.ConfigError: --name-role takes NAME=ROLE (e.g. 佐藤=agent), got '佐藤'
+    """
+    name_roles = {}
+    for item in items:
+        name, sep, role = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--name-role takes NAME=ROLE (e.g. 佐藤=agent), got {item!r}")
+        name_roles[name] = role
+    return name_roles
+
+
+def check_route_output(out: str) -> None:
+    """Raise :class:`ConfigError` when ``out`` cannot be routed afterwards: routing reads a JSONL file.
+
+    >>> check_route_output("results.jsonl")
+    >>> check_route_output("results.CSV")
+    Traceback (most recent call last):
+    ...
+    kasuhara_nlp.errors.ConfigError: --route needs a JSONL output file: add -o results.jsonl
+    """
+    if out == "-" or out.lower().endswith(".csv"):
+        raise ConfigError("--route needs a JSONL output file: add -o results.jsonl")
 
 
 def _result_for(record: MessageRecord, pred, options: ScanOptions, model: tuple[str, str]) -> dict[str, Any]:

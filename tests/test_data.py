@@ -251,3 +251,50 @@ def test_paraphrases_take_their_sources_labels_and_family(tmp_path, monkeypatch,
         {"family": "w2-f001", "labels": ["demand"], "severity": 2, "subtypes": ["B1"]}
     assert record["label_quote"] is None  # the quote was not in the new text, so it is not kept
     assert "out_03.jsonl:1: label_quote is not in the text" in capsys.readouterr().out
+
+
+def _labelled_line(message_id: str, split: str) -> str:
+    return json.dumps({"id": message_id, "text": "土下座しろ", "labels": ["demand"], "severity": 2,
+                       "split": split}, ensure_ascii=False) + "\n"
+
+
+def test_load_labelled_reads_a_file_or_a_data_folder(tmp_path):
+    """`--data` of train and evaluate: one labelled file as it is, or a folder as the corpus (blind split forced)."""
+    from kasuhara_nlp.data import load_labelled
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "blind").mkdir()
+    (tmp_path / "corpus" / "a.jsonl").write_text(_labelled_line("c1", "train"), encoding="utf-8")
+    (tmp_path / "blind" / "b.jsonl").write_text(_labelled_line("b1", "test"), encoding="utf-8")
+    single = tmp_path / "one.jsonl"
+    single.write_text(_labelled_line("f1", "test"), encoding="utf-8")
+    assert [(m.id, m.split) for m in load_labelled(single)] == [("f1", "test")]
+    assert [(m.id, m.split) for m in load_labelled(str(tmp_path))] == [("c1", "train"), ("b1", "blind")]
+    with pytest.raises(InputFormatError, match="no labelled data here"):
+        load_labelled(tmp_path / "corpus" / "missing")
+
+
+def test_load_labelled_defaults_to_the_bundled_data(tmp_path, monkeypatch):
+    from kasuhara_nlp import data
+
+    (tmp_path / "corpus").mkdir()
+    (tmp_path / "corpus" / "a.jsonl").write_text(_labelled_line("c1", "train"), encoding="utf-8")
+    monkeypatch.setattr(data, "DATA_DIR", tmp_path)  # the bundled data/, without reading the whole corpus
+    assert [m.id for m in data.load_labelled()] == [m.id for m in data.load_labelled(None)] == ["c1"]
+    assert data.vote_dir_for() == tmp_path
+
+
+@pytest.mark.parametrize("data, expected", [
+    ("{tmp}/one.jsonl", "{tmp}"),  # a labelled file: its folder holds agreement/
+    ("{tmp}", "{tmp}"),
+    ("{tmp}/", "{tmp}"),
+    (None, "{data}"),
+    ("", "{data}"),
+])
+def test_vote_dir_for(tmp_path, data, expected):
+    from kasuhara_nlp.data import vote_dir_for
+
+    (tmp_path / "one.jsonl").write_text(_labelled_line("f1", "test"), encoding="utf-8")
+    fill = {"tmp": tmp_path, "data": DATA_DIR}
+    got = vote_dir_for(data.format(**fill) if data is not None else None)
+    assert got == Path(expected.format(**fill))

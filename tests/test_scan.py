@@ -316,3 +316,88 @@ def test_scanned_csv_explains_a_conversation_flagged_by_a_signal_alone(tmp_path,
     for sig in conv["signals"]:
         assert sig["type"] in row["signals"] and sig["detail"] in row["signals"]
     assert ("not counted" in row["signals"]) == any(not s["counted"] for s in conv["signals"])
+
+
+# (case id, results added, the text `kasuhara scan` prints)
+SUMMARY_TEXTS = [
+    ("nothing_read", [], "records: 0  \nby format: \nby category: abuse 0, demand 0, restraint 0, other_harassment 0\n"
+                         "flagged messages: 0  alerts per 1,000 scored: 0.0  conversations: 0 (flagged 0)"),
+    ("statuses_and_formats_sorted_categories_in_order",
+     [{"status": "ok", "flagged": True, "labels": ["restraint", "abuse"], "source_format": "mbox"},
+      {"status": "ok", "labels": [], "source_format": "csv"},
+      {"status": "error", "source_format": None},
+      {"status": "ok", "flagged": True, "labels": ["abuse"], "source_format": "csv"},
+      {"kind": "conversation", "labels": ["restraint"]}, {"kind": "conversation", "labels": []}],
+     "records: 4  error: 1  ok: 3\nby format: csv 2, mbox 1, unknown 1\n"
+     "by category: abuse 2, demand 0, restraint 1, other_harassment 0\n"
+     "flagged messages: 2  alerts per 1,000 scored: 666.67  conversations: 2 (flagged 1)"),
+]
+
+
+@pytest.mark.parametrize("results, expected", [c[1:] for c in SUMMARY_TEXTS], ids=[c[0] for c in SUMMARY_TEXTS])
+def test_summary_text_is_what_the_cli_prints(results, expected):
+    from kasuhara_nlp.scan import ScanSummary
+
+    summary = ScanSummary()
+    for result in results:
+        summary.add(result)
+    assert summary.text() == expected
+
+
+def test_scan_cli_prints_the_summary_text(tmp_path, baseline_dir, capsys):
+    from kasuhara_nlp.cli import main
+    from kasuhara_nlp.scan import ScanSummary
+
+    out = tmp_path / "o.jsonl"
+    assert main(["scan", str(_rows(tmp_path)), "-o", str(out), "--model", str(baseline_dir)]) == 1  # broken lines
+    summary = ScanSummary()
+    for line in out.read_text(encoding="utf-8").splitlines():
+        summary.add(json.loads(line))
+    assert capsys.readouterr().err.endswith("\n" + summary.text() + "\n")
+
+
+@pytest.mark.parametrize("items, expected", [
+    ([], {}),
+    (["佐藤=agent", "田中=customer"], {"佐藤": "agent", "田中": "customer"}),
+    (["佐藤=agent", "佐藤=customer"], {"佐藤": "customer"}),  # the later value wins
+    (["A=B=C"], {"A": "B=C"}),  # only the first = separates: a role is never cut
+    (["=agent"], {"": "agent"}),
+])
+def test_parse_name_roles(items, expected):
+    from kasuhara_nlp.scan import parse_name_roles
+
+    assert parse_name_roles(items) == expected
+
+
+@pytest.mark.parametrize("item", ["佐藤", "佐藤:agent", ""])
+def test_parse_name_roles_refuses_a_value_without_equals(item):
+    from kasuhara_nlp.errors import ConfigError
+    from kasuhara_nlp.scan import parse_name_roles
+
+    with pytest.raises(ConfigError, match=f"NAME=ROLE .*got {item!r}"):
+        parse_name_roles(["a=agent", item])
+
+
+@pytest.mark.parametrize("out, routable", [
+    ("results.jsonl", True), ("out/r.json", True), ("-", False), ("results.csv", False), ("R.CSV", False),
+    ("csv", True),  # a file named csv, not a .csv file
+])
+def test_check_route_output(out, routable):
+    from kasuhara_nlp.errors import ConfigError
+    from kasuhara_nlp.scan import check_route_output
+
+    if routable:
+        check_route_output(out)
+    else:
+        with pytest.raises(ConfigError, match="--route needs a JSONL output file"):
+            check_route_output(out)
+
+
+def test_scan_doctests():
+    # The examples of ScanSummary.text, parse_name_roles and check_route_output are their documentation.
+    import doctest
+
+    import kasuhara_nlp.scan
+
+    result = doctest.testmod(kasuhara_nlp.scan)
+    assert result.failed == 0 and result.attempted >= 10

@@ -87,3 +87,14 @@ class RouteSummary:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def text(self) -> str:
+        """The one line `kasuhara route` prints on stderr: every count above 0, then deliveries per destination.
+
+        >>> RouteSummary(results=3, skipped=1, alerts=2, sent=2, by_destination={"queue": 2}).text()
+        'routing: results: 3  skipped: 1  alerts: 2  sent: 2  sent to: queue 2'
+        """
+        counts = "  ".join(f"{k}: {v}" for k, v in self.to_dict().items()
+                           if k not in ("by_destination", "warnings", "state_dir") and v)
+        sent_to = ", ".join(f"{k} {v}" for k, v in self.by_destination.items())
+        return "routing: " + counts + (f"  sent to: {sent_to}" if sent_to else "")
