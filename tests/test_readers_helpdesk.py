@@ -7,6 +7,7 @@ writes it.
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,129 @@ def test_jp_helpdesk_rows_get_their_own_ids_and_tickets_join(tmp_path: Path) -> 
     assert [r.record_id for r in recs] == ["123:2", "123:3", "123:4"]
     assert {r.conversation_id for r in recs} == {"123"}
     assert [r.status for r in recs] == ["ok", "ok", "not_scored"]
+
+
+# -- damaged exports: a field of the wrong JSON type ----------------------------------------------------------------
+# Each row was a crash site (an exception out of read_records, ending the scan); now the damaged part is an error
+# record naming the file and its JSON locator, or, where the field only describes the message (its author), the
+# message is read as if the field were missing.  The other messages of the file are read.
+ZENDESK_TICKET = {"id": 5, "subject": "返品", "requester_id": 9, "comments": [
+    {"id": 51, "author_id": 9, "public": True, "plain_body": THREAT},
+    {"id": 52, "author_id": 4, "public": True, "plain_body": REPLY}]}
+ZENDESK_OTHER = {"id": 6, "subject": "遅延", "requester_id": 8, "comments": [
+    {"id": 61, "author_id": 8, "public": True, "plain_body": THREAT}]}
+ZENDESK_USERS = [{"id": 9, "name": "山田", "role": "end-user"}, {"id": 4, "name": "佐藤", "role": "agent"}]
+SPLIT_TICKET = {k: v for k, v in ZENDESK_TICKET.items() if k != "comments"}
+SPLIT_COMMENTS = [dict(c, ticket_id=5) for c in ZENDESK_TICKET["comments"]]
+
+
+def _with(doc: object, path: tuple, value: object) -> object:
+    """A deep copy of ``doc`` with the value at ``path`` replaced."""
+    doc = json.loads(json.dumps(doc))
+    parent = doc
+    for key in path[:-1]:
+        parent = parent[key]
+    parent[path[-1]] = value
+    return doc
+
+
+HELPSCOUT_TWO = {"_embedded": {"conversations": [
+    HELPSCOUT["_embedded"]["conversations"][0],
+    {"id": 10, "subject": "再送", "_embedded": {"threads": [
+        {"id": 4, "type": "customer", "body": f"<div>{THREAT}</div>", "createdBy": {"type": "customer"}}]}}]}}
+
+# (case id, files of the folder, expected (record id, status, locator) of every record, in order)
+DAMAGED_CASES = (
+    ("freshdesk_conversations_not_a_list", {"ticket.json": _with(FRESHDESK_TICKET, ("conversations",), True)},
+     [("1001-description", "ok", "/description"), ("ticket.json:/conversations", "error", "/conversations")]),
+    ("intercom_source_author_a_string", {"c.json": _with(INTERCOM, ("source", "author"), "u123")},
+     [("s1", "ok", "/source")] + [(f"p{i}", s, f"/conversation_parts/conversation_parts/{i - 1}")
+                                  for i, s in ((1, "not_scored"), (2, "not_scored"), (3, "not_scored"), (4, "skipped"))]),
+    ("helpscout_conversations_not_a_list", {"h.json": _with(HELPSCOUT, ("_embedded", "conversations"), True)},
+     [("h.json:/_embedded/conversations", "error", "/_embedded/conversations")]),
+    ("helpscout_conversation_embedded_not_an_object",
+     {"h.json": _with(HELPSCOUT_TWO, ("_embedded", "conversations", 0, "_embedded"), [1])},
+     [("h.json:/_embedded/conversations/0/_embedded", "error", "/_embedded/conversations/0/_embedded"),
+      ("4", "ok", "/_embedded/conversations/1/_embedded/threads/0")]),
+    ("zendesk_tickets_not_a_list", {"z.json": {"tickets": True}, "other.json": {"tickets": [ZENDESK_OTHER]}},
+     [("61", "ok", "/tickets/0/comments/0"), ("z.json:/tickets", "error", "/tickets")]),
+    ("zendesk_comments_not_a_list", {"z.json": {"tickets": [_with(ZENDESK_TICKET, ("comments",), True), ZENDESK_OTHER]}},
+     [("5:comments", "error", "/tickets/0/comments"), ("61", "ok", "/tickets/1/comments/0")]),
+    ("zendesk_author_id_a_list", {"z.json": {"tickets": [_with(ZENDESK_TICKET, ("comments", 1, "author_id"), [4])],
+                                             "users": ZENDESK_USERS}},
+     [("51", "ok", "/tickets/0/comments/0"), ("52", "ok", "/tickets/0/comments/1")]),
+    ("zendesk_users_not_a_list", {"z.json": {"tickets": [ZENDESK_TICKET], "users": True}},
+     [("51", "ok", "/tickets/0/comments/0"), ("52", "ok", "/tickets/0/comments/1")]),
+    ("zendesk_user_id_a_list", {"z.json": {"tickets": [ZENDESK_TICKET], "users": _with(ZENDESK_USERS, (1, "id"), [4])}},
+     [("51", "ok", "/tickets/0/comments/0"), ("52", "ok", "/tickets/0/comments/1")]),
+    ("zendesk_split_ticket_id_a_list", {"tickets.json": {"tickets": [_with(SPLIT_TICKET, ("id",), [5])]},
+                                        "comments.json": {"comments": SPLIT_COMMENTS}, "users.json": {"users": ZENDESK_USERS}},
+     [("[5]-description", "skipped", "/tickets/0/comments/0"), ("51", "ok", "/comments/0"),
+      ("52", "not_scored", "/comments/1")]),
+    ("zendesk_split_comment_ticket_id_a_list",
+     {"tickets.json": {"tickets": [SPLIT_TICKET]}, "comments.json": {"comments": _with(SPLIT_COMMENTS, (0, "ticket_id"), [5])},
+      "users.json": {"users": ZENDESK_USERS}},
+     [("comments.json:/comments/0", "error", "/comments/0"), ("52", "not_scored", "/tickets/0/comments/0")]),
+)
+
+
+@pytest.mark.parametrize("files,expected", [c[1:] for c in DAMAGED_CASES], ids=[c[0] for c in DAMAGED_CASES])
+def test_damaged_export_gives_error_records_and_reads_the_rest(tmp_path: Path, files: dict, expected: list) -> None:
+    for name, doc in files.items():
+        (tmp_path / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    recs = list(read_records([str(tmp_path)]))
+    assert [(r.record_id, r.status, r.source_locator) for r in recs] == expected
+    for r in recs:
+        if r.status == "error":  # the reason says where: the file and the JSON locator
+            assert r.source_file in r.reason and r.source_locator in r.reason and "expected" in r.reason
+        else:
+            assert all(isinstance(getattr(r, f), (str, type(None))) for f in ("author_name", "subject", "channel"))
+
+
+CHAT_TURNS = [{"role": "user", "content": THREAT}, {"role": "assistant", "content": REPLY}]
+# Damage that lost messages without an error record (a list of the wrong type read as empty), or sent the whole
+# file to the generic JSON reader, which then read none of it (one damaged first item): each must give a record
+# for the damaged part and read the rest.  (case id, files of the folder, expected (record id, status, locator))
+SILENT_CASES = (
+    ("freshdesk_conversations_zero", {"ticket.json": _with(FRESHDESK_TICKET, ("conversations",), 0)},
+     [("1001-description", "ok", "/description"), ("ticket.json:/conversations", "error", "/conversations")]),
+    ("intercom_parts_zero", {"c.json": _with(INTERCOM, ("conversation_parts", "conversation_parts"), 0)},
+     [("s1", "ok", "/source"),
+      ("c.json:/conversation_parts/conversation_parts", "error", "/conversation_parts/conversation_parts")]),
+    ("intercom_source_not_an_object", {"c.json": _with(INTERCOM, ("source",), "x")},
+     [("c.json:/source", "error", "/source")] + [(f"p{i}", s, f"/conversation_parts/conversation_parts/{i - 1}")
+                                                 for i, s in ((1, "not_scored"), (2, "not_scored"), (3, "not_scored"),
+                                                              (4, "skipped"))]),
+    ("helpscout_conversation_a_string", {"h.json": _with(HELPSCOUT_TWO, ("_embedded", "conversations", 0), "x")},
+     [("h.json:/_embedded/conversations/0", "error", "/_embedded/conversations/0"),
+      ("4", "ok", "/_embedded/conversations/1/_embedded/threads/0")]),
+    ("zendesk_tickets_zero", {"z.json": {"tickets": 0}, "other.json": {"tickets": [ZENDESK_OTHER]}},
+     [("61", "ok", "/tickets/0/comments/0"), ("z.json:/tickets", "error", "/tickets")]),
+    ("freshdesk_list_first_item_empty", {"conversations.json": [{}] + FRESHDESK_TICKET["conversations"][1:]},
+     [("conversations.json:/0", "skipped", "/0"), ("12", "not_scored", "/1"), ("13", "ok", "/2")]),
+    ("hubspot_first_item_damaged", {"messages.json": {"results": [{"a": 1}] + HUBSPOT["results"][1:]}},
+     [("messages.json:/results/0", "skipped", "/results/0"), ("m2", "not_scored", "/results/1"),
+      ("m3", "not_scored", "/results/2")]),
+    ("slack_first_item_empty", {"2026-11-01.json": [{}] + SLACK[1:]},
+     [("2026-11-01.json:/0", "skipped", "/0"), ("shared:1793494800.000200", "ok", "/1"),
+      ("shared:1793495000.000400", "not_scored", "/2")]),
+    ("chat_first_turn_empty", {"chat.json": [{}] + CHAT_TURNS},
+     [("chat.json:0", "skipped", "/0"), ("chat.json:1", "ok", "/1"), ("chat.json:2", "not_scored", "/2")]),
+    ("zendesk_comments_file_first_null",
+     {"tickets.json": {"tickets": [SPLIT_TICKET]}, "comments.json": {"comments": [None] + SPLIT_COMMENTS},
+      "users.json": {"users": ZENDESK_USERS}},
+     [("comments.json:/comments/0", "error", "/comments/0"), ("51", "ok", "/tickets/0/comments/0"),
+      ("52", "not_scored", "/tickets/0/comments/1")]),
+)
+
+
+@pytest.mark.parametrize("files,expected", [c[1:] for c in SILENT_CASES], ids=[c[0] for c in SILENT_CASES])
+def test_damaged_part_is_never_silently_lost(tmp_path: Path, files: dict, expected: list) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for name, doc in files.items():
+        (folder / name).write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    recs = list(read_records([str(folder)]))
+    assert [(r.record_id.replace(str(folder) + os.sep, ""), r.status, r.source_locator) for r in recs] == expected
+    assert all(r.source_file in r.reason and r.source_locator in r.reason for r in recs if r.status != "ok"
+               and r.status != "not_scored")

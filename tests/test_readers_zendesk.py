@@ -148,13 +148,18 @@ EXPORT_TICKETS = [
 
 
 @pytest.mark.parametrize("name", ["export-tickets.json", "export-tickets.jsonl", "export-tickets.ndjson"])
-@pytest.mark.parametrize("first_line", ["", "{broken\n"], ids=["clean", "broken_first_line"])
+@pytest.mark.parametrize("first_line", ["", "{broken\n", "{}\n", "null\n"],
+                         ids=["clean", "broken_first_line", "empty_object_first", "null_first"])
 def test_ndjson_export_is_zendesk_whatever_the_extension(tmp_path: Path, name: str, first_line: str) -> None:
     path = tmp_path / name
     path.write_text(first_line + "".join(json.dumps(t, ensure_ascii=False) + "\n" for t in EXPORT_TICKETS),
                     encoding="utf-8")
     assert detect_format(str(path)) == "zendesk"
-    recs = [r for r in read_records([str(path)]) if r.status != "error"]
+    everything = list(read_records([str(path)]))
+    # A damaged first line is one record that says so (an error, or an empty ticket skipped); the rest is read.
+    damaged = everything[:1] if first_line else []
+    assert all(r.status in ("error", "skipped") and "line 1" in r.reason for r in damaged)
+    recs = everything[len(damaged):]
     assert [r.record_id for r in recs] == ["7001", "7002", "7003", "7101"]
     assert {r.source_format for r in recs} == {"zendesk"}
     assert [r.conversation_id for r in recs] == ["48213"] * 3 + ["48214"]

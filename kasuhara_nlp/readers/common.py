@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from typing import Any
 
 from ..pii import find_pii
@@ -26,7 +27,9 @@ __all__ = [
     "error_record",
     "finish_record",
     "input_error",
+    "mostly",
     "normalise_role",
+    "text_field",
     "unopenable_input",
 ]
 
@@ -76,6 +79,35 @@ def normalise_role(value: object) -> str:
     if key in _AGENT_WORDS:
         return "agent"
     return "unknown"
+
+
+def text_field(value: Any) -> str | None:
+    """A JSON value for a record's optional text field (subject, author name, channel): a string as it is, a
+    number written out, and anything else (a bool, a list, an object) None: it names nothing, and a non-string
+    there would reach the output as if it were text.
+
+    >>> text_field("返品"), text_field(42), text_field(True), text_field({"a": 1})
+    ('返品', '42', None, None)
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def mostly(items: list[Any], test: Callable[[dict[str, Any]], bool]) -> bool:
+    """True when at least one and at least half of ``items`` are objects passing ``test``.
+
+    Format detection by the first few items of a list: one damaged item must not turn the whole file over to
+    another reader, which would then read none of its messages; the reader makes it an error record instead.
+
+    >>> looks = lambda o: "ts" in o
+    >>> mostly([{}, {"ts": 1}, {"ts": 2}], looks), mostly([None, {"a": 1}, {"ts": 2}], looks), mostly([], looks)
+    (True, False, False)
+    """
+    hits = sum(1 for item in items if isinstance(item, dict) and test(item))
+    return hits > 0 and 2 * hits >= len(items)
 
 
 def error_record(

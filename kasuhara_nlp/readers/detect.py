@@ -16,9 +16,11 @@ import codecs
 import json
 import os
 import sys
+from typing import Any
 
 from ..errors import InputFormatError
 from .chat import is_chat_json
+from .common import mostly
 from .mail import is_mbox
 from .streams import ESCAPE_ERRORS, SNIFF_BYTES
 from .tabular import sniff_delimited
@@ -118,28 +120,27 @@ def _tabular_kind(head: bytes) -> str:
 
 
 def _json_lines_are_zendesk(path: str) -> bool:
-    """True when the first readable object of a one-object-per-line file is a Zendesk ticket.
+    """True when the first readable line of a one-object-per-line file is a Zendesk ticket, or most of
+    the first few are.
 
-    A malformed first line must not hide the shape of the rest of the export, so a few lines are
-    tried before giving up.
+    A malformed or damaged first line must not hide the shape of the rest of the export (the
+    reader makes it an error record and reads the other tickets), so a few lines are tried.
     """
+    objs: list[Any] = []
     try:
         with open(path, "rb") as f:
-            tried = 0
-            while tried < _PROBE_LINES:
+            for _ in range(_PROBE_LINES):
                 line = f.readline(_PROBE_LINE_BYTES)
-                if not line:
-                    return False
-                if not line.strip():
-                    continue
-                tried += 1
+                while line and not line.strip():
+                    line = f.readline(_PROBE_LINE_BYTES)
                 try:
-                    return is_zendesk(json.loads(line.decode("utf-8-sig", ESCAPE_ERRORS)))
+                    objs.append(json.loads(line.decode("utf-8-sig", ESCAPE_ERRORS)))
                 except ValueError:
-                    continue
+                    if not line:
+                        break  # end of file
     except OSError:
         return False
-    return False
+    return bool(objs) and (is_zendesk(objs[0]) or mostly(objs, is_zendesk))
 
 
 def _json_kind(path: str) -> str:

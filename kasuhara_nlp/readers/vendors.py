@@ -21,12 +21,12 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from typing import Any
 
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record
+from .common import MAX_MESSAGE_BYTES, error_record, finish_record, mostly, text_field
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
@@ -46,6 +46,19 @@ def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object, else {}: for fields read for what they hold (an author's name)."""
+    return value if isinstance(value, dict) else {}
+
+
+class _Unreadable(str):
+    """Why a message, or a list or conversation of them, cannot be read: its JSON type is wrong."""
+
+
+def _not(expected: str, value: Any) -> _Unreadable:
+    return _Unreadable(f"expected {expected}, got {type(value).__name__}")
+
+
 def _is_freshdesk_conversation(obj: dict[str, Any]) -> bool:
     return ("incoming" in obj or "private" in obj) and ("body_text" in obj or "body" in obj)
 
@@ -57,14 +70,13 @@ def vendor_of(data: Any) -> str | None:
     ('teams', None)
     """
     if isinstance(data, list):
-        items = _dicts(data[:5])
-        if not items or len(items) != len(data[:5]):
-            return None
-        if all(_is_freshdesk_conversation(o) for o in items):
+        # Most of the first items, not all: one damaged message must not hide the others from this reader.
+        head = data[:5]
+        if mostly(head, _is_freshdesk_conversation):
             return "freshdesk"
-        if all("conversationsThreadId" in o for o in items):
+        if mostly(head, lambda o: "conversationsThreadId" in o):
             return "hubspot"
-        if all("ts" in o and o.get("type") == "message" for o in items):
+        if mostly(head, lambda o: "ts" in o and o.get("type") == "message"):
             return "slack"
         return None
     if not isinstance(data, dict):
@@ -111,8 +123,9 @@ def _record(
     record = MessageRecord(
         record_id=record_id, body_text=text or "", message_id=record_id, timestamp_utc=utc, timestamp_local=local,
         timestamp_assumed_tz=assumed, author_role=msg.get("role", "unknown"), role_basis=f"{vendor} {msg['basis']}",
-        author_name=msg.get("author"), visibility=msg.get("visibility", "public"), channel=msg.get("channel", "other"),
-        subject=msg.get("subject") or None, decode_warnings=[f"html-to-text:{vendor}"] if from_html else [], **common,
+        author_name=text_field(msg.get("author")), visibility=msg.get("visibility", "public"),
+        channel=msg.get("channel", "other"), subject=text_field(msg.get("subject") or None),
+        decode_warnings=[f"html-to-text:{vendor}"] if from_html else [], **common,
     )
     record.extra["vendor"] = vendor
     return finish_record(record, max_bytes=max_bytes)
@@ -121,13 +134,18 @@ def _record(
 # --- adapters: each yields (locator, message dict), or (locator, item) for an item that is no object ----------
 
 
-def _each(items: Iterable[Any], prefix: str, message: Callable[[dict[str, Any]], dict[str, Any]]
+def _each(items: Any, prefix: str, message: Callable[[dict[str, Any]], dict[str, Any]]
           ) -> Iterator[tuple[str, Any]]:
-    """``(f"{prefix}/{i}", message(item))`` for each item of a vendor's list of messages.
+    """``(f"{prefix}/{i}", message(item))`` for each item of a vendor's list of messages (None: no messages).
 
-    An item that is no object is passed on as it is, for :func:`vendor_records` to make an error record of,
-    so that one broken item neither stops the file nor is lost.
+    An item that is no object is passed on as it is, and a list that is no list as an :class:`_Unreadable`, for
+    :func:`vendor_records` to make an error record of: one broken item neither stops the file nor is lost.
     """
+    if items is None:
+        return
+    if not isinstance(items, list):
+        yield prefix, _not("a list of messages", items)
+        return
     for i, item in enumerate(items):
         yield f"{prefix}/{i}", message(item) if isinstance(item, dict) else item
 
@@ -146,7 +164,7 @@ def _freshdesk(data: Any) -> Iterator[tuple[str, Any]]:
         "role": "customer", "basis": "ticket description (the requester's first message)",
         "time": ticket.get("created_at"), "subject": ticket.get("subject"),
     }
-    yield from _each(ticket.get("conversations") or [], "/conversations",
+    yield from _each(ticket.get("conversations"), "/conversations",
                      partial(_freshdesk_conversation, ticket=ticket))
 
 
@@ -193,17 +211,22 @@ def _intercom_role(author: Any) -> tuple[str, str]:
 
 def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     conv_id = data.get("id")
-    source = data.get("source") if isinstance(data.get("source"), dict) else None
-    if source is not None:
+    source = data.get("source")
+    if isinstance(source, dict):
         role, basis = _intercom_role(source.get("author"))
         yield "/source", {
             "id": f"{conv_id}-source" if source.get("id") is None else source.get("id"), "conversation": conv_id,
             "text": source.get("body"), "html": True, "role": role, "basis": basis, "time": data.get("created_at"),
-            "subject": source.get("subject") or data.get("title"), "author": (source.get("author") or {}).get("name"),
+            "subject": source.get("subject") or data.get("title"), "author": _obj(source.get("author")).get("name"),
         }
+    elif source is not None:
+        yield "/source", _not("the first message as an object", source)
     parts = data.get("conversation_parts")
-    parts = parts.get("conversation_parts") if isinstance(parts, dict) else parts
-    yield from _each(parts or [], "/conversation_parts/conversation_parts", partial(_intercom_part, conv_id=conv_id))
+    if isinstance(parts, dict):
+        yield from _each(parts.get("conversation_parts"), "/conversation_parts/conversation_parts",
+                         partial(_intercom_part, conv_id=conv_id))
+    else:  # the list itself, where an export leaves out the wrapper
+        yield from _each(parts, "/conversation_parts", partial(_intercom_part, conv_id=conv_id))
 
 
 def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
@@ -214,17 +237,28 @@ def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
         "id": part.get("id"), "conversation": conv_id, "text": part.get("body") or "", "html": True,
         "role": role, "basis": basis, "time": part.get("created_at"),
         "visibility": "internal" if part.get("part_type") == "note" else "public",
-        "author": (part.get("author") or {}).get("name") if isinstance(part.get("author"), dict) else None,
+        "author": _obj(part.get("author")).get("name"),
     }
 
 
 def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    embedded = data.get("_embedded") or {}
-    conversations = embedded.get("conversations")
-    convs = [(f"/_embedded/conversations/{i}", c) for i, c in enumerate(conversations)] if conversations else [("", data)]
+    conversations = _obj(data.get("_embedded")).get("conversations")
+    if conversations in (None, []):  # one conversation, exported alone
+        convs = [("", data)]
+    elif isinstance(conversations, list):
+        convs = [(f"/_embedded/conversations/{i}", c) for i, c in enumerate(conversations)]
+    else:
+        yield "/_embedded/conversations", _not("a list of conversations", conversations)
+        return
     for prefix, conv in convs:
-        threads = ((conv.get("_embedded") or {}).get("threads") or []) if isinstance(conv, dict) else []
-        yield from _each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
+        embedded = conv.get("_embedded") if isinstance(conv, dict) else None
+        if not isinstance(conv, dict):
+            yield prefix, _not("a conversation object", conv)
+        elif embedded is not None and not isinstance(embedded, dict):
+            yield f"{prefix}/_embedded", _not("an object holding the threads", embedded)
+        else:
+            threads = _obj(embedded).get("threads")
+            yield from _each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
 
 
 def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
@@ -245,7 +279,7 @@ def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any
 
 def _hubspot(data: Any) -> Iterator[tuple[str, Any]]:
     rows, prefix = (data.get("results"), "/results") if isinstance(data, dict) else (data, "")
-    return _each(rows or [], prefix, _hubspot_message)
+    return _each(rows, prefix, _hubspot_message)
 
 
 def _hubspot_message(msg: dict[str, Any]) -> dict[str, Any]:
@@ -303,7 +337,7 @@ def _slack_message(msg: dict[str, Any], channel: str) -> dict[str, Any]:
 
 
 def _teams(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    return _each(data.get("value") or [], "/value", _teams_message)
+    return _each(data.get("value"), "/value", _teams_message)
 
 
 def _teams_message(msg: dict[str, Any]) -> dict[str, Any]:
@@ -347,7 +381,8 @@ def vendor_records(
         if not isinstance(msg, dict):
             yield error_record(
                 record_id=f"{os.path.basename(path)}:{locator}", source_format=vendor, source_file=path,
-                source_locator=locator, reason=f"expected a message object, got {type(msg).__name__}",
+                source_locator=locator,
+                reason=msg if isinstance(msg, _Unreadable) else _not("a message object", msg),
             )
             continue
         yield _record(msg, vendor=vendor, path=path, locator=locator, sequence=seq, max_bytes=max_message_bytes)

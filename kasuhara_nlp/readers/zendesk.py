@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record, normalise_role
+from .common import MAX_MESSAGE_BYTES, error_record, finish_record, mostly, normalise_role, text_field
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
@@ -38,6 +38,16 @@ def _is_comment(obj: Any) -> bool:
     return isinstance(obj, dict) and "author_id" in obj and any(k in obj for k in _BODY_KEYS)
 
 
+def _is_key(value: Any) -> bool:
+    """An id that can join users, tickets and comments (a list or object id cannot be looked up)."""
+    return value is None or isinstance(value, (str, int, float))
+
+
+def _lookup(table: dict[Any, Any], key: Any) -> Any:
+    """``table[key]``, or under the key written as a string (ids come as numbers or strings); None if absent."""
+    return (table.get(key) or table.get(str(key))) if _is_key(key) else None
+
+
 def _is_part(obj: dict[str, Any]) -> bool:
     """A users or comments file of a split export (``{"users": [...]}``, ``{"comments": [...]}``)."""
     if set(obj) - {"users", "comments", "next_page", "previous_page", "count", "meta", "links", "end_of_stream",
@@ -47,7 +57,7 @@ def _is_part(obj: dict[str, Any]) -> bool:
     if isinstance(users, list) and users and isinstance(users[0], dict):
         return "id" in users[0] and "role" in users[0]
     if isinstance(comments, list) and comments:
-        return _is_comment(comments[0]) and "ticket_id" in comments[0]
+        return mostly(comments[:5], lambda c: _is_comment(c) and "ticket_id" in c)  # one damaged: still comments
     return False
 
 
@@ -65,7 +75,8 @@ def is_zendesk(obj: Any) -> bool:
     False
     """
     if isinstance(obj, list):
-        return bool(obj) and all(isinstance(o, dict) for o in obj[:5]) and is_zendesk(obj[0])
+        head = obj[:5]
+        return bool(obj) and (all(isinstance(o, dict) for o in head) and is_zendesk(obj[0]) or mostly(head, is_zendesk))
     if not isinstance(obj, dict):
         return False
     if vendor_of(obj) is not None:
@@ -119,13 +130,20 @@ def zendesk_records(
             seen_ticket_ids.add(str(ticket_id))
         comments = ticket.get("comments")
         if comments is None and comments_by_ticket is not None:
-            comments = comments_by_ticket.get(ticket_id)
+            comments = _lookup(comments_by_ticket, ticket_id)
+        if comments is not None and not isinstance(comments, list):
+            yield error_record(
+                record_id=f"{ticket_id}:comments", source_format="zendesk", source_file=source_file,
+                source_locator=f"{ticket_loc}/comments", conversation_id=None if ticket_id is None else str(ticket_id),
+                reason=f"expected a list of comments, got {type(comments).__name__}",
+            )
+            continue
         if not comments:
             comments = [{
                 "id": f"{ticket_id}-description", "author_id": ticket.get("requester_id"), "public": True,
                 "plain_body": ticket.get("description"), "created_at": ticket.get("created_at"),
             }]
-        via = (ticket.get("via") or {}).get("channel") if isinstance(ticket.get("via"), dict) else None
+        via = text_field(ticket["via"].get("channel")) if isinstance(ticket.get("via"), dict) else None
         for j, comment in enumerate(comments):
             yield _comment_record(
                 ticket, comment, users, source_file=source_file, locator=f"{ticket_loc}/comments/{j}",
@@ -162,7 +180,7 @@ def _comment_record(
             record_id=record_id, reason=f"comment body is {type(body).__name__}, expected a string", **common
         )
     author_id = comment.get("author_id")
-    user = users.get(author_id) or users.get(str(author_id)) or {}
+    user = _lookup(users, author_id) or {}
     via = comment.get("via") if isinstance(comment.get("via"), dict) else {}
     if user.get("role"):
         role, basis = normalise_role(user["role"]), "zendesk users.role"
@@ -178,17 +196,17 @@ def _comment_record(
         timestamp_assumed_tz=assumed,
         author_role=role,
         role_basis=basis,
-        author_name=user.get("name"),
+        author_name=text_field(user.get("name")),
         visibility="public" if comment.get("public", True) is not False else "internal",
-        channel=via.get("channel") or ticket_channel or "other",
-        subject=ticket.get("subject") or ticket.get("raw_subject"),
+        channel=text_field(via.get("channel")) or ticket_channel or "other",
+        subject=text_field(ticket.get("subject") or ticket.get("raw_subject")),
         attachments=[
             {"filename": a.get("file_name"), "content_type": a.get("content_type"), "size": a.get("size")}
             for a in comment.get("attachments") or [] if isinstance(a, dict)
-        ],
+        ] if isinstance(comment.get("attachments"), list) else [],
         **common,
     )
-    if ticket.get("tags"):
+    if ticket.get("tags") and isinstance(ticket["tags"], list):
         record.extra["tags"] = list(ticket["tags"])
     return finish_record(record, max_bytes=max_bytes)
 
@@ -262,13 +280,11 @@ def read_zendesk(
             ticket_docs.append((path, data, True))
             continue
         if isinstance(data, dict):
-            for u in data.get("users") or []:
-                if isinstance(u, dict):
+            # Users only give roles: one that cannot be used leaves its comments' roles to the ticket's fields.
+            for u in data.get("users") if isinstance(data.get("users"), list) else []:
+                if isinstance(u, dict) and _is_key(u.get("id")):
                     users[u.get("id")] = u
-            for index, c in enumerate(data.get("comments") or []):
-                if isinstance(c, dict) and "ticket_id" in c:
-                    comments.setdefault(c["ticket_id"], []).append(c)
-                    comment_files.setdefault((c["ticket_id"], path), []).append((index, c))
+            yield from _collect_comments(path, data, comments, comment_files)
             if "tickets" in data or "ticket" in data or "requester_id" in data:
                 ticket_docs.append((path, data, False))
             elif not (data.get("users") or data.get("comments")):
@@ -286,10 +302,16 @@ def read_zendesk(
         if isinstance(data, dict) and "requester_id" in data:
             tickets, prefix = [data], ""
         elif isinstance(data, dict):
-            tickets = data.get("tickets") or ([data["ticket"]] if data.get("ticket") else [])
+            tickets = data.get("tickets") if "tickets" in data else [data["ticket"]] if data.get("ticket") else []
             prefix = "/tickets" if "tickets" in data else "/ticket"
         else:
             tickets, prefix = data, ""
+        if not isinstance(tickets, list):
+            if tickets is not None:
+                yield error_record(record_id=f"{os.path.basename(path)}:{prefix}", source_format="zendesk",
+                                   source_file=path, source_locator=prefix,
+                                   reason=f"expected a list of tickets, got {type(tickets).__name__}")
+            continue
         yield from zendesk_records(
             tickets, source_file=path, users=users, comments_by_ticket=comments, locator_prefix=prefix,
             max_message_bytes=max_message_bytes, seen_ticket_ids=seen,
@@ -303,6 +325,38 @@ def read_zendesk(
                 {"id": tid}, comment, users, source_file=path, locator=f"/comments/{index}", sequence=seq,
                 ticket_channel=None, max_bytes=max_message_bytes,
             )
+
+
+def _collect_comments(
+    path: str,
+    data: dict[str, Any],
+    comments: dict[Any, list[dict[str, Any]]],
+    comment_files: dict[tuple[Any, str], list[tuple[int, dict[str, Any]]]],
+) -> Iterator[MessageRecord]:
+    """File the comments of a comments file by ``ticket_id``; each that cannot be filed is an error record.
+
+    A ticket's own embedded comments (a document that is one ticket) need no ``ticket_id``: they are read
+    with their ticket.
+    """
+    found = data.get("comments")
+    if "requester_id" in data or found is None:
+        found = found if isinstance(found, list) else []
+    elif not isinstance(found, list):
+        yield error_record(record_id=f"{os.path.basename(path)}:/comments", source_format="zendesk",
+                           source_file=path, source_locator="/comments",
+                           reason=f"expected a list of comments, got {type(found).__name__}")
+        return
+    for index, c in enumerate(found):
+        tid = c.get("ticket_id") if isinstance(c, dict) else None
+        if isinstance(c, dict) and tid is not None and _is_key(tid):
+            comments.setdefault(tid, []).append(c)
+            comment_files.setdefault((tid, path), []).append((index, c))
+        elif "requester_id" not in data:
+            why = (f"expected a comment object, got {type(c).__name__}" if not isinstance(c, dict) else
+                   "comment without a ticket_id: its ticket cannot be told" if tid is None else
+                   f"ticket_id is {type(tid).__name__}, expected a ticket id")
+            yield error_record(record_id=f"{os.path.basename(path)}:/comments/{index}", source_format="zendesk",
+                               source_file=path, source_locator=f"/comments/{index}", reason=why)
 
 
 def _read_ndjson(
