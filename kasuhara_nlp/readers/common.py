@@ -27,6 +27,7 @@ __all__ = [
     "error_record",
     "finish_record",
     "input_error",
+    "as_object",
     "mostly",
     "normalise_role",
     "text_field",
@@ -79,6 +80,16 @@ def normalise_role(value: object) -> str:
     if key in _AGENT_WORDS:
         return "agent"
     return "unknown"
+
+
+def as_object(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else {}: for a field read only for what it holds (an author's name,
+    a channel), where a value of the wrong type means the same as a missing one.
+
+    >>> as_object({"name": "佐藤"}), as_object("佐藤"), as_object(None)
+    ({'name': '佐藤'}, {}, {})
+    """
+    return value if isinstance(value, dict) else {}
 
 
 def text_field(value: Any) -> str | None:

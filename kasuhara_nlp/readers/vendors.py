@@ -26,7 +26,7 @@ from functools import partial
 from typing import Any
 
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record, mostly, text_field
+from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, mostly, text_field
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
@@ -44,11 +44,6 @@ _SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
 
 def _dicts(value: Any) -> list[dict[str, Any]]:
     return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-def _obj(value: Any) -> dict[str, Any]:
-    """``value`` when it is an object, else {}: for fields read for what they hold (an author's name)."""
-    return value if isinstance(value, dict) else {}
 
 
 class _Unreadable(str):
@@ -198,7 +193,7 @@ def _freshdesk_conversation(conv: dict[str, Any], ticket: dict[str, Any] | None)
 
 
 def _intercom_role(author: Any) -> tuple[str, str]:
-    author = author if isinstance(author, dict) else {}
+    author = as_object(author)
     kind = str(author.get("type") or "")
     if author.get("from_ai_agent") or kind == "bot":
         return "bot", f"author.type {kind or 'bot'}"
@@ -217,7 +212,7 @@ def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         yield "/source", {
             "id": f"{conv_id}-source" if source.get("id") is None else source.get("id"), "conversation": conv_id,
             "text": source.get("body"), "html": True, "role": role, "basis": basis, "time": data.get("created_at"),
-            "subject": source.get("subject") or data.get("title"), "author": _obj(source.get("author")).get("name"),
+            "subject": source.get("subject") or data.get("title"), "author": as_object(source.get("author")).get("name"),
         }
     elif source is not None:
         yield "/source", _not("the first message as an object", source)
@@ -237,12 +232,12 @@ def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
         "id": part.get("id"), "conversation": conv_id, "text": part.get("body") or "", "html": True,
         "role": role, "basis": basis, "time": part.get("created_at"),
         "visibility": "internal" if part.get("part_type") == "note" else "public",
-        "author": _obj(part.get("author")).get("name"),
+        "author": as_object(part.get("author")).get("name"),
     }
 
 
 def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    conversations = _obj(data.get("_embedded")).get("conversations")
+    conversations = as_object(data.get("_embedded")).get("conversations")
     if conversations in (None, []):  # one conversation, exported alone
         convs = [("", data)]
     elif isinstance(conversations, list):
@@ -257,13 +252,13 @@ def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         elif embedded is not None and not isinstance(embedded, dict):
             yield f"{prefix}/_embedded", _not("an object holding the threads", embedded)
         else:
-            threads = _obj(embedded).get("threads")
+            threads = as_object(embedded).get("threads")
             yield from _each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
 
 
 def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
     kind = th.get("type")
-    by = (th.get("createdBy") or {}).get("type") if isinstance(th.get("createdBy"), dict) else None
+    by = as_object(th.get("createdBy")).get("type")
     if kind == "lineitem":
         role, basis = "system", "thread type lineitem (an event)"
     elif kind == "customer" or by == "customer":
@@ -327,7 +322,7 @@ def _slack_message(msg: dict[str, Any], channel: str) -> dict[str, Any]:
         # Slack does not say which side a member is on; Slack Connect teams differ, but which is ours is
         # not in the export.
         role, basis = "unknown", "member message: role unknown, scored"
-    profile = msg.get("user_profile") if isinstance(msg.get("user_profile"), dict) else {}
+    profile = as_object(msg.get("user_profile"))
     return {
         "id": f"{channel}:{msg.get('ts')}" if msg.get("ts") else None,
         "conversation": f"{channel}:{msg.get('thread_ts') or msg.get('ts')}", "text": _slack_text(msg.get("text")),
@@ -341,15 +336,14 @@ def _teams(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
 
 
 def _teams_message(msg: dict[str, Any]) -> dict[str, Any]:
-    sender = msg.get("from") if isinstance(msg.get("from"), dict) else {}
-    body = msg.get("body") if isinstance(msg.get("body"), dict) else {}
+    sender, body = as_object(msg.get("from")), as_object(msg.get("body"))
     if msg.get("messageType") not in (None, "message"):
         role, basis = "system", f"messageType {msg.get('messageType')}"
     elif sender.get("application"):
         role, basis = "bot", "from.application"
     else:
         role, basis = "unknown", "from.user: role unknown, scored"
-    user = sender.get("user") if isinstance(sender.get("user"), dict) else {}
+    user = as_object(sender.get("user"))
     return {
         "id": msg.get("id"), "conversation": msg.get("chatId") or msg.get("replyToId") or msg.get("id"),
         "text": body.get("content") or "", "html": str(body.get("contentType")).lower() == "html",

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record, mostly, normalise_role, text_field
+from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, mostly, normalise_role, text_field
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
@@ -143,7 +143,7 @@ def zendesk_records(
                 "id": f"{ticket_id}-description", "author_id": ticket.get("requester_id"), "public": True,
                 "plain_body": ticket.get("description"), "created_at": ticket.get("created_at"),
             }]
-        via = text_field(ticket["via"].get("channel")) if isinstance(ticket.get("via"), dict) else None
+        via = text_field(as_object(ticket.get("via")).get("channel"))
         for j, comment in enumerate(comments):
             yield _comment_record(
                 ticket, comment, users, source_file=source_file, locator=f"{ticket_loc}/comments/{j}",
@@ -181,7 +181,7 @@ def _comment_record(
         )
     author_id = comment.get("author_id")
     user = _lookup(users, author_id) or {}
-    via = comment.get("via") if isinstance(comment.get("via"), dict) else {}
+    via = as_object(comment.get("via"))
     if user.get("role"):
         role, basis = normalise_role(user["role"]), "zendesk users.role"
     else:
@@ -232,7 +232,7 @@ def _role_from_ticket(ticket: dict[str, Any], author_id: Any, via: dict[str, Any
     not the requester (a CC'd family member, a second address) is "unknown" and so is scored: a
     wrong "agent" would hide a threat, a wrong "unknown" only scores a polite reply.
     """
-    source = via.get("source") if isinstance(via.get("source"), dict) else {}
+    source = as_object(via.get("source"))
     if via.get("channel") == "rule" or source.get("rel") in ("trigger", "automation"):
         return "system", "zendesk comment made by a business rule (trigger or automation)"
     if author_id is None:
