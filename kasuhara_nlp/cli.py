@@ -144,7 +144,7 @@ def cmd_info(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .data import load_labelled, vote_dir_for
+    from .data import load_labelled_path, vote_dir_for
     from .train import TrainConfig
 
     # Training runs for minutes to hours: show per-epoch progress (figures only, never message text).
@@ -163,17 +163,17 @@ def cmd_train(args) -> int:
         from .blend import reblend as train
     else:
         from .bert_train import train_bert as train  # needs the train extra (torch)
-    clf = train(cfg, load_labelled(args.data))
+    clf = train(cfg, load_labelled_path(args.data))
     print(json.dumps(clf.info(), ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
 def cmd_evaluate(args) -> int:
-    from .data import load_labelled
+    from .data import load_labelled_path
     from .model_card import evaluate_folder
 
-    report = evaluate_folder(args.model, load_labelled(args.data), splits=args.splits, thresholds=args.thresholds,
-                             compare=args.compare, write_card=args.write_card)
+    report = evaluate_folder(args.model, load_labelled_path(args.data), splits=args.splits,
+                             thresholds=args.thresholds, compare=args.compare, write_card=args.write_card)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         Path(args.report).write_text(text + "\n", encoding="utf-8")

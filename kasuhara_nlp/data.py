@@ -198,16 +198,17 @@ def load_messages(data_dir: str | Path = DATA_DIR, *, public: bool = True) -> li
     return out
 
 
-def load_labelled(data: str | Path | None = None) -> list[LabelledMessage]:
+def load_labelled_path(data: str | Path | None = None) -> list[LabelledMessage]:
     """The messages of ``--data``: one labelled JSONL file, or a data folder (default: the bundled data/).
 
     A file is read as it is (:func:`read_labelled`: its own splits, or by family); a folder as the
-    corpus is (:func:`load_messages`: corpus, blind set and public references).
+    corpus is (:func:`load_messages`: corpus, blind set and public references).  Not to be confused with
+    :func:`kasuhara_nlp.tuning.load_labelled`, the notebooks' loader, which takes a split name instead of a folder.
 
     >>> import tempfile; path = Path(tempfile.mkdtemp()) / "mine.jsonl"
     >>> line = '{"id": "m1", "text": "土下座しろ", "labels": ["demand"], "severity": 2, "split": "test"}'
     >>> _ = path.write_text(line + "\\n", encoding="utf-8")
-    >>> [(m.id, m.labels, m.split) for m in load_labelled(path)]
+    >>> [(m.id, m.labels, m.split) for m in load_labelled_path(path)]
     [('m1', ['demand'], 'test')]
     """
     path = Path(data) if data else DATA_DIR

@@ -260,7 +260,7 @@ def _labelled_line(message_id: str, split: str) -> str:
 
 def test_load_labelled_reads_a_file_or_a_data_folder(tmp_path):
     """`--data` of train and evaluate: one labelled file as it is, or a folder as the corpus (blind split forced)."""
-    from kasuhara_nlp.data import load_labelled
+    from kasuhara_nlp.data import load_labelled_path
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "blind").mkdir()
@@ -268,10 +268,10 @@ def test_load_labelled_reads_a_file_or_a_data_folder(tmp_path):
     (tmp_path / "blind" / "b.jsonl").write_text(_labelled_line("b1", "test"), encoding="utf-8")
     single = tmp_path / "one.jsonl"
     single.write_text(_labelled_line("f1", "test"), encoding="utf-8")
-    assert [(m.id, m.split) for m in load_labelled(single)] == [("f1", "test")]
-    assert [(m.id, m.split) for m in load_labelled(str(tmp_path))] == [("c1", "train"), ("b1", "blind")]
+    assert [(m.id, m.split) for m in load_labelled_path(single)] == [("f1", "test")]
+    assert [(m.id, m.split) for m in load_labelled_path(str(tmp_path))] == [("c1", "train"), ("b1", "blind")]
     with pytest.raises(InputFormatError, match="no labelled data here"):
-        load_labelled(tmp_path / "corpus" / "missing")
+        load_labelled_path(tmp_path / "corpus" / "missing")
 
 
 def test_load_labelled_defaults_to_the_bundled_data(tmp_path, monkeypatch):
@@ -280,7 +280,7 @@ def test_load_labelled_defaults_to_the_bundled_data(tmp_path, monkeypatch):
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "a.jsonl").write_text(_labelled_line("c1", "train"), encoding="utf-8")
     monkeypatch.setattr(data, "DATA_DIR", tmp_path)  # the bundled data/, without reading the whole corpus
-    assert [m.id for m in data.load_labelled()] == [m.id for m in data.load_labelled(None)] == ["c1"]
+    assert [m.id for m in data.load_labelled_path()] == [m.id for m in data.load_labelled_path(None)] == ["c1"]
     assert data.vote_dir_for() == tmp_path
 
 
