@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from ..errors import ConfigError, KasuharaError
-from .alerts import Alert, render_subject, render_text, slack_payload
+from .alerts import Alert, parse_time, render_subject, render_text, slack_payload
 from .policy import Destination, EmailDestination, JsonlDestination, MessageSettings, WebhookDestination, check_url
 
 __all__ = ["DeliveryError", "EmailSender", "JsonlSender", "Sender", "WebhookSender", "append_jsonl",
@@ -104,10 +104,7 @@ def sign_body(secret: str, body: bytes) -> str:
 
 
 def _created(alert: Alert) -> datetime:
-    try:
-        return datetime.fromisoformat(alert.created_at.replace("Z", "+00:00"))
-    except ValueError:
-        return datetime.now(timezone.utc)
+    return parse_time(alert.created_at) or datetime.now(timezone.utc)
 
 
 class JsonlSender:

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from .alerts import Alert
+from .alerts import Alert, parse_time
 
 __all__ = ["STATE_NAME", "HELD_NAME", "StateStore", "Waiting", "utc_now"]
 
@@ -56,10 +56,6 @@ def utc_now() -> str:
 
 def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def _parse(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value.replace("Z", "+00:00")) if value else None
 
 
 @dataclass(frozen=True)
@@ -144,7 +140,7 @@ class StateStore:
             "SELECT a.payload, d.destination, d.first_failed_at, d.attempts FROM deliveries d "
             "JOIN alerts a ON a.key = d.alert_key WHERE d.status = 'retry' "
             "ORDER BY a.severity DESC, a.created_at, a.rowid, d.rowid").fetchall()
-        return [Waiting(Alert.from_dict(json.loads(p)), dest, _parse(first), n) for p, dest, first, n in rows]
+        return [Waiting(Alert.from_dict(json.loads(p)), dest, parse_time(first), n) for p, dest, first, n in rows]
 
     def statuses(self, key: str) -> dict[str, str]:
         """destination -> status of one alert's deliveries."""
