@@ -300,8 +300,9 @@ def message_to_record(
     record.extra.update({"thread_basis": thread_basis, "body_from_html": from_html})
     if labels:
         record.extra["gmail_labels"] = [label.strip() for label in labels.split(",") if label.strip()]
-    if header_str(msg, "X-GM-THRID").strip():
-        record.extra["x_gm_thrid"] = header_str(msg, "X-GM-THRID").strip()
-    if header_str(msg, "In-Reply-To").strip():
-        record.extra["in_reply_to"] = header_str(msg, "In-Reply-To").strip().strip("<>")
+    thrid, in_reply_to = header_str(msg, "X-GM-THRID").strip(), header_str(msg, "In-Reply-To").strip()
+    if thrid:
+        record.extra["x_gm_thrid"] = thrid
+    if in_reply_to:
+        record.extra["in_reply_to"] = in_reply_to.strip("<>")
     return finish_record(record, max_bytes=options.max_message_bytes)
