@@ -190,3 +190,12 @@ def test_a_scan_none_of_whose_inputs_opens_writes_nothing(tmp_path, clf):
     with pytest.raises(InputFormatError, match="no such file or folder"):
         run_scan([str(tmp_path / "x.csv"), str(tmp_path / "y.csv")], str(out), clf)
     assert not out.exists() and not os.path.exists(str(out) + ".partial")
+
+
+@pytest.mark.parametrize("as_path", [str, Path], ids=["str", "Path"])
+def test_one_path_not_in_a_list_is_read_as_that_file(tmp_path, as_path):
+    # A bare string used to be iterated character by character: "/" read the whole disk.
+    path = tmp_path / "inbox.csv"
+    path.write_text("id,text\n1,返金してください\n", encoding="utf-8")
+    recs = list(read_records(as_path(path)))
+    assert [(r.record_id, r.status) for r in recs] == [("1", "ok")]

@@ -262,3 +262,14 @@ def test_zendesk_preset_on_a_folder_reads_its_json_and_names_the_rest(tmp_path: 
     recs = list(read_records([str(tmp_path)], preset="zendesk"))
     assert [r.record_id for r in recs[:3]] == ["7001", "7002", "7003"]
     assert recs[3].status == "skipped" and "readme.txt" in recs[3].reason
+
+
+def test_ticket_array_followed_by_damaged_items_is_still_zendesk(tmp_path: Path) -> None:
+    # The first ticket decides, as for chat turns: four damaged items after it must not hand the file to the
+    # generic JSON reader, which would take the ticket's id as the message's and lose its comments' authors.
+    path = tmp_path / "tickets.json"
+    path.write_text(json.dumps([EXPORT_TICKETS[0], "junk", None, 3, [1]], ensure_ascii=False), encoding="utf-8")
+    recs = list(read_records([str(path)]))
+    assert {r.source_format for r in recs} == {"zendesk"}
+    assert [r.record_id for r in recs[:3]] == ["7001", "7002", "7003"]
+    assert [r.status for r in recs[3:]] == ["error"] * 4

@@ -194,7 +194,7 @@ def _zendesk_files(paths: list[str]) -> tuple[list[str], list[str]]:
 
 
 def read_records(
-    paths: list[str],
+    paths: str | os.PathLike[str] | list[str],
     *,
     format: str | None = None,
     text_field: str | None = None,
@@ -209,7 +209,7 @@ def read_records(
     """Read every path (``-`` = stdin, tabular only) with the reader its format calls for.
 
     Args:
-        paths: files or folders; ``-`` reads CSV/JSONL/JSON from stdin (sniffed from its first bytes).
+        paths: a file or folder, or a list of them; ``-`` reads CSV/JSONL/JSON from stdin (sniffed from its first bytes).
             Each file in a folder is read by its own format (mail, CSV, JSONL, Zendesk, chat);
             a file no reader can read gets a "skipped" record, mail-client index files are left out.
         format: force a reader (one of FORMATS) instead of detecting it.  A mail format on a
@@ -228,6 +228,9 @@ def read_records(
         InputFormatError: an unknown format or preset, or a usage the input cannot have (a Zendesk export
             or a mail format on stdin, an unknown encoding).
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]  # one path, not its characters: "/" of "/in/x.csv" would read the whole disk
+    paths = [os.fspath(path) for path in paths]
     if format is not None and format not in FORMATS:
         raise InputFormatError(f"unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
     if preset is not None and preset not in preset_names():

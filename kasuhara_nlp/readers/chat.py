@@ -23,7 +23,7 @@ from typing import Any
 
 from ..records import MessageRecord
 from ..segments import match_turn, speaker_kind
-from .common import MAX_MESSAGE_BYTES, error_record, finish_record, mostly, normalise_role
+from .common import MAX_MESSAGE_BYTES, error_record, finish_record, first_or_mostly, normalise_role
 from .presets import find_column
 from .streams import ESCAPE_ERRORS, decode_whole
 from .timestamps import parse_timestamp, to_iso_pair
@@ -301,10 +301,7 @@ def is_chat_json(data: Any) -> bool:
         if isinstance(data.get("conversations"), list):
             return True
         return isinstance(data.get("messages"), list) and is_chat_json(data["messages"])
-    if not isinstance(data, list) or not data:
-        return False
-    # The first turn, or most of the first few: one damaged turn must not hide the others from this reader.
-    return (isinstance(data[0], dict) and _is_turn(data[0])) or mostly(data[:5], _is_turn)
+    return isinstance(data, list) and first_or_mostly(data, _is_turn)
 
 
 def _is_turn(obj: dict[str, Any]) -> bool:

@@ -28,6 +28,7 @@ __all__ = [
     "finish_record",
     "input_error",
     "as_object",
+    "first_or_mostly",
     "mostly",
     "normalise_role",
     "text_field",
@@ -119,6 +120,21 @@ def mostly(items: list[Any], test: Callable[[dict[str, Any]], bool]) -> bool:
     """
     hits = sum(1 for item in items if isinstance(item, dict) and test(item))
     return hits > 0 and 2 * hits >= len(items)
+
+
+def first_or_mostly(items: list[Any], test: Callable[[dict[str, Any]], bool], *, head: int = 5) -> bool:
+    """True when the first item is an object passing ``test``, or most of the first ``head`` items are.
+
+    How a reader recognises its format from the start of a list: a damaged first item must not hide
+    the rest (see :func:`mostly`).
+
+    >>> looks = lambda o: "ts" in o
+    >>> first_or_mostly([{"ts": 1}, None, None], looks), first_or_mostly([None, {"ts": 1}], looks)
+    (True, True)
+    >>> first_or_mostly([None, None, {"ts": 1}], looks), first_or_mostly([], looks)
+    (False, False)
+    """
+    return bool(items) and (isinstance(items[0], dict) and test(items[0]) or mostly(items[:head], test))
 
 
 def error_record(

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..errors import InputFormatError
 from .chat import is_chat_json
-from .common import mostly
+from .common import first_or_mostly
 from .mail import is_mbox
 from .streams import ESCAPE_ERRORS, SNIFF_BYTES
 from .tabular import sniff_delimited
@@ -140,7 +140,7 @@ def _json_lines_are_zendesk(path: str) -> bool:
                         break  # end of file
     except OSError:
         return False
-    return bool(objs) and (is_zendesk(objs[0]) or mostly(objs, is_zendesk))
+    return first_or_mostly(objs, is_zendesk)
 
 
 def _json_kind(path: str) -> str:

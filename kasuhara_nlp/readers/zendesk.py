@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from ..records import MessageRecord
-from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, mostly, normalise_role, text_field
+from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, first_or_mostly, mostly, normalise_role, text_field
 from .html import html_to_text
 from .streams import decode_whole
 from .timestamps import parse_timestamp
@@ -75,8 +75,7 @@ def is_zendesk(obj: Any) -> bool:
     False
     """
     if isinstance(obj, list):
-        head = obj[:5]
-        return bool(obj) and (all(isinstance(o, dict) for o in head) and is_zendesk(obj[0]) or mostly(head, is_zendesk))
+        return first_or_mostly(obj, is_zendesk)
     if not isinstance(obj, dict):
         return False
     if vendor_of(obj) is not None:
