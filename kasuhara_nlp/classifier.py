@@ -261,13 +261,15 @@ class KasuharaClassifier:
         thr = np.array([self.config.thresholds[c] for c in CATEGORIES])
         out = []
         for i, text in enumerate(texts):
-            flags = cat[i] >= thr
-            labels = [c for c, f in zip(CATEGORIES, flags) if f]
+            # Flags compare the scores as reported (6 digits), so a result never shows a score at its
+            # threshold without the label, and thresholds tuned on reported scores do what they did there.
+            scores = {c: round(float(p), 6) for c, p in zip(CATEGORIES, cat[i])}
+            labels = [c for c, t in zip(CATEGORIES, thr) if scores[c] >= t]
             # Severity >= 1 exactly when something is flagged: the most likely level among 1-3.
             severity = int(1 + np.argmax(sev[i, 1:])) if labels else 0
             out.append(Prediction(
                 text=text,
-                scores={c: round(float(p), 6) for c, p in zip(CATEGORIES, cat[i])},
+                scores=scores,
                 labels=labels,
                 severity=severity,
                 severity_scores=[round(float(p), 6) for p in sev[i]],

@@ -170,13 +170,17 @@ def threshold_curve(scored: "pd.DataFrame", category: str, grid: Sequence[float]
 
 def suggest_thresholds(scored: "pd.DataFrame", target_fpr: float = 0.02, floor: float = 0.3
                        ) -> dict[str, float]:
-    """Per category, the best-F1 threshold whose false-positive rate on benign text stays within
-    ``target_fpr`` (see :func:`kasuhara_nlp.calibration.choose_threshold`).
+    """Per category, the best-F1 threshold whose false-positive rate stays within ``target_fpr`` on the
+    messages without that category (benign text, hard negatives and other categories' positives; see
+    :func:`kasuhara_nlp.calibration.choose_threshold`).
+
+    The threshold is then moved down to the middle of the gap below it, which flags the same messages
+    here: a threshold equal to the lowest positive score would lose any new message that scores a hair less.
 
     >>> import pandas as pd
-    >>> s = pd.DataFrame({"gold_abuse": [0, 0, 1, 1], "score_abuse": [0.1, 0.2, 0.6, 0.9]})
-    >>> suggest_thresholds(s)["abuse"]
-    0.6
+    >>> s = pd.DataFrame({"gold_abuse": [0, 0, 1, 1], "score_abuse": [0.1, 0.4, 0.6, 0.9]})
+    >>> suggest_thresholds(s)["abuse"]  # between 0.4 (highest negative) and 0.6 (lowest positive)
+    0.5
     """
     out = {}
     for c in CATEGORIES:
@@ -186,8 +190,17 @@ def suggest_thresholds(scored: "pd.DataFrame", target_fpr: float = 0.02, floor: 
         p = scored[f"score_{c}"].to_numpy(float)
         if not y.any():
             continue  # nothing to tune against: keep the model's threshold
-        out[c] = choose_threshold(p, y, target_fpr=target_fpr, floor=floor)
+        out[c] = _mid_gap(p, choose_threshold(p, y, target_fpr=target_fpr, floor=floor), floor)
     return out
+
+
+def _mid_gap(scores: np.ndarray, threshold: float, floor: float) -> float:
+    """The middle of the gap between ``threshold`` and the highest score below it (and above ``floor``):
+    the same messages are flagged, with a margin on both sides."""
+    below = scores[(scores < threshold) & (scores >= floor)]
+    lower = float(below.max()) if below.size else floor
+    mid = round((lower + threshold) / 2, 6)
+    return mid if lower < mid <= threshold else threshold
 
 
 def write_thresholds(path: str | Path, thresholds: dict[str, float], note: str = "",

@@ -78,6 +78,18 @@ def test_severity_is_positive_exactly_when_flagged(clf):
         assert not p.flagged and p.severity == 0 and p.evidence == []
 
 
+def test_a_score_reported_at_its_threshold_is_flagged(clf):
+    # Scores are reported with 6 digits; a threshold tuned on reported scores (notebook 02) may equal one.
+    # A raw score just below its rounded value must still flag at that threshold, or the output would show
+    # "score 0.998346, threshold 0.998346, no label".
+    raw = {text: clf.predict_proba(text)[0] for text in TEXTS}  # one at a time, as predict(text) scores it
+    text, j = next((t, j) for t, r in raw.items() for j in range(len(CATEGORIES)) if r[j] < round(float(r[j]), 6))
+    at = KasuharaClassifier.from_pretrained(clf.folder, thresholds={CATEGORIES[j]: round(float(raw[text][j]), 6)})
+    p = at.predict(text)
+    assert p.scores[CATEGORIES[j]] == at.config.thresholds[CATEGORIES[j]]
+    assert CATEGORIES[j] in p.labels
+
+
 def test_save_and_load_give_the_same_predictions(clf, tmp_path):
     tuned = KasuharaClassifier.from_pretrained(clf.folder, thresholds={"abuse": 0.2})
     tuned.save_pretrained(tmp_path / "copy")

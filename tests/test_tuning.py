@@ -9,6 +9,7 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
+from kasuhara_nlp.calibration import choose_threshold  # noqa: E402
 from kasuhara_nlp.classifier import KasuharaClassifier  # noqa: E402
 from kasuhara_nlp.cli import main  # noqa: E402
 from kasuhara_nlp.config import load_thresholds  # noqa: E402
@@ -61,6 +62,15 @@ def test_suggestions_keep_the_false_positive_target(scored) -> None:
     for c, t in suggested.items():
         neg = scored[scored[f"gold_{c}"] == 0][f"score_{c}"]
         assert (neg >= t).mean() == 0.0 and 0.3 <= t < 1
+
+
+def test_suggestions_sit_mid_gap_and_flag_what_the_best_threshold_flags(scored) -> None:
+    # The best-F1 threshold equals a positive's score; a new message scoring a hair less would be lost.
+    for c, t in suggest_thresholds(scored).items():
+        p = scored[f"score_{c}"].to_numpy(float)
+        best = choose_threshold(p, scored[f"gold_{c}"].to_numpy(int))
+        assert ((p >= t) == (p >= best)).all()
+        assert 0.3 <= t < best
 
 
 def test_write_thresholds_is_read_by_the_classifier_and_the_cli(tmp_path: Path, capsys) -> None:
