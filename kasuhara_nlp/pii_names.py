@@ -14,21 +14,24 @@ __all__ = ["name_spans"]
 # name far more often (お客様, 担当者様, 店員さん, 運転手さん, 皆様).  Given names alone and names written in
 # kana are not found.
 _SURNAMES = (
-    "佐藤 鈴木 高橋 髙橋 田中 伊藤 渡辺 渡邊 渡邉 渡部 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 斎藤 斉藤"
-    " 齋藤 齊藤 清水 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本"
+    "佐藤 鈴木 高橋 田中 伊藤 渡辺 渡部 山本 中村 小林 加藤 吉田 山田 佐々木 山口 松本 井上 木村 林 斎藤 斉藤"
+    " 清水 山崎 森 池田 橋本 阿部 石川 山下 中島 石井 小川 前田 岡田 長谷川 藤田 後藤 近藤 村上 遠藤 青木 坂本"
     " 福田 太田 西村 藤井 金子 岡本 藤原 中野 三浦 原田 中川 松田 竹内 小野 田村 中山 和田 石田 森田 上田 原 柴田 酒井"
     " 工藤 横山 宮崎 宮本 内田 高木 安藤 島田 谷口 大野 高田 丸山 今井 河野 藤本 村田 武田 上野 杉山 増田 小山 大塚"
-    " 平野 菅原 久保 松井 千葉 岩崎 桜井 櫻井 木下 野口 松尾 菊地 菊池 野村 新井 佐野 杉本 古川 大西 浜田 濱田 市川 小松"
-    " 水野 西田 北村 五十嵐 安田 中西 川口 平田 川崎 飯田 吉川 本田 久保田 沢田 澤田 辻 関 吉村 岩田 中谷 服部 樋口"
+    " 平野 菅原 久保 松井 千葉 岩崎 桜井 木下 野口 松尾 菊地 菊池 野村 新井 佐野 杉本 古川 大西 浜田 市川 小松"
+    " 水野 西田 北村 五十嵐 安田 中西 川口 平田 川崎 飯田 吉川 本田 久保田 沢田 辻 関 吉村 岩田 中谷 服部 樋口"
     " 福島 川上 永井 松岡 田口 山中 森本 土屋 矢野 広瀬 秋山 石原 松下 大橋 松浦 吉岡 小池 馬場 浅野 荒木 大久保 野田"
-    " 小沢 小澤 田辺 川村 星野 黒田 堀 尾崎 望月 永田 熊谷 内藤 松村 西川 大島 岡崎 平井 早川 榎本 片山 須藤 細川 川田"
+    " 小沢 田辺 川村 星野 黒田 堀 尾崎 望月 永田 熊谷 内藤 松村 西川 大島 岡崎 平井 早川 榎本 片山 須藤 細川 川田"
     " 北川 中田 白石 小西 西山 関口 今村 小島 坂口 宮田 若林 植田 石橋 大石 桑原 上原 大川 小野寺 遠山 原口 堀内 竹田"
     " 宮下 長田 大森 高野 小田 菅野 荒井 西尾 小森 大谷 松原 岩本 内山 武藤 大竹 吉野 安達 宮内 宮川 野崎"
     " 岩井 堀田 今野 香川 稲葉 奥村 青山 石黒 根本 川本 田島 中尾 三宅 大山 長尾 宇野 千田 中井 松永 田代"
     " 梅田 福井 小倉 横田 萩原 新田 本間 沢井 吉井 秋元 北島 岸本 金井 米田 水谷 山内 成田 江口 富田"
-    " 岡部 神田 笠原 篠原 久保木 福本 村井 奥田 栗原 河合 川島 三上 石山 大沢 大澤 安部 亀井 古田 真田 浅井 牧野"
-    " 森川 高山 赤木 赤坂 黒木 白井 坂井 坂田 滝沢 瀧澤 田原 長島 中原 松山 戸田 前川 高井 藤川 横井 竹中 石塚 北野"
+    " 岡部 神田 笠原 篠原 久保木 福本 村井 奥田 栗原 河合 川島 三上 石山 大沢 安部 亀井 古田 真田 浅井 牧野"
+    " 森川 高山 赤木 赤坂 黒木 白井 坂井 坂田 滝沢 田原 長島 中原 松山 戸田 前川 高井 藤川 横井 竹中 石塚 北野"
 ).split()
+# Variant kanji of names (異体字) read as their common form, one character for one so offsets hold: 髙橋 and
+# 山﨑 are 高橋 and 山崎 to the look-up.  Register names keep these, and CP932 and Unicode carry them.
+_VARIANTS = str.maketrans("髙﨑嵜𠮷濵濱廣邊邉澤櫻瀧齋齊", "高崎崎吉浜浜広辺辺沢桜滝斎斉")
 # One-kanji surnames also end place and company words (雑木林, 青森, 高原, 玄関), so they count only alone
 # before the honorific, and the longer ones take no given name after them.
 _LONG_SURNAMES = frozenset(s for s in _SURNAMES if len(s) > 1)
@@ -42,7 +45,10 @@ _ORG_UNIT = frozenset("店所部課社局署院園館係室")
 
 def _is_word_char(ch: str) -> bool:
     """Kanji or katakana: the characters a name (or the word it is part of) is written in."""
-    return len(ch) == 1 and ("\u4e00" <= ch <= "\u9fff" or ch == "々" or "ァ" <= ch <= "ヺ" or ch == "ー")
+    return len(ch) == 1 and (
+        "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf"  # CJK unified, extension A
+        or "\uf900" <= ch <= "\ufaff" or "\U00020000" <= ch <= "\U0003134f"  # compatibility (﨑), extensions B+ (𠮷)
+        or ch == "々" or "ァ" <= ch <= "ヺ" or ch == "ー")
 
 
 def _is_name_char(ch: str) -> bool:
@@ -65,7 +71,7 @@ def name_spans(folded: str) -> list[tuple[int, int]]:
         start = end
         while start > max(last_end, end - _NAME_RUN_MAX) and _is_name_char(folded[start - 1]):
             start -= 1
-        run = folded[start:end]
+        run = folded[start:end].translate(_VARIANTS)
         for i in range(len(run)):  # leftmost surname first, so a given name after it is masked with it
             rest = None
             for n in (3, 2):

@@ -95,6 +95,14 @@ FIND_CASES = (
     ("name_katakana_given", "佐藤エリカさん", [("name", "佐藤エリカ")]),
     ("name_with_title", "田中課長さん", [("name", "田中課長")]),
     ("name_long_surname", "小野寺さん", [("name", "小野寺")]),
+    # Variant kanji (異体字) as names are registered: compatibility (﨑) and extension B (𠮷) characters too.
+    ("name_variant_taka", "髙木さんを出せ", [("name", "髙木")]),
+    ("name_variant_saki_compat", "山﨑さんに伝えろ", [("name", "山﨑")]),
+    ("name_variant_yoshi_ext_b", "𠮷田様", [("name", "𠮷田")]),
+    ("name_variant_hama", "濵田さん", [("name", "濵田")]),
+    ("name_variant_hiro", "廣瀬さん", [("name", "廣瀬")]),
+    ("name_variant_with_given", "髙橋花子様", [("name", "髙橋花子")]),
+    ("name_variant_listed_before", "渡邊さんと齋藤様", [("name", "渡邊"), ("name", "齋藤")]),
 )
 
 
