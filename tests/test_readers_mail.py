@@ -399,3 +399,13 @@ def test_mbox_streams_in_bounded_memory(tmp_path: Path, megabytes: int) -> None:
     assert count == written
     # Streaming holds one message at a time: the peak stays a small fraction of the file.
     assert peak < size / 10, f"peak {peak} bytes for a {size}-byte mbox"
+
+
+@pytest.mark.parametrize("raw", [b"\xff\xfe\x00garbage\x00\x00", "返金してください。\n".encode("utf-8"), b""],
+                         ids=["binary_junk", "plain_text_named_eml", "empty"])
+def test_an_eml_without_mail_headers_is_an_error_not_a_message(tmp_path: Path, raw: bytes) -> None:
+    # The email package parses any bytes; without this check junk was scored as the body of a mail.
+    path = tmp_path / "broken.eml"
+    path.write_bytes(raw)
+    (rec,) = read_records([str(path)])
+    assert rec.status == "error" and "not an e-mail" in rec.reason and rec.text_to_score is None

@@ -156,6 +156,12 @@ def read_eml(path: str, *, options: MailOptions | None = None, folder: str = "")
     first, _, rest = raw.partition(b"\n")
     if MBOX_SEPARATOR.match(first.rstrip(b"\r")):
         raw = rest
+    if not _looks_like_message(raw):  # email's parser takes anything, and would score the bytes as a body
+        return error_record(
+            record_id=path, source_format="eml", source_file=path, source_locator="file", channel="email",
+            reason="no mail headers (From:, Subject: …) at the start: not an e-mail message; "
+                   "save a plain-text message as .txt to scan it as text",
+        )
     try:
         return message_to_record(raw, source_format="eml", source_file=path, locator="file", folder=folder,
                                  options=options)
