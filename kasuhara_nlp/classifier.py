@@ -26,6 +26,7 @@ from typing import Any, overload
 
 import numpy as np
 
+from .blocks import BlockScorer
 from .config import CONFIG_NAME, THRESHOLDS_NAME, ModelConfig, load_thresholds
 from .errors import ConfigError, KasuharaError, ModelNotFoundError
 from .labels import CATEGORIES
@@ -174,11 +175,13 @@ class KasuharaClassifier:
         if isinstance(thresholds, dict):
             overrides.update(thresholds)
         elif thresholds is not None:
-            overrides.update(load_thresholds(thresholds))
+            overrides.update(load_thresholds(thresholds, model=f"{config.name} {config.version}"))
         if overrides:
             config = replace(config, thresholds={**config.thresholds, **overrides})
         try:
             scorer = _load_scorer(folder, config, runtime)
+            if config.extra.get("block_chars"):  # long messages also scored in blocks of sentences (blocks.py)
+                scorer = BlockScorer(scorer, config.extra["block_chars"])
         except KasuharaError:
             raise
         except Exception as exc:  # ONNX Runtime, tokenizers, NumPy and json each raise their own types

@@ -21,6 +21,7 @@ from .labels import CATEGORIES
 from .readers import FORMATS, preset_names
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
+DEFAULT_EVAL_SPLITS = ["test", "blind"]
 
 
 def _count(minimum: int):
@@ -170,10 +171,20 @@ def cmd_train(args) -> int:
 
 def cmd_evaluate(args) -> int:
     from .data import load_labelled_path
-    from .model_card import evaluate_folder
+    from .model_card import evaluate_all, evaluate_folder, split_notice
 
-    report = evaluate_folder(args.model, load_labelled_path(args.data), splits=args.splits,
-                             thresholds=args.thresholds, compare=args.compare, write_card=args.write_card)
+    messages = load_labelled_path(args.data)
+    one_file = bool(args.data) and Path(args.data).is_file()
+    if one_file and args.splits is None and not args.write_card:
+        # The analyst's own file: all of it (its records are split by family, which would leave most out).
+        report = evaluate_all(args.model, messages, thresholds=args.thresholds)
+        _err(f"{args.data}: all {len(messages)} records evaluated (as \"all\"; --splits evaluates by split)")
+    else:  # the corpus (test and blind), or the splits asked for; a model card always reports by split
+        splits = args.splits or DEFAULT_EVAL_SPLITS
+        if one_file:
+            _err(f"{args.data}: {split_notice(messages, splits)}")
+        report = evaluate_folder(args.model, messages, splits=splits, thresholds=args.thresholds,
+                                 compare=args.compare, write_card=args.write_card)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         Path(args.report).write_text(text + "\n", encoding="utf-8")
@@ -182,8 +193,10 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from .feedback import build_training, write_training
+    from .feedback import build_training, check_training_output, write_training
 
+    # -o naming the corrections log (append-only, cannot be made again) or a scan is a usage error.
+    check_training_output(args.corrections, args.results, args.output)
     summary = build_training(args.corrections, args.results)
     # Like `scan`: report every unusable decision (file and line) and go on with the others; exit 1.
     for problem in summary.problems:
@@ -193,12 +206,16 @@ def cmd_feedback(args) -> int:
              "(record a new decision to change it):")
         for conflict in summary.conflicts:
             print(f"  {conflict}", file=sys.stderr)
-    write_training(summary.records, args.output)
+    counts = (f"(one per message, from {summary.decisions} decisions; conflicts: {len(summary.conflicts)}, "
+              f"problems: {len(summary.problems)})")
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False))
-    print(f"training records written: {len(summary.records)} -> {args.output} (one per message, from "
-          f"{summary.decisions} decisions; conflicts: {len(summary.conflicts)}, problems: {len(summary.problems)})",
-          file=sys.stderr)
+    if summary.records:
+        write_training(summary.records, args.output)
+        print(f"training records written: {len(summary.records)} -> {args.output} {counts}", file=sys.stderr)
+    else:  # nothing usable was read: an earlier OUT must not be replaced by an empty file
+        kept = "left as it was" if Path(args.output).exists() else "not written"
+        print(f"no training records {counts}: {args.output} {kept}", file=sys.stderr)
     return EXIT_DATA_ERRORS if summary.problems else EXIT_OK
 
 
@@ -314,9 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--subtype-weight", type=float, default=0.0,
                    help="bert: weight of an auxiliary loss on the records' subtypes (A1-D4); 0 turns it off")
 
-    s = command("evaluate", cmd_evaluate, "metrics on labelled data (test and blind splits)", threshold_opts)
+    s = command("evaluate", cmd_evaluate, "metrics on labelled data (a labelled file: all of it; the corpus: test "
+                "and blind splits)", threshold_opts)
     s.add_argument("--data", help="labelled JSONL file or data folder (default: data/)")
-    s.add_argument("--splits", nargs="+", default=["test", "blind"])
+    s.add_argument("--splits", nargs="+", help="splits to evaluate (default: test and blind for a data folder; "
+                   "every record of a labelled file, reported as \"all\")")
     s.add_argument("--report", help="write the report JSON here")
     s.add_argument("--write-card", action="store_true",
                    help="write evaluation.json and MODEL_CARD.md into the model folder")
@@ -327,7 +346,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--results", required=True, nargs="+", action="extend",
                    help="the scan results JSONL/CSV file(s) the decisions were made on (give every scan the "
                         "corrections cover)")
-    s.add_argument("-o", "--output", required=True, help="labelled JSONL to write (data/SCHEMA.md format)")
+    s.add_argument("-o", "--output", required=True,
+                   help="labelled JSONL to write (data/SCHEMA.md format, text PII-masked); replaced when at least "
+                        "one record comes out, left as it was when none does; never one of the corrections or "
+                        "results files")
     s.add_argument("--json", action="store_true", help="also print the summary (counts, problems, conflicts) as JSON")
 
     s = command("report", cmd_report, "a self-contained HTML report (Japanese) of scan results")

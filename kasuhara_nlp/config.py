@@ -12,6 +12,7 @@ bundled folder may be read-only.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -110,10 +111,43 @@ class ModelConfig:
             raise ConfigError(f"{path} is incomplete ({exc}); restore it from the model folder") from None
 
 
-def load_thresholds(path: str | Path) -> dict[str, float]:
+#: Keys a thresholds file may hold beside ``thresholds`` (written by :func:`kasuhara_nlp.tuning.write_thresholds`).
+THRESHOLDS_FILE_KEYS = ("thresholds", "note", "written_at", "model")
+
+
+def _thresholds_json(path: Path) -> Any:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"thresholds file {path} not found") from None
+    except OSError as exc:  # a folder, no permission
+        raise ConfigError(f"thresholds file {path} cannot be read ({exc}); pass a JSON file") from None
+    try:
+        text = raw.decode("utf-8-sig")  # Notepad and Excel start UTF-8 files with a BOM
+    except UnicodeDecodeError as exc:
+        try:
+            raw.decode("cp932")
+            guess = "it looks like CP932 (Shift_JIS), as Notepad saves 'ANSI'"
+        except UnicodeDecodeError:
+            guess = "it is not text"
+        raise ConfigError(f"thresholds file {path} is not UTF-8 ({guess}; {exc.reason} at byte {exc.start}); "
+                          "save it as UTF-8") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"thresholds file {path} is not valid JSON: {exc}") from None
+
+
+def load_thresholds(path: str | Path, *, model: str | None = None) -> dict[str, float]:
     """Read a thresholds override file: ``{"abuse": 0.6, ...}`` (any subset of categories).
 
-    Also accepts ``{"thresholds": {...}}`` as written by the tuning notebook.
+    Also accepts ``{"thresholds": {...}}`` as written by the tuning notebook, with its ``note``,
+    ``written_at`` and ``model`` beside it; any other key there is refused (a category beside
+    ``thresholds`` would be ignored).  A file that names no category is refused too: it changes nothing,
+    so it is most likely not the file meant.  UTF-8, with or without a BOM.
+
+    ``model`` ("name version" of the model the thresholds are for): a file written for another model
+    gives a warning, since its thresholds were tuned on that model's scores.
 
     >>> import tempfile, os
     >>> p = os.path.join(tempfile.mkdtemp(), "t.json")
@@ -122,17 +156,29 @@ def load_thresholds(path: str | Path) -> dict[str, float]:
     {'abuse': 0.7}
     """
     path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"thresholds file {path} not found") from None
-    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not text
-        raise ConfigError(f"thresholds file {path} cannot be read ({exc}); pass a JSON file") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"thresholds file {path} is not valid JSON: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("thresholds"), dict):
-        data = data["thresholds"]
+    data = _thresholds_json(path)
     if not isinstance(data, dict):
         raise ConfigError(f"thresholds file {path} must hold a JSON object of category -> threshold")
+    written_for = None
+    if "thresholds" in data:
+        beside = [k for k in data if k not in THRESHOLDS_FILE_KEYS]
+        categories = [k for k in beside if k in CATEGORIES]
+        if categories:
+            raise ConfigError(f"thresholds file {path} has {', '.join(map(repr, categories))} beside 'thresholds', "
+                              "where it is not read; put every threshold inside 'thresholds'")
+        if beside:
+            raise ConfigError(f"thresholds file {path}: unknown key(s) {sorted(beside)}; the file holds "
+                              f"'thresholds' and may hold {', '.join(THRESHOLDS_FILE_KEYS[1:])}")
+        written_for = data.get("model")
+        data = data["thresholds"]
+        if not isinstance(data, dict):
+            raise ConfigError(f"thresholds file {path}: 'thresholds' must hold a JSON object of category -> threshold")
+    if not data:
+        raise ConfigError(f"thresholds file {path} names no category, so it would change nothing; give e.g. "
+                          '{"abuse": 0.6}, or leave out --thresholds to use the model\'s own')
     _check_thresholds(data, f"thresholds file {path}")
+    if model and written_for and str(written_for) != model:
+        warnings.warn(f"thresholds file {path} was written for {written_for}, not for {model}: its thresholds "
+                      "were tuned on that model's scores; tune them again for this model (notebooks/02)",
+                      UserWarning, stacklevel=2)
     return {k: float(v) for k, v in data.items()}

@@ -19,6 +19,7 @@ from __future__ import annotations
 import getpass
 import hashlib
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,7 +29,7 @@ from .labels import validate_labels
 from .records import message_ref
 
 __all__ = ["DECISIONS", "decision_key", "read_corrections", "read_decisions", "record_decision", "record_decisions",
-           "result_ref", "text_hash"]
+           "result_ref", "text_hash", "unscored_reason"]
 
 DECISIONS = ("agree", "wrong_category", "not_harassment")
 
@@ -60,6 +61,23 @@ def decision_key(decision: Mapping[str, Any]) -> str:
     return decision.get("result_ref") or decision["result_id"]
 
 
+def unscored_reason(result: Any) -> str:
+    """Why a result cannot be decided on (a reader error, a skipped empty row, an agent turn), or "".
+
+    A result with no ``status`` (written by hand) counts as scored.
+
+    >>> unscored_reason({"status": "skipped", "text": ""})
+    "has no scored text (status 'skipped', text empty)"
+    >>> unscored_reason({"status": "ok", "text": "返品したいです。"})
+    ''
+    """
+    status = _get(result, "status", "ok")
+    empty = not str(_get(result, "text", "")).strip()
+    if status != "ok" or empty:
+        return f"has no scored text (status {status!r}{', text empty' if empty else ''})"
+    return ""
+
+
 def _analyst(analyst: str | None) -> str:
     if analyst:
         return analyst
@@ -84,6 +102,10 @@ def record_decision(corrections_path: str | Path, result: Any, decision: str, *,
     """
     if decision not in DECISIONS:
         raise LabelError(f"decision must be one of {', '.join(DECISIONS)}, got {decision!r}")
+    unscored = unscored_reason(result)
+    if unscored:
+        raise LabelError(f"result {_get(result, 'id')!r} {unscored}; there is nothing to decide on: "
+                         "review the scored messages (status 'ok')")
     predicted = [c for c in (_get(result, "labels") or [])]
     predicted_severity = int(_get(result, "severity", 0))
     if decision == "agree":
@@ -145,34 +167,109 @@ def record_decisions(corrections_path: str | Path, rows: Any,
     return out
 
 
+#: Fields every decision line must have; the other fields record_decision() writes are optional.
+REQUIRED_FIELDS = ("result_id", "decision", "labels", "severity")
+_WRITTEN_FIELDS = {*REQUIRED_FIELDS, "result_ref", "predicted_labels", "predicted_severity", "model", "model_version",
+                   "analyst", "decided_at", "text_sha256", "comment"}
+_NOT_JSONL = ("corrections must be JSONL as written by record_decision() (one JSON object per line); this looks "
+              "like CSV{encoding}: record the decisions with record_decision() or notebooks/01 instead")
+
+
+def _missing_field(entry: Mapping[str, Any], name: str) -> str:
+    # A hand-written line often has "id" for "result_id", "label" for "labels", "sev" for "severity".
+    near = [k for k in entry if k not in _WRITTEN_FIELDS and isinstance(k, str) and k
+            and (k.lower() in name or name.startswith(k.lower()))]
+    return f"missing field {name!r}" + (f" (is {near[0]!r} meant?)" if near else "")
+
+
+def _decision_problem(entry: Mapping[str, Any]) -> str:
+    """What is wrong with a decision line (already JSON), or "".  The rules of record_decision()."""
+    missing = [_missing_field(entry, name) for name in REQUIRED_FIELDS if name not in entry]
+    if missing:
+        return "; ".join(missing)
+    decision, labels = entry["decision"], entry["labels"]
+    if decision not in DECISIONS:
+        near = [d for d in DECISIONS if isinstance(decision, str) and d == decision.strip().lower()]
+        hint = f" (did you mean {near[0]!r}?)" if near else ""
+        return f"unknown decision {decision!r}{hint}; expected one of {', '.join(DECISIONS)}"
+    if not isinstance(labels, (list, str)):
+        return f'labels must be a list of category ids, e.g. ["abuse"], got {labels!r}'
+    validate_labels(labels, entry["severity"])  # LabelError names what is wrong
+    predicted = entry.get("predicted_labels")
+    if decision == "agree" and isinstance(predicted, list) and sorted(labels) != sorted(predicted):
+        return (f"'agree' keeps the model's labels ({predicted}), but this line has {labels}; "
+                "use decision 'wrong_category' to correct them")
+    if decision == "not_harassment" and labels:
+        return "'not_harassment' takes no labels; use decision 'wrong_category' to relabel"
+    if decision == "wrong_category" and not labels:
+        return "'wrong_category' needs the corrected labels; use decision 'not_harassment' when no category applies"
+    return ""
+
+
+def _looks_like_csv(lines: list[str]) -> bool:
+    first = next((line.strip() for line in lines if line.strip()), "")
+    return not first.startswith(("{", "[", "#")) and ("," in first or "\t" in first)
+
+
+def _decoded_lines(path: Path) -> list[str]:
+    """The lines of a corrections file; InputFormatError (line 1 or the first bad line) for a file that
+    is not a corrections log at all: CSV, or not UTF-8 (Excel and Notepad save CP932 as 'ANSI')."""
+    raw = path.read_bytes()
+    try:
+        lines = re.split(r"\r\n|\r|\n", raw.decode("utf-8-sig"))  # a BOM: Notepad's "UTF-8 with BOM"
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        try:
+            as_cp932 = raw.decode("cp932").splitlines()
+        except UnicodeDecodeError:
+            raise InputFormatError("not UTF-8 and not text (a corrections log is UTF-8 JSONL as record_decision() "
+                                   "writes it); pass the corrections file", path=str(path), line=line) from None
+        if _looks_like_csv(as_cp932):
+            raise InputFormatError(_NOT_JSONL.format(encoding=", saved as CP932"), path=str(path), line=1) from None
+        raise InputFormatError("not UTF-8: it looks like CP932 (Shift_JIS), as Excel and Notepad save 'ANSI'; "
+                               "save the file as UTF-8 and run again", path=str(path), line=line) from None
+    if _looks_like_csv(lines):
+        raise InputFormatError(_NOT_JSONL.format(encoding=""), path=str(path), line=1)
+    return lines
+
+
 def read_decisions(path: Path, problems: list[InputFormatError] | None = None) -> list[dict[str, Any]]:
     """Every decision of one corrections file, in file order, each with ``_line`` (its line number).
 
     A bad line raises, or, when a ``problems`` list is given, is added to it and skipped (so that one
-    bad line does not hide the problems of the others).
+    bad line does not hide the problems of the others).  A file that is no corrections log at all (a CSV,
+    a file not in UTF-8) is one problem, for the whole file.  UTF-8, with or without a BOM.
     """
     if not path.is_file():
         raise InputFormatError("corrections file not found; record decisions with record_decision() first",
                                path=str(path))
+    try:
+        lines = _decoded_lines(path)
+    except InputFormatError as error:
+        if problems is None:
+            raise
+        problems.append(error)
+        return []
     everything = []
-    with path.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                entry = json.loads(line)
-                if entry["decision"] not in DECISIONS:
-                    raise ValueError(f"unknown decision {entry['decision']!r}")
-                validate_labels(entry["labels"], entry["severity"])
-                entry["result_id"] = str(entry["result_id"])
-            except (json.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-                error = InputFormatError(f"bad decision ({exc}); fix or delete this line", path=str(path), line=n)
-                if problems is None:
-                    raise error from None
-                problems.append(error)
-                continue
-            entry["_line"] = n
-            everything.append(entry)
+    for n, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+            if not isinstance(entry, dict):
+                raise TypeError(f"a JSON object is expected, got {type(entry).__name__}")
+            problem = _decision_problem(entry)
+            if problem:
+                raise ValueError(problem)
+            entry["result_id"] = str(entry["result_id"])
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:  # LabelError is a ValueError
+            error = InputFormatError(f"bad decision: {exc}; fix or delete this line", path=str(path), line=n)
+            if problems is None:
+                raise error from None
+            problems.append(error)
+            continue
+        entry["_line"] = n
+        everything.append(entry)
     return everything
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,12 +28,14 @@ from typing import Any, Mapping, Sequence
 
 from .analysis import read_results
 from .corrections import (DECISIONS, decision_key, read_corrections, read_decisions, record_decision,
-                          record_decisions, result_ref, text_hash)
+                          record_decisions, result_ref, text_hash, unscored_reason)
 from .errors import InputFormatError
+from .pii import mask_text
+from .scan_output import PARTIAL_SUFFIX, check_output
 
 __all__ = ["CHANNEL_MAP", "Conflict", "DECISIONS", "DecisionLine", "FeedbackSummary", "build_training",
            "corrections_to_training", "read_corrections", "record_decision", "record_decisions", "text_hash",
-           "training_record", "write_training"]
+           "check_training_output", "training_record", "training_text", "write_training"]
 FEEDBACK_SOURCE = "analyst_feedback"
 #: Result channels -> data/SCHEMA.md channels.  Unknown channels become "web_form" (written text of
 #: unknown origin); the original value is kept in ``provenance.channel``.
@@ -47,6 +50,19 @@ DEFAULT_CHANNEL = "web_form"
 def _feedback_id(key: str) -> str:
     # The trailing NUL (a model name once followed it) keeps every id this version writes unchanged.
     return "fb-" + hashlib.sha1(f"{key}\x00".encode("utf-8")).hexdigest()[:12]
+
+
+def training_text(result: Mapping[str, Any]) -> str:
+    """The text a training record keeps: the result's text with personal data masked.
+
+    Training records join data/corpus/ (git), so they never hold what ``kasuhara scan --no-mask`` kept;
+    masking a masked text changes nothing, so a masked and an unmasked scan of one message give one text
+    (and one record id).  Decisions are still matched on the text as the results file has it.
+
+    >>> training_text({"text": "山田太郎様、090-1234-5678に電話しろ"})
+    '[氏名]様、[電話]に電話しろ'
+    """
+    return mask_text(str(result.get("text") or "")).text
 
 
 def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], results_name: str) -> dict[str, Any]:
@@ -67,10 +83,11 @@ def training_record(decision: Mapping[str, Any], result: Mapping[str, Any], resu
     model = " ".join(str(x) for x in (result.get("model"), result.get("model_version")) if x) or "unknown model"
     predicted = ",".join(decision.get("predicted_labels") or []) or "none"
     family_key = result.get("conversation_id") or decision_key(decision)
+    text = training_text(result)
     return {
-        "id": _feedback_id(text_hash(result.get("text") or "")),
+        "id": _feedback_id(text_hash(text)),
         "family": _feedback_id(str(family_key)),
-        "text": result.get("text") or "",
+        "text": text,
         "label_quote": None,
         "channel": CHANNEL_MAP.get(channel, DEFAULT_CHANNEL),
         "industry": "other",
@@ -174,6 +191,12 @@ def _files(paths: Sequence[Path]) -> str:
     return str(paths[0]) if len(paths) == 1 else "any of " + ", ".join(str(p) for p in paths)
 
 
+def _where(result: Mapping[str, Any], results_name: str) -> str:
+    """Where a result's message came from, e.g. ``inbox.csv line 6``, for messages that must tell rows apart."""
+    place = " ".join(str(result[k]) for k in ("source_file", "source_locator") if result.get(k))
+    return place or f"{results_name} id {result.get('id')}"
+
+
 def _resolve(decision: Mapping[str, Any], by_ref: dict[str, list[tuple[dict[str, Any], str]]],
              by_id: dict[str, list[tuple[dict[str, Any], str]]], results_paths: Sequence[Path], where: Path
              ) -> tuple[dict[str, Any], str]:
@@ -202,7 +225,27 @@ def _resolve(decision: Mapping[str, Any], by_ref: dict[str, list[tuple[dict[str,
     # The same message in several results files (a re-scan): prefer the output the analyst looked at.
     seen = [c for c in candidates if (c[0].get("model"), c[0].get("model_version")) ==
             (decision.get("model"), decision.get("model_version"))]
-    return (seen or candidates)[0]
+    candidates = seen or candidates
+    # One id on several rows of an export (no text hash to choose by): which one was meant is unknown.
+    texts = {text_hash(c[0].get("text") or "") for c in candidates}
+    if len(texts) > 1:
+        rows = ", ".join(_where(result, name) for result, name in candidates)
+        raise InputFormatError(f"result id {decision['result_id']!r} matches {len(texts)} different messages "
+                               f"({rows}) and this decision has no text_sha256 to tell which; record it again "
+                               "with record_decision() (it stores the hash of the text shown)",
+                               path=str(where), line=line)
+    result, name = candidates[0]
+    unscored = unscored_reason(result)
+    if unscored:
+        raise InputFormatError(f"result {decision['result_id']!r} {unscored}; a decision on it cannot become a "
+                               "training record: delete this line", path=str(where), line=line)
+    predicted = result.get("labels")
+    if (decision["decision"] == "agree" and "predicted_labels" not in decision and isinstance(predicted, list)
+            and sorted(decision["labels"]) != sorted(predicted)):
+        raise InputFormatError(f"'agree' keeps the model's labels ({predicted} in {name}), but this line has "
+                               f"{decision['labels']}; use decision 'wrong_category' to correct them",
+                               path=str(where), line=line)
+    return result, name
 
 
 def build_training(corrections: str | Path | Sequence[str | Path], results: str | Path | Sequence[str | Path]
@@ -255,7 +298,8 @@ def build_training(corrections: str | Path | Sequence[str | Path], results: str 
                 summary.problems.append(exc)
                 continue
             order = (_decided_at(d), file_no, d["_line"])
-            groups.setdefault(text_hash(result.get("text") or ""), []).append((order, d, result, name, path))
+            # Keyed by the text written, so two scans of one message (masked or not) give one record.
+            groups.setdefault(text_hash(training_text(result)), []).append((order, d, result, name, path))
     winners = []
     for entries in groups.values():
         entries.sort(key=lambda e: e[0])
@@ -270,11 +314,32 @@ def build_training(corrections: str | Path | Sequence[str | Path], results: str 
     return summary
 
 
+def check_training_output(corrections: str | Path | Sequence[str | Path], results: str | Path | Sequence[str | Path],
+                          out_path: str | Path, option: str = "-o") -> None:
+    """Raise :class:`~kasuhara_nlp.errors.ConfigError` when ``out_path`` is one of the corrections or results
+    files: writing it would erase the append-only decision log (which cannot be made again) or a scan.
+
+    >>> import os, tempfile
+    >>> c = os.path.join(tempfile.mkdtemp(), "corrections.jsonl"); _ = open(c, "w").write("")
+    >>> check_training_output(c, [], c)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kasuhara_nlp.errors.ConfigError: output (-o) ...corrections.jsonl is the input ...: writing it would erase ...
+    """
+    paths = [str(p) for p in _as_paths(corrections)] + [str(p) for p in (_as_paths(results) if results else [])]
+    check_output(paths, str(out_path), option)
+
+
 def write_training(records: Sequence[Mapping[str, Any]], out_path: str | Path) -> Path:
-    """Write training records as JSONL (overwriting ``out_path``); return its path."""
+    """Write training records as JSONL, replacing ``out_path``; return its path.
+
+    Written to ``OUT.partial`` first and renamed, so ``out_path`` is never left half-written.
+    """
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    partial = Path(str(out) + PARTIAL_SUFFIX)
+    partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    os.replace(partial, out)
     return out
 
 
@@ -286,9 +351,10 @@ def corrections_to_training(corrections_path: str | Path | Sequence[str | Path],
     changed since the decision, or a bad line) raises :class:`~kasuhara_nlp.errors.InputFormatError`
     naming its line, and nothing is written.  Conflicting decisions are settled as in
     :func:`build_training` and reported with a warning.  ``kasuhara feedback`` reports every problem
-    instead and goes on.  ``out_path`` is overwritten; check it with
-    ``python data/tools/check_records.py OUT``.
+    instead and goes on.  ``out_path`` is overwritten, unless it is one of the corrections or results
+    files (:class:`~kasuhara_nlp.errors.ConfigError`); check it with ``python data/tools/check_records.py OUT``.
     """
+    check_training_output(corrections_path, results_path, out_path, "out_path")
     summary = build_training(corrections_path, results_path)
     if summary.problems:
         raise summary.problems[0]

@@ -83,6 +83,14 @@ def subtype_categories(subtypes: list[str]) -> set[str]:
     return out
 
 
+def _name_key(name: str) -> str:
+    return " ".join(name.replace("_", " ").split()).casefold()
+
+
+# Display names and ids in other case, which analysts type for ids, -> the id (for hints only).
+_ID_BY_NAME: dict[str, str] = {_name_key(n): c.id for c in _CATEGORY_LIST for n in (c.id, c.name_ja, c.name_en)}
+
+
 def display_name(category: str, lang: str = "ja") -> str:
     """Return the display name of a category id in Japanese ("ja") or English ("en").
 
@@ -98,12 +106,24 @@ def display_name(category: str, lang: str = "ja") -> str:
 def validate_labels(labels: list[str] | tuple[str, ...], severity: int | None = None) -> None:
     """Check that labels are known category ids and agree with the severity.
 
+    A category's display name or an id in other case (``暴力・暴言``, ``Demand``) is refused with a hint
+    naming the id to use.
+
     >>> validate_labels(["abuse"], 2)
     >>> validate_labels([], 0)
+    >>> validate_labels(["暴力・暴言"], 2)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    kasuhara_nlp.errors.LabelError: unknown label(s) ['暴力・暴言']; expected ids from ... (use 'abuse' for '暴力・暴言')
     """
+    if isinstance(labels, str):  # "restraint" would otherwise be checked letter by letter
+        raise LabelError(f'labels must be a list of category ids, e.g. ["abuse"], not the string {labels!r}')
     unknown = [label for label in labels if label not in CATEGORY_INFO]
     if unknown:
-        raise LabelError(f"unknown label(s) {unknown}; expected ids from {', '.join(CATEGORIES)}")
+        hints = [f"{_ID_BY_NAME[_name_key(label)]!r} for {label!r}" for label in unknown
+                 if isinstance(label, str) and _name_key(label) in _ID_BY_NAME]
+        hint = f" (use {', '.join(hints)})" if hints else ""
+        raise LabelError(f"unknown label(s) {unknown}; expected ids from {', '.join(CATEGORIES)}{hint}")
     if severity is None:
         return
     if severity not in SEVERITY_LEVELS:

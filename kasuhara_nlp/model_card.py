@@ -155,3 +155,35 @@ def evaluate_folder(model: str | Path | None, messages: list, splits=("test", "b
             if compare else None
         write_card_files(clf.folder, report, clf.config.to_dict(), baseline)
     return report
+
+
+#: The report key under which :func:`evaluate_all` puts the metrics of every record.
+ALL_RECORDS = "all"
+
+
+def evaluate_all(model: str | Path | None, messages: list, *, thresholds=None) -> dict:
+    """Evaluate a model folder on every labelled message, whatever its split (``kasuhara evaluate --data FILE``:
+    an analyst's own file, e.g. feedback records, is evaluated whole).  The metrics are under ``"all"``."""
+    from .classifier import KasuharaClassifier
+    from .evaluate import evaluate_classifier
+
+    clf = KasuharaClassifier.from_pretrained(model, thresholds=thresholds)
+    return {"model": clf.config.name, "model_version": clf.config.version, "thresholds": clf.thresholds,
+            ALL_RECORDS: evaluate_classifier(clf, messages)}
+
+
+def split_notice(messages: list, splits) -> str:
+    """How many of ``messages`` the ``splits`` cover, and which splits were left out (a labelled file's
+    records are split by family, so most of them are in no test split).
+
+    >>> from types import SimpleNamespace as M
+    >>> split_notice([M(split="train"), M(split="test"), M(split="train")], ["test", "blind"])
+    '1 of 3 records are in the splits evaluated (test 1, blind 0); left out: train 2'
+    """
+    counts: dict[str, int] = {}
+    for m in messages:
+        counts[m.split] = counts.get(m.split, 0) + 1
+    evaluated = sum(counts.get(s, 0) for s in splits)
+    left_out = ", ".join(f"{s} {n}" for s, n in counts.items() if s not in splits) or "none"
+    return (f"{evaluated} of {len(messages)} records are in the splits evaluated "
+            f"({', '.join(f'{s} {counts.get(s, 0)}' for s in splits)}); left out: {left_out}")

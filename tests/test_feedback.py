@@ -249,3 +249,188 @@ def test_staff_report_examples_pass_the_record_checker_by_default(tmp_path: Path
     examples = tmp_path / "sr.jsonl"
     assert len(_rows(examples)) == 2
     assert _checker().check([str(examples)]) == 0
+
+
+# -- QA pass (analyst workflow): outputs, PII, unscored results, ambiguity, file formats ------------
+
+def _decision_line(**fields) -> str:
+    entry = {"result_id": "m1", "decision": "agree", "labels": ["abuse"], "severity": 2}
+    entry.update(fields)
+    return json.dumps({k: v for k, v in entry.items() if v is not None}, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("victim", ["corrections", "results"])
+def test_feedback_refuses_an_output_that_is_one_of_its_inputs(tmp_path: Path, results: Path, victim: str,
+                                                              capsys) -> None:
+    c = tmp_path / "c.jsonl"
+    record_decision(c, FLAGGED, "agree", analyst="sato")
+    out = c if victim == "corrections" else results
+    before = out.read_bytes()
+    assert main(["feedback", str(c), "--results", str(results), "-o", str(out)]) == 2
+    assert "writing it would erase the input" in capsys.readouterr().err
+    assert out.read_bytes() == before  # the append-only audit log (or the scan) is untouched
+    with pytest.raises(Exception, match="would erase"):
+        corrections_to_training(c, results, out)
+    assert out.read_bytes() == before
+
+
+def test_feedback_keeps_an_existing_output_when_no_record_came_out(tmp_path: Path, results: Path, capsys) -> None:
+    c = tmp_path / "c.jsonl"
+    c.write_text('{"id": "m1", "decision": "agree", "labels": ["abuse"], "severity": 2}\n', encoding="utf-8")
+    out = tmp_path / "fb.jsonl"
+    out.write_text('{"earlier": "training records"}\n', encoding="utf-8")
+    assert main(["feedback", str(c), "--results", str(results), "-o", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "left as it was" in err
+    assert out.read_text(encoding="utf-8") == '{"earlier": "training records"}\n'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.jsonl", "fb.jsonl", "results.jsonl"]  # no .partial
+
+
+PII_TEXT = "山田太郎様、佐藤さんへ。yamada＠example.jp／０９０－１２３４－５６７８ に今すぐ電話しろ。"
+
+
+def test_training_records_from_a_no_mask_scan_are_masked(tmp_path: Path) -> None:
+    from kasuhara_nlp.pii import find_pii, mask_text
+
+    unmasked = dict(FLAGGED, text=PII_TEXT)  # `kasuhara scan --no-mask`
+    results = _write(tmp_path / "nomask.jsonl", [unmasked])
+    c = tmp_path / "c.jsonl"
+    record_decision(c, _rows(results)[0], "agree", analyst="sato")  # hash of the text as it is in the file
+    out = tmp_path / "fb.jsonl"
+    assert main(["feedback", str(c), "--results", str(results), "-o", str(out)]) == 0
+    (record,) = _rows(out)
+    assert record["text"] == mask_text(PII_TEXT).text and not find_pii(record["text"])
+    assert "yamada" not in out.read_text(encoding="utf-8") and "山田太郎" not in out.read_text(encoding="utf-8")
+    # The same message from a masked scan gives the same record id (one message, one id).
+    masked = _write(tmp_path / "masked.jsonl", [dict(FLAGGED, text=mask_text(PII_TEXT).text)])
+    c2 = tmp_path / "c2.jsonl"
+    record_decision(c2, _rows(masked)[0], "agree", analyst="sato")
+    from kasuhara_nlp.feedback import build_training
+    assert build_training(c2, masked).records[0]["id"] == record["id"]
+    assert _checker().check([str(out)]) == 0
+
+
+@pytest.mark.parametrize("text, source, problem", [
+    ("", "analyst_feedback", "empty text"),
+    ("   ", "team", "empty text"),
+    (PII_TEXT, "analyst_feedback", "unmasked personal data"),
+    ("連絡先は 03-1234-5678 です。", "staff_report", "unmasked personal data"),
+])
+def test_check_records_rejects_empty_text_and_unmasked_pii(tmp_path: Path, capsys, text, source, problem) -> None:
+    record = {"id": "fb-1", "family": "fb-1", "text": text, "label_quote": None, "channel": "email",
+              "industry": "other", "register": "unknown", "labels": [], "severity": 0, "subtypes": [],
+              "hard_negative": False, "source": source, "notes": "x"}
+    path = _write(tmp_path / "fb.jsonl", [record])
+    assert _checker().check([str(path)]) == 1
+    out = capsys.readouterr().out
+    assert f"{path}:1: " in out and problem in out
+
+
+def test_check_records_keeps_team_written_example_pii(tmp_path: Path) -> None:
+    # The corpus's team-written messages carry made-up addresses and numbers on purpose.
+    record = {"id": "w1-1", "family": "w1-f1", "text": "090-0000-1234 に電話して。", "label_quote": None,
+              "channel": "email", "industry": "other", "register": "keigo", "labels": [], "severity": 0,
+              "subtypes": [], "hard_negative": False, "source": "team", "notes": "x"}
+    assert _checker().check([str(_write(tmp_path / "team.jsonl", [record]))]) == 0
+
+
+@pytest.mark.parametrize("status, text", [("error", ""), ("skipped", ""), ("not_scored", "担当の佐々木です。"),
+                                          ("ok", ""), ("ok", "  \n")])
+def test_decisions_on_unscored_or_empty_results_are_refused(tmp_path: Path, status: str, text: str) -> None:
+    from kasuhara_nlp.feedback import build_training
+
+    unscored = dict(FLAGGED, id="u1", status=status, text=text, labels=[], severity=0)
+    results = _write(tmp_path / "results.jsonl", [FLAGGED, unscored])
+    c = tmp_path / "c.jsonl"
+    with pytest.raises(LabelError, match="no scored text"):
+        record_decision(c, unscored, "not_harassment")
+    assert not c.exists()
+    # Written by hand (or by an older version): refused by feedback with its file and line.
+    c.write_text(_decision_line() + "\n" + _decision_line(result_id="u1", decision="not_harassment", labels=[],
+                                                          severity=0) + "\n", encoding="utf-8")
+    summary = build_training(c, results)
+    (problem,) = summary.problems
+    assert str(problem).startswith(f"{c}:2: result 'u1' has no scored text") and f"status {status!r}" in str(problem)
+    assert [r["provenance"]["result_id"] for r in summary.records] == ["m1"]
+
+
+def test_a_decision_by_id_on_a_repeated_id_is_ambiguous(tmp_path: Path) -> None:
+    from kasuhara_nlp.feedback import build_training
+
+    # One export with the id QA-0005 twice (one results file, so one result_ref).
+    first = dict(FLAGGED, id="QA-0005", source_file="inbox.csv", source_locator="line 6",
+                 text="炊飯器の使い方が分かりません。")
+    second = dict(FLAGGED, id="QA-0005", source_file="inbox.csv", source_locator="line 7")
+    results = _write(tmp_path / "results.jsonl", [first, second])
+    c = tmp_path / "c.jsonl"
+    c.write_text(_decision_line(result_id="QA-0005", decision="wrong_category", labels=["demand"], severity=1)
+                 + "\n", encoding="utf-8")
+    summary = build_training(c, results)
+    assert summary.records == []
+    (problem,) = summary.problems
+    assert str(problem).startswith(f"{c}:1: result id 'QA-0005' matches 2 different messages")
+    assert "(inbox.csv line 6, inbox.csv line 7)" in str(problem) and "text_sha256" in str(problem)
+    # With the text hash that record_decision stores, the decision is on one message.
+    c2 = tmp_path / "c2.jsonl"
+    record_decision(c2, _rows(results)[1], "wrong_category", labels=["demand"], severity=1)
+    assert [r["text"] for r in build_training(c2, results).records] == [second["text"]]
+    # The same text twice (a row exported twice) is one message: no ambiguity.
+    _write(results, [second, dict(second, source_locator="line 9")])
+    assert len(build_training(c, results).records) == 1
+
+
+@pytest.mark.parametrize("encoding, bom", [("utf-8", True), ("utf-8", False), ("cp932", False)])
+def test_corrections_file_encodings(tmp_path: Path, results: Path, encoding: str, bom: bool) -> None:
+    # Notepad and Excel write a BOM ("UTF-8 with BOM") or CP932 ("ANSI").
+    c = tmp_path / "c.jsonl"
+    text = _decision_line(comment="明確な暴言①") + "\n" + _decision_line(result_id="m2", decision="not_harassment",
+                                                                        labels=[], severity=0) + "\n"
+    c.write_bytes((b"\xef\xbb\xbf" if bom else b"") + text.encode(encoding))
+    if encoding == "utf-8":
+        assert [d["result_id"] for d in read_corrections(c, latest_only=False)] == ["m1", "m2"]
+        return
+    with pytest.raises(InputFormatError) as info:
+        read_corrections(c)
+    assert str(info.value).startswith(f"{c}:1: ") and "CP932" in str(info.value) and "UTF-8" in str(info.value)
+
+
+@pytest.mark.parametrize("content, expected", [
+    ("result_id,decision,labels,severity\nQA-0003,agree,abuse,2\n", "corrections must be JSONL"),
+    ("\ufeffresult_id,decision,labels,severity\nQA-0003,agree,abuse,2\n", "looks like CSV"),
+    (_decision_line(result_id=None, id="m1") + "\n", "missing field 'result_id' (is 'id' meant?)"),
+    (_decision_line(labels=None, label="abuse") + "\n", "missing field 'labels' (is 'label' meant?)"),
+    (_decision_line(severity=None) + "\n", "missing field 'severity'"),
+    (_decision_line(labels="abuse") + "\n", "labels must be a list of category ids, e.g. [\"abuse\"]"),
+    (_decision_line(labels=["暴力・暴言"]) + "\n", "use 'abuse' for '暴力・暴言'"),
+    (_decision_line(labels=["Abuse"]) + "\n", "use 'abuse' for 'Abuse'"),
+    (_decision_line(decision="Agree") + "\n", "unknown decision 'Agree' (did you mean 'agree'?)"),
+    (_decision_line(decision="同意") + "\n", "one of agree, wrong_category, not_harassment"),
+    ("[1, 2]\n", "a JSON object is expected"),
+])
+def test_unclear_corrections_get_helpful_messages(tmp_path: Path, content: str, expected: str) -> None:
+    c = tmp_path / "c.jsonl"
+    c.write_text(content, encoding="utf-8")
+    problems: list[InputFormatError] = []
+    from kasuhara_nlp.corrections import read_decisions
+    assert read_decisions(c, problems) == []
+    assert len(problems) == 1, problems  # one message, not one per line of a CSV
+    assert str(problems[0]).startswith(f"{c}:1: ") and expected in str(problems[0])
+
+
+def test_agree_with_other_labels_than_predicted_is_refused(tmp_path: Path, results: Path) -> None:
+    from kasuhara_nlp.feedback import build_training
+
+    c = tmp_path / "c.jsonl"
+    c.write_text(_decision_line(labels=["demand"], severity=3, predicted_labels=["abuse"], predicted_severity=2)
+                 + "\n" + _decision_line(result_id="m2", decision="not_harassment", labels=["abuse"], severity=1)
+                 + "\n" + _decision_line(result_id="m3", decision="wrong_category", labels=[], severity=0) + "\n"
+                 # No predicted_labels written: compared with the result's labels.
+                 + _decision_line(result_id="m2", labels=["abuse"], severity=2) + "\n", encoding="utf-8")
+    summary = build_training(c, results)
+    assert summary.records == []
+    messages = [str(p) for p in summary.problems]
+    assert len(messages) == 4, messages
+    assert messages[0].startswith(f"{c}:1: ") and "'agree' keeps the model's labels" in messages[0]
+    assert messages[1].startswith(f"{c}:2: ") and "'not_harassment' takes no labels" in messages[1]
+    assert messages[2].startswith(f"{c}:3: ") and "'wrong_category' needs the corrected labels" in messages[2]
+    assert messages[3].startswith(f"{c}:4: ") and "'agree' keeps the model's labels" in messages[3]

@@ -2,6 +2,11 @@
 
 Usage: python data/tools/check_records.py FILE.jsonl [FILE.jsonl ...]
 Exit code 1 when any record is invalid (each problem is printed with file and line).
+
+Besides the schema: a record's text must not be empty, and text that came from real customers (any
+``source`` but the team-written ``team`` and ``blind``, e.g. ``analyst_feedback`` and ``staff_report``)
+must hold no unmasked personal data (``kasuhara_nlp.pii.find_pii``): these records go into git.  The
+team-written corpus keeps its made-up addresses and numbers (example.com, 090-0000-...) on purpose.
 """
 
 from __future__ import annotations
@@ -11,10 +16,27 @@ import json
 import sys
 
 from kasuhara_nlp.labels import CATEGORIES, SEVERITY_LEVELS, subtype_categories
+from kasuhara_nlp.pii import find_pii
 
 CHANNELS = {"email", "chat", "phone", "meeting", "web_form", "sns_dm", "review_reply", "one_liner"}
 FIELDS = {"id", "family", "text", "label_quote", "channel", "industry", "register", "labels",
           "severity", "subtypes", "hard_negative", "source", "notes"}
+# Sources whose text the team wrote (made-up personal data allowed); every other source is real customer text.
+TEAM_SOURCES = {"team", "blind"}
+
+
+def text_problems(record: dict) -> list[str]:
+    """Empty text, or unmasked personal data in customer text (types only: never the value)."""
+    text = record.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return ["empty text"]
+    if record.get("source") in TEAM_SOURCES:
+        return []
+    types = sorted({f.type for f in find_pii(text)})
+    if types:
+        return [f"unmasked personal data ({', '.join(types)}) in {record.get('source')!r} text; mask it with "
+                "kasuhara_nlp.pii.mask_text (kasuhara feedback does)"]
+    return []
 
 
 def check(paths: list[str]) -> int:
@@ -33,7 +55,11 @@ def check(paths: list[str]) -> int:
                     print(f"{path}:{n}: not JSON: {e}")
                     bad += 1
                     continue
-                problems = []
+                if not isinstance(r, dict):
+                    print(f"{path}:{n}: not a JSON object")
+                    bad += 1
+                    continue
+                problems = text_problems(r)
                 missing = FIELDS - set(r)
                 if missing:
                     problems.append(f"missing fields {sorted(missing)}")
