@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .forms import FORM_FIELD_LABEL
 
-__all__ = ["Clock", "Turn", "match_turn", "speaker_kind"]
+__all__ = ["Clock", "Turn", "match_turn", "speaker_kind", "split_lines"]
 
 # Role names a transcript line may start with, without a time ("保護者：…", "職員：…"). Each service has its
 # own words for the two sides (a school's 保護者 and 担任, a clinic's 患者 and 受付, a town hall's 来庁者 and
@@ -47,13 +47,22 @@ _DATE = (
 )
 # A date may be joined to the time by ISO's "T", by spaces, or by nothing after 日 (2025年3月4日10:15).
 _STAMP = rf"(?:{_DATE}(?:T|\s*))?{_TIME}{_OFFSET}"
-_NAME = r"[^:：\t\n\]】]{1,24}?"
+# A name never starts with a role word and a 「: that is a call memo (13:40 お客様「ふざけるな：土下座しろ」), whose quote
+# may hold a colon; read as "name: body", the words before that colon would become the speaker.
+_NAME = r"(?!(?:" + _ROLES + r")「)[^:：\t\n\]】]{1,24}?"
 # The blanks around a name are taken whole (possessive): letting the name start inside them makes a line of n blanks
 # cost n² steps (ReDoS).  A name then starts at its first non-blank; the one case where the engine used to give
 # blanks back, a "name" that is only blanks ("[10:15]  ："), has an alternative of its own (groups b1-b3), which a
 # lookahead for a blank the name allows (not a tab) keeps exactly as before.
 _COLON = r"\s*+[:：]"
 _BLANK_NAME = r"(?=\s*?[^\S\t\n])\s*+[:：]"
+# A role word may carry who it is: お客様（山田）, 顧客A, 客2, User 1.  Only a bracketed note, a number or ONE capital
+# letter (case-sensitive even under IGNORECASE): 顧客ID：, 客室：, お客様センター： stay the customer's own words.  A
+# letter right after a Latin role word would make a word of it (OPS, UserX), so there it needs a blank (User A).
+_QUALIFIER = r"(?:[(（][^)）:：\n]{1,20}[)）]|[ _]?[0-9０-９]{1,3}|(?:(?<=[^\x00-\x7f])|[ _])(?-i:[A-ZＡ-Ｚ]))"
+# Speakers as diarisation (speech-to-text) names them, numbered: 話者2, Speaker 1, SPEAKER_00.  Which side each is
+# cannot be told, so they are "unknown" and scored.
+_DIARISED = r"(?:話者|発話者|発言者|スピーカー|Speaker)[ _]?(?:[0-9０-９]{1,2}|(?-i:[A-ZＡ-Ｚ]))"
 
 TURN_RE = re.compile(
     "(?:"
@@ -66,10 +75,12 @@ TURN_RE = re.compile(
     rf"|{_TIME}\t(?P<n3>[^\t]*)\t"
     # 【担当】… / 【お客様】…
     r"|【(?P<n4>[^】]{1,15})】[:：]?"
-    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者： / 保護者： / 職員：
-    r"|(?P<n5>" + _ROLES + r"|当社(?:[(（][^)）]{1,10}[)）])?|弊社(?:[(（][^)）]{1,10}[)）])?)\s*[:：]"
-    # call memo style, the words in brackets: 15:30 来庁者「…」 / 職員「…」 (the brackets stay in the body)
-    rf"|(?:{_TIME}\s*)?(?P<n6>" + _ROLES + r")(?=「)"
+    # role prefix without a time: 顧客: / お客様： / オペレーター: / 担当者： / 保護者： / 職員： / お客様（山田）： / 話者2：
+    r"|(?P<n5>(?:" + _ROLES + rf"){_QUALIFIER}?|当社(?:[(（][^)）]{{1,10}}[)）])?|弊社(?:[(（][^)）]{{1,10}}[)）])?"
+    rf"|{_DIARISED})\s*[:：]"
+    # call memo style, the words in brackets: 15:30 来庁者「…」 / 職員「…」 / [2025/03/04 13:40] お客様「…」 (the
+    # brackets stay in the body, and so does a colon inside them)
+    rf"|(?:[\[(（［]{_STAMP}[\])）］]\s*|{_STAMP}\s*)?(?P<n6>" + _ROLES + r")(?=「)"
     r")[ \t\u3000]?",
     re.IGNORECASE,
 )
@@ -87,12 +98,29 @@ _AGENT_NAME = re.compile(
     re.IGNORECASE,
 )
 _CUSTOMER_NAME = re.compile(r"お客|様$|さん$|" + _inside_a_name(CUSTOMER_ROLES), re.IGNORECASE)
+# A role word and who it is (客A, 客（山田）, 係（佐藤）, OP2): the side of the role word, short ones included.
+_QUALIFIED_ROLE = re.compile(rf"(?P<role>.+?){_QUALIFIER}", re.IGNORECASE)
 # Lines of a transcript that belong to no one: LINE headers, save dates, date lines.
 TRANSCRIPT_SYSTEM_RE = re.compile(
     r"\s*(?:\[LINE\].*+|保存日時\s*[:：].*+|" + _DATE + r"|\d{4}年\d{1,2}月\d{1,2}日(?:\s?[(（][^)）]{1,4}[)）])?)\s*$"
 )
+# The line ends editors and the CSV reader count: str.splitlines also splits on FF, VT, FS, NEL, U+2028…, which
+# shifted every locator after one such character and cut a message in two.
+_LINE_END = re.compile(r"\r\n|\r|\n")
 # Words that show a "time name:" line is really a mail attribution, not a turn.
 NOT_A_SPEAKER_RE = re.compile(r"書きました|wrote|のメッセージ|\s[<＜]|@")
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of a text, ended by LF, CRLF or CR only; like str.splitlines, no empty last line.
+
+    >>> split_lines("a\\r\\nb\\x0cc\\rd\\n")
+    ['a', 'b\\x0cc', 'd']
+    """
+    lines = _LINE_END.split(text)
+    if lines and lines[-1] == "":
+        lines.pop()
+    return lines
 
 
 def speaker_kind(name: str) -> str:
@@ -100,8 +128,8 @@ def speaker_kind(name: str) -> str:
 
     Our-side markers win (お客様相談室 is us); bots count as agent.
 
-    >>> speaker_kind("オペレーター"), speaker_kind("山田様"), speaker_kind("山田")
-    ('agent', 'customer', 'unknown')
+    >>> speaker_kind("オペレーター"), speaker_kind("山田様"), speaker_kind("山田"), speaker_kind("客A"), speaker_kind("話者2")
+    ('agent', 'customer', 'unknown', 'customer', 'unknown')
     """
     name = name.strip()
     if name in AGENT_ROLES:
@@ -110,6 +138,9 @@ def speaker_kind(name: str) -> str:
         return "customer"
     if _AGENT_NAME.search(name):
         return "agent"
+    qualified = _QUALIFIED_ROLE.fullmatch(name)
+    if qualified and qualified.group("role") in AGENT_ROLES + CUSTOMER_ROLES:
+        return "agent" if qualified.group("role") in AGENT_ROLES else "customer"
     if _CUSTOMER_NAME.search(name):
         return "customer"
     return "unknown"
@@ -167,13 +198,16 @@ def _shown_time(m: re.Match[str]) -> str:
 
 
 def _clock(m: re.Match[str]) -> Clock | None:
-    """The parsed time of a turn prefix (None for an impossible date such as 2025/13/45).
+    """The parsed time of a turn prefix (None for an impossible date such as 2025/13/45, or an impossible UTC
+    offset such as +99:00 or +09:60: the line is still a turn, without a time).
 
     >>> c = match_turn("[2025/3/4 10:15:02+09:00] 客: まだ").clock
     >>> c.date, c.seconds, c.has_seconds, c.tz.utcoffset(None)
     (datetime.date(2025, 3, 4), 36902, True, datetime.timedelta(seconds=32400))
     >>> match_turn("[午後１０：１５] 客: まだ").clock.seconds, match_turn("[2025/13/45 10:15] 客: まだ").clock
     (80100, None)
+    >>> match_turn("2025-03-04T10:15:02+99:00 山田: まだ").clock is None
+    True
     """
     hour = int(m.group("h"))  # int() reads full-width digits too
     ampm, ap = m.group("ampm"), (m.group("ap") or "").upper()
@@ -186,8 +220,10 @@ def _clock(m: re.Match[str]) -> Clock | None:
         tz = timezone.utc
     elif off:
         digits = unicodedata.normalize("NFKC", off[1:]).replace(":", "")
-        sign = -1 if off.startswith("-") else 1
-        tz = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
+        hours, minutes = int(digits[:2]), int(digits[2:4])
+        if hours > 23 or minutes > 59:
+            return None  # timezone() refuses a day or more; a 60th minute is no offset either
+        tz = timezone((-1 if off.startswith("-") else 1) * timedelta(hours=hours, minutes=minutes))
     try:
         when = date(int(m.group("y")), int(m.group("mo")), int(m.group("d"))) if m.group("y") else None
     except ValueError:

@@ -18,6 +18,7 @@ import codecs
 import logging
 import os
 import re
+import traceback
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
@@ -128,6 +129,9 @@ def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]
             except InputFormatError as exc:
                 yield "error", path, exc.message
                 continue
+            except Exception as exc:  # noqa: BLE001 (a bug of the sniffing must cost this file only)
+                yield "error", path, _internal_error(path, exc, None)
+                continue
             if fmt == "chat" and _is_binary(path):
                 yield "skipped", path, "binary file, not a supported input"
                 continue
@@ -137,21 +141,49 @@ def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]
                  ", ".join(housekeeping[:20]) + (" …" if len(housekeeping) > 20 else ""))
 
 
-def _guarded(path: str, records: Iterator[MessageRecord]) -> Iterator[MessageRecord]:
-    """The records of one file of a folder; a file that cannot be read at all becomes an error record.
+def _internal_error(path: str, exc: Exception, after: str | None) -> str:
+    """The reason of a file whose reader failed on a bug (not on bad input it could report): the exception's
+    type and the place in this package's code, never its message (a parser's message may quote the text)."""
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {os.path.basename(frame.filename)}:{frame.lineno}" if frame else ""
+    log.warning("%s: internal reader error (%s%s)%s", path, type(exc).__name__, where,
+                f" after {after}" if after else "")
+    kept = f" after {after}; the records before it are kept" if after else "; nothing was read from it"
+    return (f"internal reader error ({type(exc).__name__}{where}){kept}. This is a bug of kasuhara-nlp: please "
+            "report it with this message (the other files were read)")
 
-    Records already yielded stay; the other files of the folder are still read.
+
+def _guarded(path: str, records: Iterator[MessageRecord], *, in_folder: bool = True) -> Iterator[MessageRecord]:
+    """The records of one file; a file whose reading fails becomes one error record, and the next file is read.
+
+    Records already yielded stay.  An unexpected exception (a reader's bug) never loses the run.  In a folder, a
+    file that cannot be read at all (InputFormatError, OSError) is an error record too; for a path the caller
+    named, an InputFormatError still stops the run (an unknown encoding or a format stdin cannot have is a usage
+    error, see :func:`read_records`).
     """
+    after: str | None = None
     try:
-        yield from records
+        for record in records:
+            after = record.source_locator
+            yield record
     except InputFormatError as exc:
+        if not in_folder:
+            raise
         yield error_record(
             record_id=path, source_format="folder", source_file=path,
             source_locator=f"line {exc.line}" if exc.line is not None else "file", reason=exc.message,
         )
     except OSError as exc:
-        yield error_record(record_id=path, source_format="folder", source_file=path, source_locator="file",
-                           reason=f"cannot read: {exc.strerror or type(exc).__name__}")
+        yield error_record(record_id=path, source_format="folder" if in_folder else "input", source_file=path,
+                           source_locator="file", reason=f"cannot read: {exc.strerror or type(exc).__name__}")
+    except Exception as exc:  # noqa: BLE001 (one file's reader bug must not cost the other files)
+        yield error_record(record_id=path, source_format="folder" if in_folder else "input", source_file=path,
+                           source_locator="file", reason=_internal_error(path, exc, after))
+
+
+def _read_named(path: str, opts: _ReadOptions) -> Iterator[MessageRecord]:
+    """A file (or ``-``) the caller named: its format (forced, else detected) and its reader."""
+    yield from _read_file(path, opts.format or detect_format(path), opts)
 
 
 def _read_folder(root: str, opts: _ReadOptions) -> Iterator[MessageRecord]:
@@ -245,7 +277,8 @@ def read_records(
         problems = {path: unopenable_input(path) for path in paths}  # tickets, users, comments: read together
         yield from (input_error(path, problems[path]) for path in paths if problems[path])
         files, others = _zendesk_files([path for path in paths if not problems[path]])
-        yield from read_zendesk(files, max_message_bytes=max_message_bytes)
+        if files:
+            yield from _guarded(files[0], read_zendesk(files, max_message_bytes=max_message_bytes), in_folder=False)
         for path in others:
             yield error_record(record_id=path, source_format="zendesk", source_file=path, source_locator="file",
                                status="skipped", reason="not a JSON file, so not part of a Zendesk export")
@@ -257,8 +290,8 @@ def read_records(
             continue
         if path != "-" and os.path.isdir(path):
             if format in _MAIL_FORMATS:
-                yield from read_mail_path(path, options=opts.mail)
+                yield from _guarded(path, read_mail_path(path, options=opts.mail), in_folder=False)
             else:
                 yield from _read_folder(path, opts)
             continue
-        yield from _read_file(path, format or detect_format(path), opts)
+        yield from _guarded(path, _read_named(path, opts), in_folder=False)

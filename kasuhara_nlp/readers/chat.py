@@ -18,15 +18,16 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from ..records import MessageRecord
 from ..segments import match_turn, speaker_kind
+from ..turns import split_lines
 from .common import MAX_MESSAGE_BYTES, error_record, finish_record, first_or_mostly, normalise_role
 from .presets import find_column
 from .streams import ESCAPE_ERRORS, decode_whole
-from .timestamps import parse_timestamp, to_iso_pair
+from .timestamps import TimePair, parse_timestamp, to_iso_pair
 
 __all__ = [
     "file_id", "is_chat_json", "parse_transcript", "read_chat_json", "read_chat_text", "read_text_file", "turn_records",
@@ -38,6 +39,8 @@ _DATE_LINE = re.compile(
     r"\s*(?:(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})|(\d{4})年\s*(\d{1,2})月\s*(\d{1,2})日)"
     r"\s*(?:(?:[(（][^)）]{1,4}[)）]|[月火水木金土日]曜日?|\w{3}day)\s*)?$"
 )
+#: decode_warnings of a turn whose line shows a time that is on no calendar (+99:00, 0001/01/01 00:00 JST).
+TIME_UNREADABLE = "turn-time-unreadable"
 _LINE_HEADER = re.compile(r"\s*\[LINE\]\s*+(.*?)(?:との|の)?トーク履歴")
 _SAVED = re.compile(r"\s*保存日時\s*[:：]")
 _TEXT_KEYS = ("content", "text", "body", "message", "plainText", "plain_text", "本文", "メッセージ")
@@ -54,6 +57,16 @@ def file_id(path: str) -> str:
     True
     """
     return os.path.normpath(path) if path else path
+
+
+def _before_a_turn(lines: list[str], start: int) -> bool:
+    """Whether the next line with text from ``start`` on is a speaker or date line (a date line between turns
+    counts as the day's heading; one inside a message is the customer's own words and stays in it)."""
+    for i in range(start, len(lines)):
+        line = lines[i].lstrip("\ufeff")
+        if line.strip():
+            return _DATE_LINE.match(line) is not None or match_turn(line) is not None
+    return False
 
 
 def _elapsed(turns: list[dict[str, Any]]) -> None:
@@ -92,7 +105,7 @@ def parse_transcript(
     name_roles = dict(name_roles or {})
     given_id = conversation_id
     conversation_id = conversation_id or file_id(source_file)
-    lines = text.splitlines()
+    lines = split_lines(text)
     turns: list[dict[str, Any]] = []
     preamble: list[tuple[int, str]] = []  # (line number, text) of lines before the first turn
     current_date: date | None = None
@@ -100,6 +113,7 @@ def parse_transcript(
     last_seconds = -1
     seconds_only = True  # every time shown looks like a call offset (00:03:12)
     for lineno, line in enumerate(lines, start=1):
+        line = line.lstrip("\ufeff")  # a BOM at a line start: transcripts joined into one file (cat a.txt b.txt)
         header = _LINE_HEADER.match(line)
         if header and not turns:
             if given_id is None and header.group(1):
@@ -108,7 +122,7 @@ def parse_transcript(
         if _SAVED.match(line) and not turns:
             continue
         dm = _DATE_LINE.match(line)
-        if dm:
+        if dm and (not turns or _before_a_turn(lines, lineno)):
             y, mo, d = (g for g in (dm.group(1) or dm.group(4), dm.group(2) or dm.group(5), dm.group(3) or dm.group(6)))
             try:
                 current_date = date(int(y), int(mo), int(d))
@@ -126,12 +140,18 @@ def parse_transcript(
         info: dict[str, Any] = {"line": lineno, "speaker": turn.speaker, "body": [line[turn.prefix_end :]],
                                 "line_style": turn.line_style, "when": None, "rollover": False}
         clock = turn.clock
+        if clock is None and turn.time is not None:
+            info["warnings"] = [TIME_UNREADABLE]  # still a turn, and scored; only its time is lost
         if clock is not None:
             if clock.date is not None:
                 current_date, date_seen_since_last = clock.date, True
             elif current_date is not None and clock.seconds < last_seconds and not date_seen_since_last:
-                current_date += timedelta(days=1)
                 info["rollover"] = True
+                try:
+                    current_date += timedelta(days=1)
+                except OverflowError:
+                    current_date = None  # past 9999-12-31: no date from here on
+                    info["warnings"] = [TIME_UNREADABLE]
             seconds_only = seconds_only and clock.has_seconds
             last_seconds = clock.seconds
             date_seen_since_last = False
@@ -231,16 +251,26 @@ def _turn_record(
         if call_offsets:
             record.extra["offset_seconds"] = t["clock"]
         elif t.get("date") is not None:
-            d = t["date"]
-            # An offset shown in the log (ISO 8601) is exact; without one, to_iso_pair assumes JST.
-            when = datetime(d.year, d.month, d.day, tzinfo=t.get("tz")) + timedelta(seconds=t["clock"])
-            record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = to_iso_pair(when)
+            utc, local, assumed = _turn_time(t["date"], t["clock"], t.get("tz"))
+            if utc is None:
+                record.decode_warnings.append(TIME_UNREADABLE)
+            record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = utc, local, assumed
         else:
             record.extra["clock_seconds"] = t["clock"]
             record.extra["elapsed_seconds"] = t["elapsed"]
     if t["rollover"]:
         record.extra["day_rollover"] = True
+    record.decode_warnings.extend(t.get("warnings", ()))
     return finish_record(record, max_bytes=max_bytes)
+
+
+def _turn_time(d: date, seconds: int, tz: tzinfo | None) -> TimePair:
+    """A dated turn's (UTC, local, assumed): the log's offset if shown, else JST; none off the calendar."""
+    try:
+        when = datetime(d.year, d.month, d.day, tzinfo=tz) + timedelta(seconds=seconds)
+    except OverflowError:
+        return None, None, False
+    return to_iso_pair(when)
 
 
 def read_chat_text(path: str, **opts: Any) -> Iterator[MessageRecord]:

@@ -34,13 +34,21 @@ TimePair = tuple[str | None, str | None, bool]
 def to_iso_pair(dt: datetime) -> TimePair:
     """Turn a datetime into (UTC ISO with Z, local ISO, assumed) assuming JST when naive.
 
+    A time whose UTC lies outside years 1-9999 (a cleared Excel date cell read as 0001/01/01 in JST)
+    has no timestamp: (None, None, False), as for any time that cannot be read.
+
     >>> to_iso_pair(datetime(2025, 3, 4, 10, 15))
     ('2025-03-04T01:15:00Z', '2025-03-04T10:15:00+09:00', True)
+    >>> to_iso_pair(datetime(1, 1, 1))
+    (None, None, False)
     """
     assumed = dt.tzinfo is None or dt.utcoffset() is None
     if assumed:
         dt = dt.replace(tzinfo=JST)
-    utc = dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    try:
+        utc = dt.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+    except OverflowError:
+        return None, None, False
     return utc, dt.isoformat(), assumed
 
 
