@@ -21,13 +21,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..errors import InputFormatError
+from ..pii import find_pii
 from ..records import MessageRecord
 from .common import error_record, finish_record, normalise_role
 from .html import html_to_text
 from .presets import PRESETS, ColumnPreset, find_column, preset_names
 from .timestamps import parse_timestamp
 
-__all__ = ["Columns", "describe_columns", "get_field", "looks_like_header", "resolve_preset", "row_record"]
+__all__ = [
+    "Columns", "describe_columns", "follows_id", "get_field", "looks_like_header", "looks_like_id", "resolve_preset",
+    "row_record",
+]
 
 _TRUE_WORDS = {"true", "1", "yes", "y", "はい", "private", "internal"}
 _FALSE_WORDS = {"false", "0", "no", "n", "いいえ", "非公開", "private", "internal"}
@@ -36,6 +40,10 @@ _FALSE_WORDS = {"false", "0", "no", "n", "いいえ", "非公開", "private", "i
 # numbers, dates, postal codes), or nothing but a number or a time.
 _DATA_LIKE = re.compile(r"[@。、！？!?「」『』{}\[\]<>\"\n\r]|\d{3,}|^[\s\d.,:/+\-]+$")
 _MAX_NAME = 40
+# What an id is made of when it is ASCII: ticket numbers, INC-0001, UUIDs, mail Message-IDs.
+_ASCII_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-.:#/@<>+=]{0,63}")
+# Never in an id, often in a sentence.
+_SENTENCE = re.compile(r"[\s。、，．！？!?「」『』（）()]")
 # An HTML body in a text column (Salesforce puts HTML there for some Email-to-Case setups).
 _HTML_START = re.compile(r"\s*<(?:!doctype|html|head|body|div|p|br|span|table|font|blockquote)\b", re.IGNORECASE)
 
@@ -88,6 +96,53 @@ def looks_like_header(names: Sequence[str]) -> bool:
         if len(key) > _MAX_NAME or _DATA_LIKE.search(key):
             return False
     return True
+
+
+def _id_shape(value: str) -> str:
+    """An ASCII id with its digits as 9 and its letters as a: ``INC-0012`` and ``INC-0013`` have one shape."""
+    return re.sub("[A-Za-z]", "a", re.sub("[0-9]", "9", value))
+
+
+def looks_like_id(value: str, like: str | None, *, strict: bool = True) -> bool:
+    """Whether a cell could be an id of a file whose last id read was ``like`` (None: no id read yet).
+
+    Asked only of the rows after a broken row, to tell a row from a line of the broken message: ids are short,
+    have no spaces or sentence punctuation and no PII, and (``strict``, while a quote is open) are digits where
+    the file's ids are digits, ASCII id characters where they are ASCII.  Not strict, any ASCII will do there (a
+    row whose id a stray quote damaged is still a row).
+
+    >>> looks_like_id("2", "1"), looks_like_id("INC-0002", None), looks_like_id("090-1234-5678", None)
+    (True, True, False)
+    >>> looks_like_id("電話は090-1234-5678", None), looks_like_id("12A", "11"), looks_like_id("問-2", "問-1")
+    (False, False, True)
+    >>> looks_like_id('99"2', "98"), looks_like_id('99"2', "98", strict=False), looks_like_id("以上", "98", strict=False)
+    (False, True, False)
+    """
+    value = unicodedata.normalize("NFKC", value).strip()
+    if not value or len(value) > 64 or _SENTENCE.search(value) or find_pii(value):
+        return False
+    like = unicodedata.normalize("NFKC", like) if like is not None else None  # １２ is 12, as for the value
+    if like is not None and not _ASCII_ID.fullmatch(like):
+        return True  # the file's ids are not ASCII: nothing more to compare
+    if not strict:
+        return value.isascii()
+    # The ids are ASCII (or unknown, and ASCII is what nearly every system writes).
+    return bool(_ASCII_ID.fullmatch(value)) and (value.isdigit() or not (like or "").isdigit())
+
+
+def follows_id(value: str, row_id: str) -> bool:
+    """Whether ``value`` looks like the id of a row after the one with id ``row_id``: a larger number, or
+    another id of the same shape.
+
+    >>> follows_id("2", "1"), follows_id("T-02", "T-01"), follows_id("1", "2"), follows_id("2回目", "1")
+    (True, True, False, False)
+    """
+    value, row_id = value.strip(), row_id.strip()
+    if not value or value == row_id or not _ASCII_ID.fullmatch(value):
+        return False
+    if value.isdigit() and row_id.isdigit():
+        return int(value) > int(row_id)
+    return _id_shape(value) == _id_shape(row_id)
 
 
 def describe_columns(names: Sequence[str]) -> str:

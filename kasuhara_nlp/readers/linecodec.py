@@ -13,21 +13,30 @@ or CP932 character, so splitting on them first is safe.
 '返金しろ\\nふざけるな\\n'
 >>> decode_line(line), decode_line("ok\\n".encode())
 (('返金しろ\\n', True), ('ok\\n', False))
+
+:data:`ISO2022JP_LINES` reads ISO-2022-JP (JIS) text files the way the mail path reads JIS mail: with the
+CP50220 decoder of :mod:`~kasuhara_nlp.readers.charset`, so ① ㈱ 髙 﨑 survive.  Each line is decoded on its
+own (an escape sequence does not outlive its line, as in ``charset``); a line with 8-bit bytes, which JIS never
+has, is decoded as :func:`decode_line` does.
+
+>>> b"1,\\x1b$B-!JV6b\\x1b(B\\n".decode(ISO2022JP_LINES)
+'1,①返金\\n'
 """
 
 from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
-from .charset import _japanese_score
+from .charset import _decode_iso, _japanese_score
 
-__all__ = ["MIXED", "MixedLines", "decode_line", "mixed_lines"]
+__all__ = ["ISO2022JP_LINES", "MIXED", "MixedLines", "decode_line", "mixed_lines"]
 
-#: The codec name (pass it where a codec name goes: ``bytes.decode``, ``io.TextIOWrapper``).
+#: The codec names (pass them where a codec name goes: ``bytes.decode``, ``io.TextIOWrapper``).
 MIXED = "kasuhara_utf8_cp932_lines"
+ISO2022JP_LINES = "kasuhara_iso2022jp_lines"
 _ESCAPE = "kasuhara-escape"  # streams.ESCAPE_ERRORS (streams imports this module, so it is not imported back)
 _LINE_BREAK = re.compile(rb"(?<=\r)(?!\n)|(?<=\n)")  # after \n, and after a \r not followed by \n
 
@@ -103,29 +112,45 @@ class MixedLines:
                 yield text
 
 
-def _decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
-    return "".join(decode_line(part)[0] for part in _split(bytes(data))), len(data)
+def _decode_jis_line(raw: bytes) -> str:
+    if not raw.isascii():
+        return decode_line(raw)[0]
+    return _decode_iso(raw, [])  # Python's iso2022_jp first, the CP50220 decoder for what it rejects
 
 
-class _IncrementalDecoder(codecs.BufferedIncrementalDecoder):
-    """Decodes up to the last line break seen; the rest waits for its line to end (or for the end of input)."""
+#: How each line-wise codec decodes one line.
+_LINE_DECODERS: dict[str, Callable[[bytes], str]] = {
+    MIXED: lambda raw: decode_line(raw)[0],
+    ISO2022JP_LINES: _decode_jis_line,
+}
 
-    def _buffer_decode(self, data, errors, final):  # type: ignore[override]
-        data = bytes(data)
-        cut = len(data) if final else max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
-        if not final and cut == len(data) and data.endswith(b"\r"):
-            cut -= 1  # a \r at the end of a chunk may be the first half of \r\n
-        return _decode(data[:cut])[0], cut
+
+def _line_codec(name: str) -> codecs.CodecInfo:
+    """A decode-only codec (encoding is UTF-8) that splits its input into lines and decodes each on its own."""
+    decode_one = _LINE_DECODERS[name]
+
+    def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
+        return "".join(decode_one(part) for part in _split(bytes(data))), len(data)
+
+    class _IncrementalDecoder(codecs.BufferedIncrementalDecoder):
+        """Decodes up to the last line break seen; the rest waits for its line to end (or for the end of input)."""
+
+        def _buffer_decode(self, data, errors, final):  # type: ignore[override]
+            data = bytes(data)
+            cut = len(data) if final else max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+            if not final and cut == len(data) and data.endswith(b"\r"):
+                cut -= 1  # a \r at the end of a chunk may be the first half of \r\n
+            return decode(data[:cut])[0], cut
+
+    utf8 = codecs.lookup("utf-8")
+    return codecs.CodecInfo(
+        name=name, encode=utf8.encode, decode=decode, incrementalencoder=utf8.incrementalencoder,
+        incrementaldecoder=_IncrementalDecoder, streamreader=utf8.streamreader, streamwriter=utf8.streamwriter,
+    )
 
 
 def _search(name: str) -> codecs.CodecInfo | None:
-    if name != MIXED:
-        return None
-    utf8 = codecs.lookup("utf-8")
-    return codecs.CodecInfo(
-        name=MIXED, encode=utf8.encode, decode=_decode, incrementalencoder=utf8.incrementalencoder,
-        incrementaldecoder=_IncrementalDecoder, streamreader=utf8.streamreader, streamwriter=utf8.streamwriter,
-    )
+    return _line_codec(name) if name in _LINE_DECODERS else None
 
 
 codecs.register(_search)

@@ -22,7 +22,8 @@ from typing import Any, BinaryIO
 from charset_normalizer import from_bytes
 
 from ..errors import InputFormatError
-from .linecodec import MIXED, mixed_lines
+from .charset import _japanese_score
+from .linecodec import ISO2022JP_LINES, MIXED, mixed_lines
 
 __all__ = [
     "ESCAPE_ERRORS", "SNIFF_BYTES", "has_escaped_bytes", "honour_bom", "open_input", "repair_surrogates",
@@ -32,6 +33,11 @@ __all__ = [
 ESCAPE_ERRORS = "kasuhara-escape"
 #: How much of a file is read to choose its encoding.
 SNIFF_BYTES = 256 * 1024
+# The escape sequences that switch ISO-2022-JP (JIS) to kanji or half-width kana; no other text has them.
+_JIS_SHIFT = re.compile(rb"\x1b\$[@B]|\x1b\$\([BOQ]|\x1b\(I")
+_KANA = re.compile("[\u3041-\u30fa]")
+# Bytes that EUC-JP never has (0x8E and 0x8F shift to half-width kana and JIS X 0212; the rest is 0xA1-0xFE).
+_NEVER_EUC_JP = bytes(range(0x80, 0x8E)) + bytes(range(0x90, 0xA1))
 
 
 def _escape(exc: UnicodeError) -> tuple[str, int]:
@@ -170,21 +176,62 @@ def _bad_bytes(sample: bytes, encoding: str) -> int:
     return sum(1 for ch in text if "\udc00" <= ch <= "\udcff")
 
 
+def _reads_as_euc_jp(sample: bytes, complete: bool, tolerance: int) -> bool:
+    """True when ``sample`` is EUC-JP (old Unix and CGI systems) rather than CP932 or another charset.
+
+    EUC-JP's byte pairs are often valid CP932 too (as half-width kana), so when both decode, EUC-JP
+    must read as more Japanese, with kana among its characters: CP932 half-width kana read as EUC-JP
+    give kanji, seldom kana, and stay CP932.
+
+    >>> _reads_as_euc_jp("1,責任者を出せ".encode("euc_jp"), True, 0), _reads_as_euc_jp("ｶﾈｶｴｾ".encode("cp932"), True, 0)
+    (True, False)
+    """
+    if len(sample) - len(sample.translate(None, _NEVER_EUC_JP)) > tolerance:
+        return False  # (fast: CP932 and UTF-8 Japanese are full of these bytes)
+    bad = _bad_bytes(sample, "euc_jp")
+    if bad > tolerance:
+        return False
+    euc = codecs.getincrementaldecoder("euc_jp")(ESCAPE_ERRORS).decode(sample, final=False)
+    if not _strict_ok(sample, "cp932", complete):
+        return _japanese_score(euc) > 0 and bad <= _bad_bytes(sample, "cp932")
+    cp932 = codecs.getincrementaldecoder("cp932")(ESCAPE_ERRORS).decode(sample, final=False)
+    kana = len(_KANA.findall(euc))
+    return kana * 5 >= sum(1 for ch in euc if ord(ch) > 0x7F) > 0 and _japanese_score(euc) > _japanese_score(cp932)
+
+
 def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str]]:
-    """Choose an encoding: BOM, then UTF-8, then CP932 (each strict or nearly), then charset-normalizer.
+    """Choose an encoding: BOM, JIS escapes, then UTF-8, EUC-JP, CP932 (each strict or nearly), then
+    charset-normalizer.
 
     Returns the Python codec name and the warnings to record (a guess is always a warning).
-    Excel writes CP932 without a BOM, or UTF-8 with one; some exports are UTF-16 with a BOM.
+    Excel writes CP932 without a BOM, or UTF-8 with one; some exports are UTF-16 with a BOM; old
+    Unix systems write EUC-JP or ISO-2022-JP, read as the mail path reads them (CP50220 included).
 
     >>> sniff_text_encoding(codecs.BOM_UTF16_LE + "a".encode("utf-16-le"), complete=True)
     ('utf-16', [])
+    >>> sniff_text_encoding("本文".encode("iso2022_jp"), complete=True)
+    ('kasuhara_iso2022jp_lines', [])
+    >>> sniff_text_encoding("本文です".encode("euc_jp"), complete=True)
+    ('euc_jp', [])
     """
     if sample.startswith(codecs.BOM_UTF8):
         return "utf-8-sig", []
     if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "utf-16", []
+    if sample.isascii() and _JIS_SHIFT.search(sample):
+        # 7-bit, so it passes as UTF-8 below, escape sequences and all.
+        return ISO2022JP_LINES, []
     if _strict_ok(sample, "utf-8", complete):
-        return "utf-8", []
+        # An ASCII start says nothing about the rest of a long file: its lines are decoded one by one, so that a
+        # later CP932 row is read as the file's other CP932 rows would be (UTF-8 lines decode as UTF-8).
+        return (MIXED if not complete and sample.isascii() else "utf-8"), []
+    # A few bad bytes in an otherwise valid file keep the encoding: the rows holding them are
+    # reported as errors instead of the whole file being guessed into another charset.
+    tolerance = (len(sample) - len(sample.decode("latin-1").encode("ascii", "ignore"))) // 100
+    # Before the mixed-line test: an EUC-JP line can be valid UTF-8 by chance, and the others read as CP932.
+    # UTF-8 Japanese is never EUC-JP (its continuation bytes 0x80-0xA0 are not EUC-JP).
+    if _reads_as_euc_jp(sample, complete, tolerance):
+        return "euc_jp", [] if _strict_ok(sample, "euc_jp", complete) else ["undecodable-bytes-in-file:euc_jp"]
     mixed = mixed_lines(sample, complete)
     if mixed == "cp932":
         # UTF-8 rows beside a row pasted from a Shift_JIS system: no single encoding reads both (CP932 would
@@ -193,11 +240,8 @@ def sniff_text_encoding(sample: bytes, *, complete: bool) -> tuple[str, list[str
     if mixed == "damaged":
         # However few the UTF-8 rows, they are UTF-8: the damaged rows are reported, the file is not re-guessed.
         return "utf-8", ["undecodable-bytes-in-file:utf-8"]
-    # A few bad bytes in an otherwise valid file keep the encoding: the rows holding them are
-    # reported as errors instead of the whole file being guessed into another charset.  UTF-8
-    # goes first because CP932 accepts most byte pairs (even UTF-8 kana) while CP932 text read
+    # UTF-8 goes first because CP932 accepts most byte pairs (even UTF-8 kana) while CP932 text read
     # as UTF-8 fails on nearly every character.
-    tolerance = (len(sample) - len(sample.decode("latin-1").encode("ascii", "ignore"))) // 100
     for enc in ("utf-8", "cp932"):
         if enc != "utf-8" and _strict_ok(sample, enc, complete):  # UTF-8 was tried strictly above
             return enc, []

@@ -27,7 +27,7 @@ from ..errors import InputFormatError
 from ..records import MessageRecord
 from .columns import Columns, looks_like_header, resolve_preset, row_record
 from .common import MAX_MESSAGE_BYTES, error_record
-from .csvrows import CsvRow, iter_csv_rows
+from .csvrows import CsvFile, CsvRow, choose_delimiter, csv_records, delimiter_hint, iter_csv_rows
 from .linecodec import MIXED, MixedLines, decode_line
 from .presets import PRESETS, TEXT_CANDIDATES, ColumnPreset, find_column
 from .streams import (
@@ -73,14 +73,6 @@ def _count_rows(rows: Iterable[CsvRow]) -> str:
     return _not_read(count, str(first or ""), str(last or ""))
 
 
-def _delimiter(sample: bytes, encoding: str, source_format: str) -> str:
-    """Tab for TSV and UTF-16 (Excel's "Unicode テキスト"), else whichever the first line has more of."""
-    if "16" in encoding or source_format == "tsv":
-        return "\t"
-    first = sample.split(b"\n", 1)[0].decode(encoding, "ignore")
-    return "\t" if first.count("\t") > first.count(",") else ","
-
-
 def _read_csv(
     stream: io.BufferedIOBase,
     sample: bytes,
@@ -107,12 +99,15 @@ def _read_csv(
     else:
         # (A TextIOWrapper closes the stream when it is collected, so it is made only when used.)
         text = io.TextIOWrapper(stream, encoding=encoding, errors=ESCAPE_ERRORS, newline="")
-    delimiter = delimiter or _delimiter(sample, encoding, source_format)
+    delimiter = delimiter or choose_delimiter(sample, encoding, source_format)
     csv.field_size_limit(max(csv.field_size_limit(), _CSV_FIELD_LIMIT))
     name = os.path.basename(path)
     rows = iter_csv_rows(text, delimiter=delimiter)
     first = next((row for row in rows if row.fields != []), None)  # blank lines before the header
     if first is None:
+        # Like an empty .txt, an empty export is a record: a truncated export must not pass unnoticed.
+        yield error_record(record_id=name, source_format=source_format, source_file=path, source_locator="file",
+                           status="skipped", reason="the file is empty: no header row and no rows")
         return
     at = f"line {first.line}"
     if first.fields is None:
@@ -127,26 +122,10 @@ def _read_csv(
     except InputFormatError as exc:
         # Without a header row the first line is a message too, and is lost with the others.
         lost = rows if looks_like_header(header) else itertools.chain([first], rows)
-        yield _error(f"{name}:{first.line}", source_format, path, at, f"{exc} {_count_rows(lost)}")
+        yield _error(f"{name}:{first.line}", source_format, path, at,
+                     f"{exc} {delimiter_hint(header, delimiter)}{_count_rows(lost)}")
         return
-    for row in rows:
-        if row.fields is not None and (not row.fields or (len(row.fields) == 1 and not row.fields[0].strip())):
-            continue  # a blank line is not a record
-        locator = f"line {row.line}"
-        if row.fields is None or len(row.fields) != len(header):
-            reason = row.problem or (
-                f"row has {len(row.fields or [])} fields but the header has {len(header)}; "
-                "check quoting and delimiters"
-            )
-            yield _error(f"{name}:{row.line}", source_format, path, locator, reason)
-            continue
-        row_warnings = warnings
-        if mixed is not None and any(n in mixed.cp932_lines for n in range(row.line, row.end_line + 1)):
-            row_warnings = [*warnings, "row-decoded-as:cp932"]
-        yield row_record(
-            dict(zip(header, row.fields)), cols, source_format=source_format, path=path, locator=locator,
-            fallback_id=f"{name}:{row.line}", max_bytes=max_bytes, warnings=row_warnings,
-        )
+    yield from csv_records(CsvFile(path, source_format, header, cols, delimiter, warnings, mixed, max_bytes), rows)
 
 
 def _decodes(sample: bytes, encoding: str) -> bool:
@@ -341,11 +320,14 @@ def sniff_delimited(sample: bytes) -> str | None:
 
     For files whose extension says nothing, such as Excel's "Unicode テキスト" save (a UTF-16 TSV
     named ``.txt``).  A known text column is required, so that chat logs with tabs (LINE) and
-    messages with commas stay what they are.
+    messages with commas stay what they are.  A UTF-16 file may have one column (Excel saves a sheet
+    of messages that way); in other encodings a first line naming a text column is a letter's first word.
 
     >>> import codecs
     >>> sniff_delimited(codecs.BOM_UTF16_LE + "id\\t本文\\r\\n1\\t返金しろ\\r\\n".encode("utf-16-le"))
     'tsv'
+    >>> sniff_delimited("本文\\r\\n返金しろ\\r\\n".encode("utf-16")), sniff_delimited("本文\\n返金しろ\\n".encode())
+    ('tsv', None)
     >>> sniff_delimited("10:15\\t山田\\t返金しろ\\n".encode())
     """
     if not sample.strip():
@@ -354,9 +336,14 @@ def sniff_delimited(sample: bytes) -> str | None:
     encoding, _ = sniff_text_encoding(head, complete=len(sample) <= len(head))
     first = re.split(r"\r\n|\r|\n", head.decode(encoding, ESCAPE_ERRORS), maxsplit=1)[0]
     delimiter = "\t" if first.count("\t") >= max(first.count(","), 1) else "," if "," in first else None
-    if delimiter is None:
+    one_column = delimiter is None and "16" in encoding
+    if one_column:
+        delimiter = "\t"
+    elif delimiter is None:
         return None
     names = [h.strip().lstrip("\ufeff") for h in next(csv.reader([first], delimiter=delimiter))]
-    if len(names) < 2 or not looks_like_header(names) or find_column(names, _ALL_TEXT_COLUMNS) is None:
+    if (len(names) < 2 and not one_column) or not looks_like_header(names):
+        return None
+    if find_column(names, _ALL_TEXT_COLUMNS) is None:
         return None
     return "tsv" if delimiter == "\t" else "csv"
