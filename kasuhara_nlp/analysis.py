@@ -19,14 +19,12 @@ here logs message text.  Needs the ``notebook`` extra (pandas).
 
 from __future__ import annotations
 
-import csv
-import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Iterable
 
-from .errors import InputFormatError, LabelError, MissingDependencyError
+from .errors import LabelError, MissingDependencyError
 from .labels import CATEGORIES, SEVERITY_NAMES_JA, display_name
-from .scan_output import restore_cell
+from .results_file import SCAN_FIELDS, read_results
 
 if TYPE_CHECKING:  # pandas is an optional dependency (the notebook extra)
     import pandas as pd
@@ -45,60 +43,6 @@ def require_pandas():
         raise MissingDependencyError(
             "analysis needs pandas and matplotlib: pip install -e '.[notebook]'") from None
     return pandas
-
-
-def _read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
-    with path.open(encoding="utf-8-sig") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputFormatError(f"not a JSON line ({exc.msg}); is this a `kasuhara scan` output?",
-                                       path=str(path), line=n) from None
-            if not isinstance(record, dict) or "id" not in record:
-                raise InputFormatError("a result needs at least an 'id'; is this a `kasuhara scan` output?",
-                                       path=str(path), line=n)
-            yield record
-
-
-def _read_csv(path: Path) -> Iterator[dict[str, Any]]:
-    # The scanner's CSV flattens each result (README): undo that so both formats load the same.
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        for n, cells in enumerate(csv.DictReader(f), 2):
-            if "id" not in cells:
-                raise InputFormatError("no 'id' column; is this a `kasuhara scan` CSV?", path=str(path), line=n)
-            # Text cells that could start a spreadsheet formula were written with a leading ' (scan_output).
-            row = {k: restore_cell(v) if isinstance(v, str) else v for k, v in cells.items()}
-            record: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items()
-                                      if not k.startswith("score_")}
-            record["scores"] = {c: float(row[f"score_{c}"]) for c in CATEGORIES if row.get(f"score_{c}")}
-            record["labels"] = [x for x in (row.get("labels") or "").split("|") if x]
-            record["flagged"] = (row.get("flagged") or "").lower() == "true"
-            record["severity"] = int(row.get("severity") or 0)
-            record["sequence"] = int(row["sequence"]) if row.get("sequence") else None
-            record["decode_warnings"] = [x for x in (row.get("decode_warnings") or "").split("|") if x]
-            try:
-                record["evidence"] = json.loads(row.get("evidence") or "[]")
-            except json.JSONDecodeError:
-                raise InputFormatError("the evidence column is not JSON", path=str(path), line=n) from None
-            yield record
-
-
-def read_results(path: str | Path) -> list[dict[str, Any]]:
-    """The records of a `kasuhara scan` output file (.jsonl or .csv), as dicts.
-
-    >>> read_results("missing.jsonl")
-    Traceback (most recent call last):
-    ...
-    kasuhara_nlp.errors.InputFormatError: missing.jsonl: file not found; pass the -o file of `kasuhara scan`
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise InputFormatError("file not found; pass the -o file of `kasuhara scan`", path=str(path))
-    reader = _read_csv if path.suffix.lower() == ".csv" else _read_jsonl
-    return list(reader(path))
 
 
 def labels_ja(labels: Iterable[str]) -> str:
@@ -186,7 +130,7 @@ def load_results(path: str | Path, kinds: Iterable[str] = ("message",)) -> "pd.D
     ...
     kasuhara_nlp.errors.InputFormatError: missing.jsonl: file not found; pass the -o file of `kasuhara scan`
     """
-    return results_frame(read_results(path), kinds=kinds)
+    return results_frame(read_results(path, SCAN_FIELDS), kinds=kinds)
 
 
 def _as_list(value: Any) -> list:
@@ -272,6 +216,30 @@ def page_count(df: "pd.DataFrame", size: int = 5) -> int:
     return -(-len(df) // size)
 
 
+def review_page(df: "pd.DataFrame", number: int = 1, size: int = 5) -> tuple["pd.DataFrame", str]:
+    """Page ``number`` (counted from 1, as shown to people) of ``size`` rows, and a title that says which.
+
+    When nothing matches, or the page is past the end, the rows are empty and the title says why.
+
+    >>> import pandas as pd
+    >>> rows, title = review_page(pd.DataFrame({"x": range(12)}), 3, 5)
+    >>> rows["x"].tolist(), title
+    ([10, 11], 'ページ 3 / 3（12 件中 11〜12 件目）')
+    >>> review_page(pd.DataFrame({"x": []}), 1)[1]
+    '該当するメッセージはありません（絞り込みの条件に合うメッセージは 0 件です）'
+    """
+    if number < 1 or size < 1:
+        raise ValueError(f"pages are counted from 1 and hold at least 1 row, got page {number} of size {size}")
+    total, pages = len(df), page_count(df, size)
+    rows = page(df, number - 1, size)
+    if not total:
+        return rows, "該当するメッセージはありません（絞り込みの条件に合うメッセージは 0 件です）"
+    if rows.empty:
+        return rows, f"ページ {number} はありません（{total} 件、全 {pages} ページ）"
+    first = (number - 1) * size + 1
+    return rows, f"ページ {number} / {pages}（{total} 件中 {first}〜{first + len(rows) - 1} 件目）"
+
+
 def summary_tables(df: "pd.DataFrame") -> dict[str, "pd.DataFrame"]:
     """Counts for a report: per status, per category, per severity and per channel.
 
@@ -286,6 +254,7 @@ def summary_tables(df: "pd.DataFrame") -> dict[str, "pd.DataFrame"]:
     [1, 0, 0, 0]
     """
     pd = require_pandas()
+    df = split_kinds(df)[0]
     scored = df[df["status"].fillna("ok") == "ok"]
     n = max(1, len(scored))
     statuses = [s for s in STATUS_NAMES_JA if s in set(df["status"])] + \
@@ -305,13 +274,31 @@ def summary_tables(df: "pd.DataFrame") -> dict[str, "pd.DataFrame"]:
     return {"status": by_status, "category": by_category, "severity": by_severity, "channel": by_channel}
 
 
+def split_kinds(df: "pd.DataFrame") -> tuple["pd.DataFrame", "pd.DataFrame"]:
+    """The message rows and the conversation rows of a results frame (see ``load_results(kinds=...)``).
+
+    >>> import pandas as pd
+    >>> [len(x) for x in split_kinds(pd.DataFrame({"kind": ["message", "conversation", None]}))]
+    [2, 1]
+    """
+    if "kind" not in df:
+        return df, df.iloc[0:0]
+    conversation = df["kind"].eq("conversation")
+    return df[~conversation], df[conversation]
+
+
 def overview(df: "pd.DataFrame") -> dict[str, Any]:
-    """Headline numbers: records, scored, flagged, flag rate, period and models.
+    """Headline numbers: records, scored, flagged, flag rate, period and models; conversations apart.
+
+    The message counts are over message rows.  ``conversations`` and ``flagged_conversations`` count
+    the conversation rows, present when loaded with ``kinds=("message", "conversation")``: a long chat
+    or a flood of contacts is flagged on the conversation while none of its messages is.
 
     >>> import pandas as pd
     >>> overview(pd.DataFrame({"status": ["ok", "ok"], "flagged": [True, False]}))["flag_rate"]
     0.5
     """
+    df, conversations = split_kinds(df)
     scored = df[df["status"].fillna("ok") == "ok"]
     flagged = int(scored["flagged"].astype(bool).sum()) if len(scored) else 0
     days = df["date_local"].dropna() if "date_local" in df else []
@@ -323,4 +310,6 @@ def overview(df: "pd.DataFrame") -> dict[str, Any]:
         "first_day": days.min().date().isoformat() if len(days) else None,
         "last_day": days.max().date().isoformat() if len(days) else None,
         "models": models,
+        "conversations": int(len(conversations)),
+        "flagged_conversations": int(conversations["flagged"].astype(bool).sum()) if len(conversations) else 0,
     }

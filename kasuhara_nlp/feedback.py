@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from .analysis import read_results
+from .results_file import read_results
 from .corrections import (DECISIONS, decision_key, read_corrections, read_decisions, record_decision,
                           record_decisions, result_ref, text_hash, unscored_reason)
 from .errors import InputFormatError

@@ -1,8 +1,10 @@
 """HTML that highlights evidence spans in category colours: for Jupyter and for static reports.
 
 Every piece of text, id and attribute is escaped, so a message cannot inject markup into a report.
-Text is masked again before rendering (idempotent: placeholders such as ``[メール]`` are not PII),
-so a results file written with ``--no-mask`` still shows no addresses or phone numbers here.
+Text and ids are masked again before rendering (idempotent: placeholders such as ``[メール]`` are not
+PII), so a results file written with ``--no-mask`` still shows no addresses or phone numbers here.
+Ids, channels and texts each sit in a ``<bdi>``, and bidi override/embedding/isolate controls are shown
+as ``[U+202E]``: a U+202E in an id cannot turn the rest of the card's line around.
 
 >>> ev = [{"label": "abuse", "start": 5, "end": 8, "text": "バカ。", "score": 0.9}]
 >>> html_text = highlight_html("返金しろ。バカ。<b>", ev)
@@ -49,6 +51,7 @@ STYLE = f"""
 .kh-sev {{ font-weight: bold; }}
 .kh-scores {{ font-size: 0.8em; color: #4a5568; }}
 .kh-legend span {{ margin-right: 10px; }}
+.kh-ctl {{ font-size: 0.75em; color: #b42318; border: 1px solid #b42318; border-radius: 3px; padding: 0 2px; }}
 """ + "".join(
     f".kh-{c} {{ background: {bg}; border-bottom: 2px solid {fg}; }}\n.kh-chip-{c} {{ background: {fg}; }}\n"
     for c, (bg, fg) in CATEGORY_COLOURS.items())
@@ -56,6 +59,33 @@ STYLE = f"""
 
 def _esc(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+#: Bidi embedding, override and isolate controls: invisible, and they reorder the text after them.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def visible_controls(value: Any, *, markup: bool = True) -> str:
+    """Escaped ``value`` with each bidi control shown as ``[U+XXXX]`` (in a marked span, or plain for attributes).
+
+    >>> visible_controls("a\u202e<b>", markup=False)
+    'a[U+202E]&lt;b&gt;'
+    """
+    out = _esc(value)
+    for ch in BIDI_CONTROLS & set(out):
+        name = f"[U+{ord(ch):04X}]"
+        out = out.replace(ch, f'<span class="kh-ctl" title="bidi">{name}</span>' if markup else name)
+    return out
+
+
+def display_id(value: Any, *, mask: bool = True) -> str:
+    """An id (or channel) as shown: PII masked like text (ids can be Message-IDs or e-mail addresses).
+
+    >>> display_id("QA-1 yamada@example.com"), display_id("QA-1 yamada@example.com", mask=False)
+    ('QA-1 [メール]', 'QA-1 yamada@example.com')
+    """
+    text = "" if value is None else str(value)
+    return mask_text(text).text if mask else text
 
 
 def _field(ev: Any, name: str, default: Any = None) -> Any:
@@ -116,13 +146,13 @@ def highlight_html(text: str, evidence: Iterable[Any] = (), *, mask: bool = True
         text, evidence = mask_with_evidence(text, evidence)
     spans = _spans(text, evidence)
     if not spans:
-        return _esc(text)
+        return visible_controls(text)
     cuts = sorted({0, len(text)} | {s for s, _, _, _ in spans} | {e for _, e, _, _ in spans})
     out = []
     for a, b in zip(cuts[:-1], cuts[1:]):
         covering = sorted({(lab, sc) for s, e, lab, sc in spans if s <= a and b <= e},
                           key=lambda x: CATEGORIES.index(x[0]))
-        piece = _esc(text[a:b])
+        piece = visible_controls(text[a:b])
         if not covering:
             out.append(piece)
             continue
@@ -166,22 +196,47 @@ def _fmt_time(row: Mapping[str, Any]) -> str:
     return ts.strftime("%Y-%m-%d %H:%M") if hasattr(ts, "strftime") else str(ts)[:16].replace("T", " ")
 
 
+def _text(value: Any) -> str:
+    """A field as text; missing (None, or NaN in a DataFrame row) is empty."""
+    return "" if value is None or (isinstance(value, float) and value != value) else str(value)
+
+
+def _source(row: Mapping[str, Any], *, mask: bool) -> str:
+    """Where a message came from (file name and locator): shown when masking hid the id, so it can be found."""
+    name = _text(row.get("source_file")).replace("\\", "/").rsplit("/", 1)[-1]
+    locator = _text(row.get("source_locator"))
+    where = " ".join(x for x in (name, "" if locator == "file" else locator) if x)
+    return f"<span>出典: <bdi>{visible_controls(display_id(where, mask=mask))}</bdi></span>" if where else ""
+
+
+def meta_id_html(row: Mapping[str, Any], *, mask: bool = True) -> str:
+    """The card's id span: masked, isolated, with the source when masking changed the id."""
+    shown = display_id(row.get("id"), mask=mask)
+    source = _source(row, mask=mask) if shown != _text(row.get("id")) else ""
+    return f'<span class="kh-id">ID: <bdi class="kh-id-value">{visible_controls(shown)}</bdi></span>{source}'
+
+
 def message_card_html(row: Mapping[str, Any], *, mask: bool = True, index: int | None = None) -> str:
-    """One message as a card: id, time, channel, severity, labels, scores and highlighted text."""
+    """One message as a card: id, time, channel, severity, labels, scores and highlighted text.
+
+    Id, channel and text are each isolated (``<bdi>``) and PII-masked unless ``mask=False``.
+    """
     labels = [c for c in (row.get("labels") or []) if c in CATEGORY_COLOURS]
     severity = int(row.get("severity") or 0)
     scores = row.get("scores") or {c: row.get(f"score_{c}") for c in CATEGORIES}
     score_text = "スコア: " + " ／ ".join(f"{display_name(c)} {float(scores[c]):.2f}" for c in CATEGORIES
                            if isinstance(scores.get(c), (int, float)) and scores[c] == scores[c])
-    meta = [f"<span>#{index}</span>" if index is not None else "",
-            f'<span class="kh-id">ID: {_esc(row.get("id"))}</span>',
-            f"<span>{_esc(_fmt_time(row))}</span>" if _fmt_time(row) else "",
-            f'<span>チャネル: {_esc(row.get("channel") or "other")}</span>',
+    channel = display_id(row.get("channel") or "other", mask=mask)
+    meta = [f"<span>#{index}</span>" if index is not None else "", meta_id_html(row, mask=mask),
+            f"<span>{visible_controls(_fmt_time(row))}</span>" if _fmt_time(row) else "",
+            f"<span>チャネル: <bdi>{visible_controls(channel)}</bdi></span>",
             f'<span class="kh-sev">深刻度 {severity} ({_esc(SEVERITY_NAMES_JA.get(severity, ""))})</span>',
             label_chips(labels) or "<span>該当なし</span>"]
     body = highlight_html(row.get("text") or "", row.get("evidence") or (), mask=mask)
-    return (f'<div class="kh-card" data-id="{_esc(row.get("id"))}"><div class="kh-meta">{"".join(meta)}</div>'
-            f'<div class="kh-text">{body}</div><div class="kh-scores">{_esc(score_text)}</div></div>')
+    data_id = visible_controls(display_id(row.get("id"), mask=mask), markup=False)
+    return (f'<div class="kh-card" data-id="{data_id}"><div class="kh-meta">{"".join(meta)}</div>'
+            f'<div class="kh-text"><bdi class="kh-body">{body}</bdi></div>'
+            f'<div class="kh-scores">{_esc(score_text)}</div></div>')
 
 
 @dataclass

@@ -1,8 +1,11 @@
 """`kasuhara report`: a self-contained static HTML report of a scan, in Japanese.
 
 One HTML file: summary counts per status, category, severity and channel; plots embedded as
-base64 PNG; the top flagged messages with their evidence highlighted.  No external resources (a
-Content-Security-Policy forbids them), no script, masked text only (see :mod:`kasuhara_nlp.highlight`).
+base64 PNG; the top flagged messages with their evidence highlighted; the flagged conversations with
+the signals behind them (a long chat is flagged on the conversation while none of its messages is).
+No external resources (a Content-Security-Policy forbids them), no script, masked text and ids only
+(see :mod:`kasuhara_nlp.highlight`).  A results file without results still gets a page that says so,
+and a logged warning.
 
 Scores of different models (or versions of one model) are calibrated differently, so when the results
 come from several, the page says so at the top (which versions, how many messages each) and shows the
@@ -19,18 +22,28 @@ True
 
 from __future__ import annotations
 
-import html
+import logging
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
-from .analysis import filter_results, load_results, overview, require_pandas, summary_tables
-from .highlight import STYLE, legend_html, message_card_html
+from .analysis import filter_results, load_results, overview, require_pandas, split_kinds, summary_tables
+from .highlight import (STYLE, display_id, label_chips, legend_html, message_card_html, meta_id_html,
+                        visible_controls)
+from .labels import SEVERITY_NAMES_JA
+from .pii import mask_text
+from .results_file import parse_signals
+from .scan_output import check_output
 
 if TYPE_CHECKING:
     import pandas as pd
 
+log = logging.getLogger(__name__)
+
 REPORT_TITLE = "カスタマーハラスメント検知レポート"
+#: Japanese names of the conversation signals (kasuhara_nlp.conversation); others show their id.
+SIGNAL_NAMES_JA = {"long_duration": "長時間の通話・チャット", "contacts_per_day": "1日の連絡回数",
+                   "out_of_hours": "営業時間外の連絡", "repeated_demand": "同じ要求の繰り返し"}
 # Nothing may load from outside the file: images are data: URIs, styles are inline, no scripts.
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
@@ -57,11 +70,15 @@ footer { margin-top: 32px; color: #4a5568; font-size: 0.85em; }
              padding: 10px 16px; margin: 16px 0; }
 .kh-notice table { margin-top: 8px; }
 h3 { font-size: 1.05em; margin: 20px 0 6px; }
+.kh-conv ul { margin: 4px 0; padding-left: 20px; }
+.kh-counted { font-weight: bold; color: #b42318; }
+.kh-not-counted { color: #4a5568; }
 """
 
 
 def _esc(value: Any) -> str:
-    return html.escape("" if value is None else str(value), quote=True)
+    # Escaped, with bidi controls visible: a channel or model name cannot reorder the rest of its line.
+    return visible_controls(value, markup=False)
 
 
 def _table(caption: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], table_id: str) -> str:
@@ -81,6 +98,8 @@ def _summary_html(df: "pd.DataFrame") -> str:
     tables = summary_tables(df)
     stats = [("総レコード数", ov["records"]), ("判定済みメッセージ", ov["scored"]), ("検知件数", ov["flagged"]),
              ("検知率", _pct(ov["flag_rate"]))]
+    if ov["conversations"]:
+        stats.append(("検知された会話", ov["flagged_conversations"]))
     cards = "".join(f'<div class="kh-stat"><div class="v">{_esc(v)}</div><div class="k">{_esc(k)}</div></div>'
                     for k, v in stats)
     st, cat, sev, ch = tables["status"], tables["category"], tables["severity"], tables["channel"]
@@ -92,7 +111,7 @@ def _summary_html(df: "pd.DataFrame") -> str:
                zip(sev["深刻度"], sev["severity"].astype(int), sev["件数"].astype(int), map(_pct, sev["割合"])),
                "by-severity"),
         _table("チャネル別", ["チャネル", "件数", "検知"],
-               zip(ch["チャネル"], ch["件数"].astype(int), ch["検知"].astype(int)), "by-channel"),
+               zip(map(display_id, ch["チャネル"]), ch["件数"].astype(int), ch["検知"].astype(int)), "by-channel"),
     ]
     return (f'<section id="summary"><h2>概要</h2><div class="kh-cards">{cards}</div>'
             f'<div class="kh-tables">{"".join(parts)}</div></section>')
@@ -182,14 +201,18 @@ def top_flagged(df: "pd.DataFrame", top: int = 20) -> "pd.DataFrame":
     return flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
 
 
-def _samples_html(df: "pd.DataFrame", groups: list[tuple[str, "pd.DataFrame"]], top: int) -> str:
+def _samples_html(df: "pd.DataFrame", groups: list[tuple[str, "pd.DataFrame"]], top: int,
+                  flagged_conversations: int = 0) -> str:
     intro = "深刻度の高い順、同じ深刻度ではスコアの高い順。色付きの部分が判定の根拠となった文です。"
     if len(groups) < 2:
         rows = top_flagged(df, top)
         shown = len(rows)
         cards = "".join(message_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
         if not cards:
-            cards = "<p>検知されたメッセージはありません。</p>"
+            # "None" must not read as "nothing found" when whole conversations were flagged.
+            cards = "<p>検知されたメッセージはありません。" + (
+                f"ただし会話 {flagged_conversations} 件が会話単位で検知されています（下の「検知された会話」）。"
+                if flagged_conversations else "") + "</p>"
     else:
         # Scores of different models do not rank against each other: the top of each, per model.
         intro = f"モデルごとに上位 {top} 件まで、" + intro
@@ -207,21 +230,102 @@ def _samples_html(df: "pd.DataFrame", groups: list[tuple[str, "pd.DataFrame"]], 
             f"{legend_html()}{cards}</section>")
 
 
+def _signals_html(signals: Any) -> str:
+    """A conversation's signals: name, category, whether it counted toward the flag, detail, messages."""
+    items = []
+    for sig in parse_signals(signals) if isinstance(signals, str) else list(signals or []):
+        counted = bool(sig.get("counted", True))
+        state = ('<span class="kh-counted">[判定に反映]</span>' if counted
+                 else '<span class="kh-not-counted">[参考・判定には数えていません]</span>')
+        ids = [str(i) for i in sig.get("message_ids") or []]
+        shown = "、".join(f"<bdi>{visible_controls(display_id(i))}</bdi>" for i in ids[:3])
+        more = f" ほか（計 {len(ids)} 件）" if len(ids) > 3 else ""
+        name = SIGNAL_NAMES_JA.get(sig.get("type"), sig.get("type") or "シグナル")
+        items.append(f"<li>{state} {_esc(name)} {label_chips([sig.get('category')])}："
+                     f"<bdi>{visible_controls(sig.get('detail'))}</bdi>"
+                     + (f"（メッセージ：{shown}{more}）" if ids else "") + "</li>")
+    return f'<ul class="kh-signals">{"".join(items)}</ul>' if items else ""
+
+
+def _conversation_evidence_html(evidence: Any, limit: int = 5) -> str:
+    """The sentences behind a conversation's flag (already masked by the scan; masked again), with their message."""
+    items = []
+    for ev in list(evidence or [])[:limit]:
+        label = ev.get("label") if isinstance(ev, dict) else None
+        text = visible_controls(mask_text(str(ev.get("text") or "")).text) if isinstance(ev, dict) else ""
+        if not text:
+            continue
+        mark = f'<mark class="kh-ev kh-{_esc(label)}">{text}</mark>' if label else text
+        source = f"（メッセージ <bdi>{visible_controls(display_id(ev.get('message_id')))}</bdi>）" \
+            if ev.get("message_id") else ""
+        items.append(f"<li><bdi>{mark}</bdi>{source}</li>")
+    return f'<ul class="kh-conv-ev">{"".join(items)}</ul>' if items else ""
+
+
+def conversation_card_html(row: dict[str, Any], index: int | None = None) -> str:
+    """One flagged conversation: id, messages, severity, labels, the signals and the evidence sentences."""
+    labels = list(row.get("labels") or [])
+    severity = int(row.get("severity") or 0)
+    n_messages = len(row.get("message_ids") or [])
+    meta = [f"<span>#{index}</span>" if index is not None else "", meta_id_html(row),
+            f"<span>メッセージ {n_messages} 件</span>",
+            f'<span class="kh-sev">深刻度 {severity} ({_esc(SEVERITY_NAMES_JA.get(severity, ""))})</span>',
+            label_chips(labels) or "<span>該当なし</span>"]
+    return (f'<div class="kh-card kh-conv" data-id="{visible_controls(display_id(row.get("id")), markup=False)}">'
+            f'<div class="kh-meta">{"".join(meta)}</div>{_signals_html(row.get("signals"))}'
+            f'{_conversation_evidence_html(row.get("evidence"))}</div>')
+
+
+def _conversations_html(conversations: "pd.DataFrame", top: int) -> str:
+    """The flagged conversations, most severe first; nothing when the results hold no conversation."""
+    if conversations.empty:
+        return ""
+    flagged = filter_results(conversations, flagged=True, sort=None)
+    rows = flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
+    cards = "".join(conversation_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
+    intro = ("スレッドや通話・チャット全体で判断した検知です（長時間の通話・チャット、1日の連絡回数、同じ要求の"
+             "繰り返しなど）。個々のメッセージは検知されていないことがあります。「判定に反映」のシグナルが判定に"
+             f"数えられたもの、「参考」は数えていないものです。会話 {len(conversations):,} 件中 {len(flagged):,} 件。")
+    return (f'<section id="conversations"><h2>検知された会話（{len(flagged)} 件）</h2>'
+            f'<p class="kh-sub">{_esc(intro)}</p>'
+            f'{cards or "<p>会話単位で検知された会話はありません。</p>"}</section>')
+
+
+def _empty_notice_html(ov: dict[str, Any]) -> str:
+    """A visible notice when there is nothing to report: an empty file, or no message was scored."""
+    if ov["records"] == 0 and ov["conversations"] == 0:
+        text = ("この結果ファイルには結果が 1 件もありません。`kasuhara scan` が最後まで終わったか"
+                "（途中で止まった場合、結果は OUT.partial に残ります）と、入力にメッセージがあったかを確認してください。")
+    elif ov["scored"] == 0:
+        text = ("判定済みのメッセージがありません（すべて読み込みエラー・スキップ・判定対象外です）。"
+                "状態別の表と、`kasuhara scan` が表示したエラーを確認してください。")
+    else:
+        return ""
+    return f'<div class="kh-notice" id="empty-notice" role="note"><p><strong>{_esc(text)}</strong></p></div>'
+
+
 def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", plots: bool = True,
                   generated_at: str | None = None) -> str:
-    """The report page for a results DataFrame (from :func:`kasuhara_nlp.analysis.load_results`)."""
+    """The report page for a results DataFrame (from :func:`kasuhara_nlp.analysis.load_results`).
+
+    Conversation rows (``load_results(path, kinds=("message", "conversation"))``) are counted and
+    listed apart; every other part is about the messages.
+    """
     ov = overview(df)
+    everything = df  # the summary counts conversations apart from messages itself
+    df, conversations = split_kinds(df)
     generated_at = generated_at or datetime.now(timezone.utc).astimezone().strftime("%Y-%m-%d %H:%M %Z")
     period = f"{ov['first_day']} 〜 {ov['last_day']}" if ov["first_day"] else "日時情報なし"
     sub = "　".join(f"{k}: {_esc(v)}" for k, v in (("入力", source_name or "-"), ("期間", period),
                                                   ("モデル", ", ".join(ov["models"]) or "-"), ("作成", generated_at)))
     groups = model_groups(df)
     body = [f"<header><h1>{_esc(REPORT_TITLE)}</h1><p class=\"kh-sub\">{sub}</p></header>",
-            _model_notice_html(groups), _summary_html(df)]
+            _empty_notice_html(ov), _model_notice_html(groups), _summary_html(everything)]
     if plots:
         body.append(_plots_html(df, groups))
-    body.append(_samples_html(df, groups, top))
-    body.append("<footer>本文は個人情報（メールアドレス・電話番号・カード番号など）をマスクして表示しています。"
+    body.append(_samples_html(df, groups, top, ov["flagged_conversations"]))
+    body.append(_conversations_html(conversations, top))
+    body.append("<footer>本文と ID は個人情報（メールアドレス・電話番号・カード番号など）をマスクして表示しています。"
                 "正当なクレームは、どれほど強い表現でもハラスメントではありません。判定は担当者が確認してください。"
                 "<br>kasuhara-nlp で作成。このファイルは外部のリソースを読み込みません。</footer>")
     return ("<!DOCTYPE html>\n<html lang=\"ja\"><head><meta charset=\"utf-8\">"
@@ -234,11 +338,22 @@ def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", p
 def write_report(results_path: str | Path, out_path: str | Path, top: int = 20) -> Path:
     """Read a `kasuhara scan` output and write the HTML report to ``out_path``; return its path.
 
+    Refuses (:class:`~kasuhara_nlp.errors.ConfigError`) an ``out_path`` that is the results file itself.
+    A file with no results, or none scored, still gets a report that says so, and a logged warning.
     Needs the ``notebook`` extra (pandas, matplotlib, a Japanese font).
     """
     if top < 0:
         raise ValueError(f"top must be >= 0, got {top}")
-    df = load_results(results_path)
+    # Writing the page over the results would lose the scan (and what analysts decided on it).
+    check_output([str(results_path)], str(out_path))
+    df = load_results(results_path, kinds=("message", "conversation"))
+    ov = overview(df)
+    if ov["records"] == 0 and ov["conversations"] == 0:
+        log.warning("%s: no results in this file; the report is empty (is it the -o file of a finished "
+                    "`kasuhara scan`?)", results_path)
+    elif ov["scored"] == 0:
+        log.warning("%s: none of its %d results was scored (errors, skipped or agent messages); the report has "
+                    "counts only", results_path, ov["records"])
     page = render_report(df, top=top, source_name=Path(results_path).name)
     out = Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -215,3 +215,145 @@ def test_doctests(name: str) -> None:
     with matplotlib.rc_context():  # fonts.setup_japanese_font changes rcParams on purpose
         result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0 and result.attempted > 0
+
+
+# -- QA analyst pass: conversations, encodings, non-scan files, paging titles ------------------------
+
+def conversation(id_: str, labels=("restraint",), message_ids=("m1", "m2"), counted=True) -> dict:
+    """A conversation record as `kasuhara scan` writes it: no text, signals that say why it was flagged."""
+    return {"id": id_, "kind": "conversation", "status": "ok", "reason": None, "flagged": bool(labels),
+            "labels": list(labels), "scores": {c: (0.6 if c in labels else 0.01) for c in CATEGORIES},
+            "severity": 1 if labels else 0, "evidence": [], "text": "", "model": "kasuhara-baseline",
+            "model_version": "0.1.0", "schema_version": "1.0", "conversation_id": id_,
+            "message_ids": list(message_ids),
+            "signals": [{"type": "long_duration", "category": "restraint", "score": 0.6, "counted": counted,
+                         "detail": "customer kept a call/chat going for 187 min (limit 60; a pause of 30 min "
+                                   "ends a session)", "message_ids": list(message_ids), "minutes": 187.0},
+                        {"type": "out_of_hours", "category": "restraint", "score": 0.6, "counted": False,
+                         "detail": "12 customer messages outside business hours, 0 of them flagged",
+                         "message_ids": list(message_ids), "count": 12}]}
+
+
+def test_overview_counts_flagged_conversations_apart_from_messages() -> None:
+    # A polite customer writing all night: no message is flagged, the conversation is (restraint).
+    rows = [result("m1", ts="2026-11-02T23:00:00+09:00", channel="chat"),
+            result("m2", ts="2026-11-03T02:00:00+09:00", channel="chat"),
+            conversation("chat.txt"), conversation("quiet", labels=())]
+    df = results_frame(rows, kinds=("message", "conversation"))
+    ov = overview(df)
+    assert (ov["records"], ov["scored"], ov["flagged"]) == (2, 2, 0)  # messages only, as before
+    assert (ov["conversations"], ov["flagged_conversations"]) == (2, 1)
+    # Conversation rows do not count as scored messages in the tables either.
+    tables = summary_tables(df)
+    assert dict(zip(tables["status"]["status"], tables["status"]["件数"])) == {"ok": 2}
+    assert tables["channel"]["件数"].tolist() == [2]
+    assert overview(results_frame(rows))["conversations"] == 0  # messages only: nothing to count
+
+
+def test_conversation_signals_survive_the_csv(tmp_path: Path) -> None:
+    from kasuhara_nlp.scan import ResultWriter
+
+    rows = [result("m1"), result("m2"), conversation("chat.txt")]
+    out = tmp_path / "r.csv"
+    with ResultWriter(str(out)) as w:
+        for r in rows:
+            w.write(r)
+    conv = load_results(out, kinds=("conversation",)).iloc[0]
+    assert conv["message_ids"] == ["m1", "m2"]
+    assert [(s["type"], s["category"], s["counted"]) for s in conv["signals"]] == \
+        [("long_duration", "restraint", True), ("out_of_hours", "restraint", False)]
+    assert conv["signals"][0]["detail"] == rows[2]["signals"][0]["detail"]  # a "; " inside the detail stays
+    assert conv["signals"][0]["message_ids"] == ["m1", "m2"]
+
+
+EXCEL_TEXT = "①㈱髙﨑の担当者は無能だ。土下座しろ。"
+
+
+def _scan_csv(tmp_path: Path) -> bytes:
+    from kasuhara_nlp.scan import ResultWriter
+
+    out = tmp_path / "scan.csv"
+    with ResultWriter(str(out)) as w:
+        w.write(result("x1", ["abuse"], 2, EXCEL_TEXT, ts="2026-11-02T09:00:00+09:00"))
+        w.write(result("x2"))
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("encoding, newline", [("cp932", "\r\n"), ("utf-8-sig", "\r\n"), ("utf-8", "\n")],
+                         ids=["excel-cp932", "excel-csv-utf8-bom", "utf8"])
+def test_results_csv_saved_again_by_excel_is_read(tmp_path: Path, encoding: str, newline: str) -> None:
+    # Excel's "CSV (カンマ区切り)" writes CP932 with CRLF and no BOM; "CSV UTF-8" writes a BOM.
+    text = _scan_csv(tmp_path).decode("utf-8-sig").replace("\r\n", "\n").replace("\n", newline)
+    path = tmp_path / "resaved.csv"
+    path.write_bytes(text.encode(encoding))
+    df = load_results(path)
+    assert df["id"].tolist() == ["x1", "x2"] and df.loc[0, "text"] == EXCEL_TEXT
+    assert df.loc[0, "labels"] == ["abuse"] and df.loc[0, "score_abuse"] == pytest.approx(0.9)
+
+
+def test_results_jsonl_saved_as_cp932_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "notepad.jsonl"
+    path.write_bytes("".join(json.dumps(result("x1", text=EXCEL_TEXT), ensure_ascii=False) + "\r\n"
+                             for _ in range(2)).encode("cp932"))
+    assert read_results(path)[1]["text"] == EXCEL_TEXT
+
+
+@pytest.mark.parametrize("name, data", [
+    ("utf16.csv", "\ufeffid,status\r\n".encode("utf-16-le")),
+    ("mixed.jsonl", json.dumps(result("x1", text="髙﨑"), ensure_ascii=False).encode("utf-8") + b"\n"
+     + json.dumps(result("x2", text="髙﨑"), ensure_ascii=False).encode("cp932")[:-3] + b"\x81\n"),
+], ids=["utf16", "utf8-then-broken-cp932"])
+def test_undecodable_results_name_the_file_line_and_encoding(tmp_path: Path, name: str, data: bytes) -> None:
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(InputFormatError) as exc:
+        read_results(path)
+    message = str(exc.value)
+    assert str(path) in message and "UTF-8" in message and "CP932" in message
+
+
+@pytest.mark.parametrize("name, content", [
+    # The scan's *input* (id and text, no scores): reported as six messages and 0 flagged before.
+    ("inbox.jsonl", '{"id": "QA-1", "channel": "email", "text": "殺すぞ"}\n'),
+    # A helpdesk export has a status of its own (the ticket's), still no scores.
+    ("tickets.jsonl", '{"id": 7, "status": "open", "text": "返金しろ"}\n'),
+    ("inbox.csv", "id,text,channel\nQA-1,殺すぞ,email\n"),
+    ("tickets.csv", "id,status,本文\n7,open,返金しろ\n"),
+], ids=["input-jsonl", "ticket-jsonl", "input-csv", "ticket-csv"])
+def test_files_that_are_not_scan_output_are_refused(tmp_path: Path, name: str, content: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(InputFormatError, match="not a `kasuhara scan` output") as exc:
+        load_results(path)
+    assert str(path) in str(exc.value)
+
+
+def test_review_page_is_numbered_from_one_and_says_when_nothing_matches() -> None:
+    from kasuhara_nlp.analysis import review_page
+
+    df = pd.DataFrame({"x": range(12)})
+    rows, title = review_page(df, 1, 5)
+    assert rows["x"].tolist() == [0, 1, 2, 3, 4] and title.startswith("ページ 1 / 3")
+    rows, title = review_page(df, 3, 5)
+    assert rows["x"].tolist() == [10, 11] and title.startswith("ページ 3 / 3") and "11〜12" in title
+    rows, title = review_page(df.iloc[0:0], 1, 5)
+    assert rows.empty and "該当するメッセージはありません" in title and "/ 0" not in title and "-1" not in title
+    rows, title = review_page(df, 4, 5)
+    assert rows.empty and "ページ 4 はありません" in title
+    with pytest.raises(ValueError, match="from 1"):
+        review_page(df, 0, 5)
+
+
+def test_cards_isolate_bidi_controls_and_mask_ids() -> None:
+    row = {"id": "QA-RTL\u202e<b>x</b> yamada.taro@example.co.jp 090-1234-5678", "channel": "email\u202e",
+           "text": "\u202eお前を殺すぞ。家は分かってる", "labels": ["abuse"], "severity": 3,
+           "timestamp_local": "2026-11-06T10:00:00+09:00",
+           "evidence": [{"label": "abuse", "start": 1, "end": 8, "text": "お前を殺すぞ。"}]}
+    html = message_card_html(row)
+    assert "\u202e" not in html  # shown as a visible marker, never as a live override
+    assert "U+202E" in html and "&lt;b&gt;" in html
+    assert "yamada.taro@example.co.jp" not in html and "090-1234-5678" not in html and "[メール]" in html
+    # id, channel and text each sit in their own isolate: nothing in them can reorder the rest of the line.
+    assert '<bdi class="kh-id-value">QA-RTL' in html and "<bdi>email" in html and '<bdi class="kh-body">' in html
+    assert ">お前を殺すぞ。</mark>" in html
+    assert "yamada.taro" in message_card_html(row, mask=False)  # mask=False shows what the file holds

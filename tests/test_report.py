@@ -199,3 +199,122 @@ def test_one_model_version_has_no_notice(tmp_path: Path) -> None:
                         {"id": "e", "kind": "message", "status": "error", "reason": "x.csv:3: bad", "text": ""}])
     page = render_report(df, plots=False)
     assert "model-notice" not in page and "kh-model-group" not in page and page.count('class="kh-card"') == 2
+
+
+# -- QA analyst pass ----------------------------------------------------------------------------------
+
+def _jsonl(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("same", ["same-path", "dot-path", "symlink"])
+def test_report_refuses_to_overwrite_the_results_it_reads(tmp_path: Path, same: str, capsys) -> None:
+    from kasuhara_nlp.errors import ConfigError
+
+    results = _jsonl(tmp_path / "victim.jsonl", [_scored("a", "kasuhara-bert-ja", "1.5.0", 0.9)])
+    before = results.read_bytes()
+    out = {"same-path": str(results), "dot-path": str(tmp_path / "." / "victim.jsonl"),
+           "symlink": str(tmp_path / "link.html")}[same]
+    if same == "symlink":
+        Path(out).symlink_to(results)
+    with pytest.raises(ConfigError, match="erase"):
+        write_report(results, out)
+    assert main(["report", str(results), "-o", out]) == 2  # a usage error, as `kasuhara scan` gives
+    assert "victim.jsonl" in capsys.readouterr().err
+    assert results.read_bytes() == before
+
+
+def _night_chat() -> list[dict]:
+    """What `kasuhara scan` writes for a polite customer writing every 17 min through the night: no message
+    is flagged, the conversation is (restraint, a long chat)."""
+    ids = [f"chat_night.txt:{i}" for i in range(2, 5)]
+    rows = [dict(_scored(i, "kasuhara-bert-ja", "1.5.0", 0.02, flagged=False), channel="chat",
+                 text="回答をお待ちしています。") for i in ids]
+    rows.append({"id": "chat_night.txt", "kind": "conversation", "status": "ok", "reason": None, "flagged": True,
+                 "labels": ["restraint"], "severity": 1, "text": "", "evidence": [],
+                 "scores": {"abuse": 0.05, "demand": 0.01, "restraint": 0.6, "other_harassment": 0.005},
+                 "model": "kasuhara-bert-ja", "model_version": "1.5.0", "schema_version": "1.0",
+                 "conversation_id": "chat_night.txt", "message_ids": ids,
+                 "signals": [{"type": "long_duration", "category": "restraint", "score": 0.6, "counted": True,
+                              "detail": "customer kept a call/chat going for 187 min (limit 60; a pause of 30 min "
+                                        "ends a session)", "message_ids": [ids[0], ids[-1]], "minutes": 187.0},
+                             {"type": "out_of_hours", "category": "restraint", "score": 0.6, "counted": False,
+                              "detail": "12 customer messages outside business hours, 0 of them flagged",
+                              "message_ids": ids, "count": 12}]})
+    return rows
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_flagged_conversations_are_counted_and_listed(tmp_path: Path, fmt: str) -> None:
+    from kasuhara_nlp.scan import ResultWriter
+
+    results = tmp_path / f"chat_night.{fmt}"
+    with ResultWriter(str(results)) as w:
+        for r in _night_chat():
+            w.write(r)
+    page = write_report(results, tmp_path / "r.html").read_text(encoding="utf-8")
+    assert '<section id="conversations">' in page and "検知された会話（1 件）" in page
+    assert page.count('class="kh-card kh-conv"') == 1
+    assert "customer kept a call/chat going for 187 min" in page and "長時間の通話・チャット" in page
+    assert "kh-chip-restraint" in page.split('id="conversations"')[1]
+    assert "判定に反映" in page and "参考" in page  # counted and not-counted signals are told apart
+    # The summary counts the conversation; the message list says where the detection is instead of "none".
+    assert '<div class="v">1</div><div class="k">検知された会話</div>' in page
+    assert "会話単位で検知されています" in page
+
+
+def test_chromium_shows_the_flagged_conversation(tmp_path: Path) -> None:
+    results = _jsonl(tmp_path / "chat_night.jsonl", _night_chat())
+    report_path = write_report(results, tmp_path / "r.html")
+    proc = _run_chromium("--dump-dom", report_path.as_uri(), tmp_path=tmp_path)
+    dom = proc.stdout
+    assert proc.returncode == 0 and "<h2>概要</h2>" in dom, proc.stderr[-2000:]
+    section = re.search(r'<section id="conversations">(.*?)</section>', dom, re.DOTALL)
+    assert section and "187 min" in section.group(1) and "合理的範囲を超える時間的・場所的拘束" in section.group(1)
+
+
+def test_report_reads_a_results_csv_saved_again_by_excel_in_cp932(tmp_path: Path) -> None:
+    from kasuhara_nlp.scan import ResultWriter
+
+    utf8 = tmp_path / "scan.csv"
+    with ResultWriter(str(utf8)) as w:
+        w.write(dict(HOSTILE, id="QA-0007", text="①㈱髙﨑の担当者は無能だ。殺すぞ。", evidence=[]))
+    excel = tmp_path / "results_excel_cp932.csv"
+    excel.write_bytes(utf8.read_bytes().decode("utf-8-sig").encode("cp932"))
+    assert main(["report", str(excel), "-o", str(tmp_path / "r.html")]) == 0
+    assert "①㈱髙﨑の担当者は無能だ。" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+def test_report_refuses_a_file_that_is_not_scan_output(tmp_path: Path, capsys) -> None:
+    raw = _jsonl(tmp_path / "hostile.jsonl", [{"id": "QA-H01", "channel": "chat", "text": "殺すぞ"}])
+    out = tmp_path / "r.html"
+    assert main(["report", str(raw), "-o", str(out)]) == 3  # as for a missing results file
+    err = capsys.readouterr().err
+    assert "hostile.jsonl" in err and "not a `kasuhara scan` output" in err and not out.exists()
+
+
+def test_report_isolates_bidi_controls_and_masks_ids(tmp_path: Path) -> None:
+    rtl = dict(HOSTILE, id="QA-RTL\u202e<b>x</b>", channel="email\u202e", text="\u202eお前を殺すぞ。家は分かってる",
+               evidence=[])
+    pii = dict(HOSTILE, id="QA-IDPII yamada.taro@example.co.jp 090-1234-5678", evidence=[])
+    page = write_report(_jsonl(tmp_path / "hostile.jsonl", [rtl, pii]), tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "\u202e" not in page and page.count("U+202E") >= 3
+    assert "yamada.taro@example.co.jp" not in page and "090-1234-5678" not in page
+    assert "QA-IDPII [メール] [電話]" in page
+
+
+def test_report_of_an_empty_results_file_says_so(tmp_path: Path) -> None:
+    import os
+    import sys
+
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("", encoding="utf-8")
+    out = tmp_path / "r.html"
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    proc = subprocess.run([sys.executable, "-m", "kasuhara_nlp", "report", str(empty), "-o", str(out)],
+                          capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "empty.jsonl" in proc.stderr and "no results" in proc.stderr  # a warning, not only the path
+    page = out.read_text(encoding="utf-8")
+    assert 'id="empty-notice"' in page and "結果が 1 件もありません" in page
