@@ -222,6 +222,7 @@ def cmd_feedback(args) -> int:
 def cmd_report(args) -> int:
     from .report import write_report
 
+    logging.basicConfig(level=logging.WARNING, format="kasuhara: %(message)s")  # "the results file is empty"
     out = write_report(args.results, args.output, top=args.top)
     print(f"report: {out}", file=sys.stderr)
     return EXIT_OK

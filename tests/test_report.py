@@ -316,5 +316,6 @@ def test_report_of_an_empty_results_file_says_so(tmp_path: Path) -> None:
                           capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "empty.jsonl" in proc.stderr and "no results" in proc.stderr  # a warning, not only the path
+    assert "kasuhara: " in proc.stderr.split("no results")[0].splitlines()[-1]  # prefixed like the other messages
     page = out.read_text(encoding="utf-8")
     assert 'id="empty-notice"' in page and "結果が 1 件もありません" in page
