@@ -52,8 +52,8 @@ def notebook_copy(tmp_path_factory) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
-def test_notebook_runs_on_the_sample(path: Path, notebook_copy: Path, monkeypatch) -> None:
+def _run_cells(notebook_copy: Path, monkeypatch, cells: list) -> list:
+    """Run ``cells`` as a notebook in the temporary copy's folder; their outputs."""
     nbclient = pytest.importorskip("nbclient")
     pytest.importorskip("ipykernel")
     # The kernel must be this Python (a user-level "python3" kernelspec could name another one: JUPYTER_PATH
@@ -65,11 +65,15 @@ def test_notebook_runs_on_the_sample(path: Path, notebook_copy: Path, monkeypatc
         "display_name": "Python 3 (tests)", "language": "python"}), encoding="utf-8")
     monkeypatch.setenv("JUPYTER_PATH", str(notebook_copy.parent / "jupyter"))
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    nb = nbformat.read(notebook_copy / path.name, as_version=4)
-    client = nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
-                                     resources={"metadata": {"path": str(notebook_copy)}})
-    client.execute()
-    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    nb = nbformat.v4.new_notebook(cells=cells)
+    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
+                            resources={"metadata": {"path": str(notebook_copy)}}).execute()
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
+def test_notebook_runs_on_the_sample(path: Path, notebook_copy: Path, monkeypatch) -> None:
+    outputs = _run_cells(notebook_copy, monkeypatch, nbformat.read(notebook_copy / path.name, as_version=4).cells)
     assert not [o for o in outputs if o.output_type == "error"]
     stderr = "".join(o.get("text", "") for o in outputs if o.output_type == "stream" and o.name == "stderr")
     assert "missing from font" not in stderr and "JapaneseFontWarning" not in stderr
@@ -85,23 +89,6 @@ def test_notebook_runs_on_the_sample(path: Path, notebook_copy: Path, monkeypatc
         from kasuhara_nlp.config import load_thresholds
 
         assert set(load_thresholds(out / "thresholds.json")) == {"abuse", "demand", "restraint", "other_harassment"}
-
-
-def _run_cells(notebook_copy: Path, monkeypatch, cells: list) -> list:
-    """Run ``cells`` as a notebook in the temporary copy's folder (the kernel set up as above); their outputs."""
-    nbclient = pytest.importorskip("nbclient")
-    pytest.importorskip("ipykernel")
-    spec = notebook_copy.parent / "jupyter" / "kernels" / "python3"
-    spec.mkdir(parents=True, exist_ok=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "Python 3 (tests)", "language": "python"}), encoding="utf-8")
-    monkeypatch.setenv("JUPYTER_PATH", str(notebook_copy.parent / "jupyter"))
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]))
-    nb = nbformat.v4.new_notebook(cells=cells)
-    nbclient.NotebookClient(nb, timeout=180, kernel_name="python3",
-                            resources={"metadata": {"path": str(notebook_copy)}}).execute()
-    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
 
 
 @pytest.mark.parametrize("override, expected, absent", [
