@@ -84,7 +84,9 @@ def test_csv_date_at_the_calendar_edge_keeps_every_row(tmp_path: Path, cell: str
     assert [(r.record_id, r.status) for r in recs] == [
         ("g1", "ok"), ("g2", "ok"), ("g3", "ok"), ("1", "ok"), ("2", "ok")]
     assert recs[3].timestamp_utc is None and recs[3].body_text == "返金しろ"
-    assert recs[4].timestamp_utc == "2025-03-04T01:15:00Z"
+    assert "timestamp-unreadable:日時" in recs[3].decode_warnings  # said, not silently dropped
+    assert recs[4].timestamp_utc == "2025-03-04T01:15:00Z" and not any(
+        w.startswith("timestamp-unreadable") for w in recs[4].decode_warnings)
 
 
 # -- finding 1: the run goes on past a file that crashed a reader -------------------------------------------

@@ -297,9 +297,11 @@ def row_record(
     record.author_name = _as_str(get_field(row, cols.author))
     record.staff_name = _as_str(get_field(row, cols.staff))
     record.channel = _as_str(get_field(row, cols.channel)) or cols.preset.channel_default
-    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = parse_timestamp(
-        get_field(row, cols.timestamp)
-    )
+    stamp = get_field(row, cols.timestamp)
+    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = parse_timestamp(stamp)
+    if record.timestamp_utc is None and isinstance(stamp, str) and stamp.strip():
+        # A date the row has but no reader can place (0001/01/01, 2025/13/45): timing signals leave it out.
+        row_warnings.append(f"timestamp-unreadable:{cols.timestamp}")
     if cols.role is not None:
         record.author_role = normalise_role(get_field(row, cols.role))
         record.role_basis = f"column {cols.role}"
