@@ -144,6 +144,16 @@ class KasuharaClassifier:
         self.scorer = scorer
         self.max_chars = max_chars
 
+    @property
+    def max_chars(self) -> int | None:
+        """Characters of a text that are scored (None: no limit); checked when set."""
+        return self._max_chars
+
+    @max_chars.setter
+    def max_chars(self, value: int | None) -> None:
+        _check_max_chars(value)  # 0 would score nothing, -5 the text minus its last 5 characters
+        self._max_chars = value
+
     # -- persistence -------------------------------------------------------------------------
     @classmethod
     def from_pretrained(
@@ -160,8 +170,7 @@ class KasuharaClassifier:
         Raises:
             ConfigError: ``max_chars`` is not a positive number or None.
         """
-        if max_chars is not None and (isinstance(max_chars, bool) or not isinstance(max_chars, int) or max_chars < 1):
-            raise ConfigError(f"max_chars must be a positive number of characters or None, got {max_chars!r}")
+        _check_max_chars(max_chars)
         folder = Path(path) if path is not None else bundled_model_dir()
         if not (folder / CONFIG_NAME).exists():
             raise ModelNotFoundError(
@@ -271,7 +280,9 @@ class KasuharaClassifier:
             # Severity >= 1 exactly when something is flagged: the most likely level among 1-3.
             severity = int(1 + np.argmax(sev[i, 1:])) if labels else 0
             out.append(Prediction(
-                text=text,
+                # As scored: a lone surrogate is U+FFFD here too (one for one), so evidence slices r.text and
+                # the result encodes as UTF-8 JSON; to_original() maps back into the text passed in.
+                text=_LONE_SURROGATE.sub("\ufffd", text),
                 scores=scores,
                 labels=labels,
                 severity=severity,
@@ -315,6 +326,11 @@ class KasuharaClassifier:
         }
 
 
+def _check_max_chars(value: Any) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ConfigError(f"max_chars must be a positive number of characters or None, got {value!r}")
+
+
 def _as_texts(texts: Any) -> list[str]:
     """One str or an iterable of str as a list; anything else is a TypeError naming what was passed.
 
@@ -325,9 +341,10 @@ def _as_texts(texts: Any) -> list[str]:
     """
     if isinstance(texts, str):
         return [texts]
-    if isinstance(texts, (bytes, dict)) or not hasattr(texts, "__iter__"):
+    if isinstance(texts, (bytes, dict, set, frozenset)) or not hasattr(texts, "__iter__"):
+        # A set has no order: its results could not be matched to the messages.
         raise TypeError(f"predict takes a str or a list of str, got {type(texts).__name__}; "
-                        "pass the message text (decode bytes first)")
+                        "pass the message text (decode bytes first), or a list for several")
     batch = list(texts)
     for i, t in enumerate(batch):
         if not isinstance(t, str):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from kasuhara_nlp import classifier as classifier_module
 from kasuhara_nlp.classifier import KasuharaClassifier
+from kasuhara_nlp.errors import ConfigError
 from kasuhara_nlp.labels import CATEGORIES
 from kasuhara_nlp.normalize import split_sentences
 from kasuhara_nlp.records import MessageRecord
@@ -136,6 +139,34 @@ def test_a_lone_surrogate_is_scored_as_a_replacement_character(tiny_classifier_d
     assert p.scores == clf.predict("返金しろ\ufffd まだか", raw=True).scores
     assert p.warnings == ["lone-surrogates: scored as U+FFFD"]
     assert clf.predict("返金しろ まだか", raw=True).warnings == []
+
+
+@pytest.mark.parametrize("raw", [True, False], ids=["raw", "segmented"])
+def test_a_result_with_a_lone_surrogate_slices_and_encodes(tiny_classifier_dir, raw):
+    # r.text kept the surrogate while evidence had U+FFFD: r.text[e.start:e.end] != e.text, and a service's
+    # json.dumps(r.to_dict(), ensure_ascii=False).encode("utf-8") raised UnicodeEncodeError.
+    clf = KasuharaClassifier.from_pretrained(tiny_classifier_dir, thresholds={c: 0.01 for c in CATEGORIES})
+    text = "商品が届かない\ud83d。ふざけるな。"
+    p = clf.predict(text, raw=raw)
+    assert "\ud83d" not in p.text and "\ufffd" in p.text and p.evidence
+    assert all(p.text[e.start:e.end] == e.text for e in p.evidence)
+    json.dumps(p.to_dict(), ensure_ascii=False).encode("utf-8")
+    assert all(text[e.original_start:e.original_end].replace("\ud83d", "\ufffd") == e.text for e in p.evidence)
+
+
+def test_max_chars_is_checked_when_set(tiny_classifier_dir):
+    clf = KasuharaClassifier.from_pretrained(tiny_classifier_dir)
+    for bad in (0, -5, 2.5, "100", True):
+        with pytest.raises(ConfigError, match="max_chars"):
+            clf.max_chars = bad
+    clf.max_chars = 3
+    assert clf.predict("返金してください", raw=True).warnings[0].startswith("truncated: scored the first 3 of 8")
+
+
+def test_a_set_of_texts_is_refused(tiny_classifier_dir):
+    # A set has no order, so results could not be matched to messages.
+    with pytest.raises(TypeError, match="list"):
+        KasuharaClassifier.from_pretrained(tiny_classifier_dir).predict({"返金して", "まだか"})
 
 
 class FailsOnMarker(KasuharaClassifier):
