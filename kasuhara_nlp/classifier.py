@@ -168,9 +168,16 @@ class KasuharaClassifier:
         ``max_chars`` bounds the characters scored per text (None: no limit; see :data:`DEFAULT_MAX_CHARS`).
 
         Raises:
-            ConfigError: ``max_chars`` is not a positive number or None.
+            ConfigError: ``max_chars`` is not a positive number or None, ``path`` is not a path, or
+                ``thresholds`` is neither a dict nor a path.
         """
         _check_max_chars(max_chars)
+        if path is not None and not isinstance(path, (str, os.PathLike)):
+            raise ConfigError(f"path must be a model folder (str or Path) or None for the bundled model, got "
+                              f"{type(path).__name__}")
+        if thresholds is not None and not isinstance(thresholds, (dict, str, os.PathLike)):
+            raise ConfigError(f'thresholds must be a dict such as {{"abuse": 0.6}} or the path of a thresholds file, '
+                              f"got {type(thresholds).__name__}")
         folder = Path(path) if path is not None else bundled_model_dir()
         if not (folder / CONFIG_NAME).exists():
             raise ModelNotFoundError(
@@ -302,16 +309,17 @@ class KasuharaClassifier:
         return out
 
     def predict_conversation(self, turns: list, conversation_id: str = "conversation",
-                             config: Any = None) -> dict[str, Any]:
+                             config: Any = None, *, mask_pii: bool = True) -> dict[str, Any]:
         """Score a chat, call or mail thread: every customer turn plus signals no single message
         carries (long duration, many contacts a day, out-of-hours messages, a demand repeated after
-        it was answered).  See :func:`kasuhara_nlp.scan.predict_conversation`.
+        it was answered).  See :func:`kasuhara_nlp.scan.predict_conversation`.  Like ``kasuhara scan``,
+        the result's texts are PII-masked unless ``mask_pii=False`` (``predict`` returns your text as is).
 
         >>> clf.predict_conversation([{"role": "customer", "text": "返金しろ"}])  # doctest: +SKIP
         """
         from .scan import predict_conversation
 
-        return predict_conversation(self, turns, conversation_id, config)
+        return predict_conversation(self, turns, conversation_id, config, mask_pii=mask_pii)
 
     def info(self) -> dict[str, Any]:
         """Name, version, folder, backend and thresholds: what an issue report should contain."""

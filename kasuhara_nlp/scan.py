@@ -329,15 +329,28 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
     ``turns`` are :class:`MessageRecord` objects or dicts with ``text`` and optionally ``role``
     ("customer", "agent", ...), ``timestamp`` (ISO string or epoch), ``id`` and ``channel``.
     Returns the conversation result with the per-message results under ``"messages"``.
+
+    Raises:
+        TypeError: ``turns`` is not a list of such dicts or records, or a turn's text is not a str.
+        ValueError: ``turns`` is empty.
     """
     from .readers.common import finish_record, normalise_role
     from .readers.timestamps import parse_timestamp
 
+    if isinstance(turns, (str, bytes, dict)) or not isinstance(turns, (list, tuple)):
+        raise TypeError(f"predict_conversation takes a list of turns, got {type(turns).__name__}; "
+                        'e.g. [{"role": "customer", "text": "…", "timestamp": "2026-11-02T09:12:00+09:00"}]')
+    if not turns:
+        raise ValueError("predict_conversation needs at least one turn")
     records = []
     for i, turn in enumerate(turns):
         if isinstance(turn, MessageRecord):
             records.append(replace(turn, conversation_id=conversation_id))  # the caller's record stays as is
             continue
+        if not isinstance(turn, dict):
+            raise TypeError(f"turn {i} must be a dict with 'text' (or a MessageRecord), got {type(turn).__name__}")
+        if not isinstance(turn.get("text") or "", str):
+            raise TypeError(f"turn {i}: 'text' must be a str, got {type(turn['text']).__name__}")
         utc, local, assumed = parse_timestamp(turn.get("timestamp"))
         rec = MessageRecord(
             record_id=str(turn.get("id", f"{conversation_id}#{i}")), body_text=turn.get("text") or "",
@@ -345,6 +358,8 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
             timestamp_assumed_tz=assumed, author_role=normalise_role(turn.get("role")), role_basis="caller",
             channel=turn.get("channel", "chat"), source_format="library", source_locator=f"turn {i}",
         )
+        if utc is None and turn.get("timestamp") not in (None, ""):
+            rec.decode_warnings.append("timestamp-unreadable:timestamp")  # timing signals leave this turn out
         records.append(finish_record(rec))
     results = list(scan_records(records, classifier, ScanOptions(mask_pii=mask_pii, conversation_config=config)))
     messages = [r for r in results if r["kind"] == "message"]

@@ -187,3 +187,13 @@ def test_a_text_the_model_cannot_score_costs_only_its_own_record(tiny_classifier
     results = list(scan_records(records, clf, ScanOptions(conversations=False)))
     assert [(r["id"], r["status"]) for r in results] == [("m0", "ok"), ("m1", "error"), ("m2", "ok")]
     assert "could not score" in results[1]["reason"] and "☠" not in results[1]["reason"]
+
+
+@pytest.mark.parametrize("kwargs, words", [
+    ({"path": 123}, "model folder"),
+    ({"thresholds": 0.5}, "thresholds must be a dict"),
+    ({"thresholds": [0.5, 0.5]}, "thresholds must be a dict"),
+], ids=["path_int", "thresholds_float", "thresholds_list"])
+def test_from_pretrained_arguments_of_the_wrong_type_say_what_to_pass(kwargs, words):
+    with pytest.raises(ConfigError, match=words):
+        KasuharaClassifier.from_pretrained(**kwargs)

@@ -114,6 +114,27 @@ def test_predict_conversation_adds_thread_signals(clf):
     assert caller_record.conversation_id is None  # the caller's record is not changed
 
 
+@pytest.mark.parametrize("turns, error, words", [
+    ("返金しろ", TypeError, "list of turns"),
+    (["返金しろ", "まだか"], TypeError, "turn 0 must be a dict"),
+    ([{"text": b"\x95\xd4"}], TypeError, "'text' must be a str"),
+    ([], ValueError, "at least one turn"),
+], ids=["a_string", "strings", "bytes_text", "no_turns"])
+def test_predict_conversation_says_what_turns_it_takes(clf, turns, error, words):
+    with pytest.raises(error, match=words):
+        clf.predict_conversation(turns)
+
+
+def test_predict_conversation_masks_unless_asked_and_says_when_a_time_is_unreadable(clf):
+    turns = [{"role": "customer", "text": "山田様に電話して。090-1234-5678", "timestamp": "2026-13-45 99:99"},
+             {"role": "agent", "text": "確認します", "timestamp": "2026-11-03T10:00:00+09:00"}]
+    masked, plain = clf.predict_conversation(turns), clf.predict_conversation(turns, mask_pii=False)
+    assert "090-1234-5678" not in masked["messages"][0]["text"]
+    assert "090-1234-5678" in plain["messages"][0]["text"]
+    assert "timestamp-unreadable:timestamp" in masked["messages"][0]["decode_warnings"]
+    assert not any(w.startswith("timestamp-unreadable") for w in masked["messages"][1]["decode_warnings"])
+
+
 def test_a_file_without_a_text_column_does_not_stop_the_run(tmp_path, clf):
     # Three files, the middle one without a text column; the run used to stop with nothing written.
     first, bad, last = tmp_path / "a.csv", tmp_path / "b.csv", tmp_path / "c.jsonl"
