@@ -207,6 +207,8 @@ class KasuharaClassifier:
     def save_pretrained(self, path: str | Path) -> None:
         """Write the model as loaded (weights, tokenizer, config with current thresholds) to ``path``."""
         out = Path(path)
+        if out.exists() and not out.is_dir():
+            raise ConfigError(f"{out} is a file; save_pretrained writes a model folder: give a folder path")
         out.mkdir(parents=True, exist_ok=True)
         if out.resolve() != self.folder.resolve():
             for item in self.folder.iterdir():

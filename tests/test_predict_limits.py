@@ -197,3 +197,11 @@ def test_a_text_the_model_cannot_score_costs_only_its_own_record(tiny_classifier
 def test_from_pretrained_arguments_of_the_wrong_type_say_what_to_pass(kwargs, words):
     with pytest.raises(ConfigError, match=words):
         KasuharaClassifier.from_pretrained(**kwargs)
+
+
+def test_save_pretrained_onto_a_file_says_to_give_a_folder(tiny_classifier_dir, tmp_path):
+    target = tmp_path / "model.json"
+    target.write_text("{}", encoding="utf-8")
+    with pytest.raises(ConfigError, match="give a folder path"):
+        KasuharaClassifier.from_pretrained(tiny_classifier_dir).save_pretrained(target)
+    assert target.read_text(encoding="utf-8") == "{}"
