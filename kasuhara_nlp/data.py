@@ -34,7 +34,7 @@ SPLITS = ("train", "dev", "test", "blind", "benign_test")
 # The one table that the relabelling tool, the data tests and the research scripts slice by.
 WAVES: dict[str, range] = {"wave1": range(1, 6), "wave2": range(6, 14), "wave3": range(14, 22),
                            "rewrites": range(22, 30), "wave4": range(30, 38), "wave5": range(38, 42),
-                           "wave6": range(42, 46)}
+                           "wave6": range(42, 46), "wave7": range(46, 48)}
 
 
 @dataclass

@@ -6,16 +6,24 @@ Built only from the test split (seed 0), so no model has trained on any part of 
 - 200 "embedded hard negatives": a short test hard negative put into a long test message without harassment;
   expected not to be flagged.
 
-    python scripts/probe_embedded.py models/kasuhara-bert-ja [MODEL ...]
+And, with ``--held-out``, the held-out probe of §23 (``data/probe/embedded_heldout.jsonl``): long messages written
+whole, each with one harassing sentence or one angry but legitimate one, by a writer who saw none of the corpus.
+
+    python scripts/probe_embedded.py models/kasuhara-bert-ja [MODEL ...] [--held-out]
 """
 import argparse
+import json
 import random
 
 from kasuhara_nlp import KasuharaClassifier
-from kasuhara_nlp.data import LabelledMessage, load_messages
+from kasuhara_nlp.data import DATA_DIR, LabelledMessage, load_messages, wave_of
 from kasuhara_nlp.normalize import split_sentences
 
 PAIRS = 200
+# The corpus the probe was built from (2026-11-30): later waves join the test split but not the probe, so its
+# figures stay comparable across candidates.
+PROBE_WAVES = {None, "wave1", "wave2", "wave3", "rewrites", "wave4", "wave5", "wave6"}
+HELD_OUT = DATA_DIR / "probe" / "embedded_heldout.jsonl"
 SHORT, LONG = 80, 150
 
 
@@ -28,7 +36,7 @@ def embed(host: str, inner: str, rng: random.Random) -> str:
 
 def build(messages: list[LabelledMessage], seed: int = 0) -> tuple[list[str], list[str]]:
     """(embedded attacks, embedded hard negatives) from the test messages of ``messages``."""
-    test = [m for m in messages if m.split == "test"]
+    test = [m for m in messages if m.split == "test" and wave_of(m.id) in PROBE_WAVES]
     attacks = [m.text for m in test if m.labels and m.severity >= 2 and len(m.text) <= SHORT]
     hard = [m.text for m in test if m.hard_negative and not m.labels and len(m.text) <= SHORT]
     hosts = [m.text for m in test if not m.labels and len(m.text) >= LONG]
@@ -37,18 +45,32 @@ def build(messages: list[LabelledMessage], seed: int = 0) -> tuple[list[str], li
             [embed(rng.choice(hosts), t, rng) for t in rng.sample(hard, PAIRS)])
 
 
+def held_out() -> tuple[list[str], list[str]]:
+    """The §23 held-out probe as (attack texts, legitimate texts)."""
+    rows = [json.loads(line) for line in HELD_OUT.open(encoding="utf-8") if line.strip()]
+    return [r["text"] for r in rows if r["expect"] == "attack"], [r["text"] for r in rows if r["expect"] == "benign"]
+
+
+def report(clf: KasuharaClassifier, name: str, attacks: list[str], negatives: list[str]) -> None:
+    """Print how many of ``attacks`` and of ``negatives`` ``clf`` flags."""
+    caught = sum(bool(p.labels) for p in clf.predict(attacks, evidence=False))
+    flagged = sum(bool(p.labels) for p in clf.predict(negatives, evidence=False))
+    print(f"{clf.folder} ({clf.config.name} {clf.config.version}) {name}: attacks flagged {caught} of {len(attacks)}"
+          f" ({caught / len(attacks):.3f}); negatives flagged {flagged} of {len(negatives)}"
+          f" ({flagged / len(negatives):.3f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("models", nargs="+")
+    parser.add_argument("--held-out", action="store_true", help="also score data/probe/embedded_heldout.jsonl")
     args = parser.parse_args()
     attacks, negatives = build(load_messages())
     for folder in args.models:
         clf = KasuharaClassifier.from_pretrained(folder)
-        caught = sum(bool(p.labels) for p in clf.predict(attacks, evidence=False))
-        flagged = sum(bool(p.labels) for p in clf.predict(negatives, evidence=False))
-        print(f"{folder} ({clf.config.name} {clf.config.version}): embedded attacks flagged {caught} of {len(attacks)}"
-              f" ({caught / len(attacks):.3f}); embedded hard negatives flagged {flagged} of {len(negatives)}"
-              f" ({flagged / len(negatives):.3f})")
+        report(clf, "embedded probe (§21)", attacks, negatives)
+        if args.held_out:
+            report(clf, "held-out probe (§23)", *held_out())
 
 
 if __name__ == "__main__":
