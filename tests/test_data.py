@@ -40,7 +40,8 @@ def test_schema(path: Path):
 @pytest.mark.parametrize("message_id, wave", [
     ("w1-0001", "wave1"), ("w5-0300", "wave1"), ("w6-0001", "wave2"), ("w13-0001", "wave2"), ("w14-0001", "wave3"),
     ("w21-0001", "wave3"), ("w22-0001", "rewrites"), ("w30-0001", "wave4"), ("w37-0001", "wave4"),
-    ("w38-0001", "wave5"), ("w41-0001", "wave5"), ("w42-0001", "wave6"), ("w44-0001", "wave6"), ("w45-0001", "wave6"), ("w46-0001", None),
+    ("w38-0001", "wave5"), ("w41-0001", "wave5"), ("w42-0001", "wave6"), ("w44-0001", "wave6"), ("w45-0001", "wave6"),
+    ("w46-0001", "wave7"), ("w47-0001", "wave7"), ("w48-0001", None),
     ("b-0001", None),
     ("asdc:asdc.v1:3", None), ("jmultiwoz:jm:1", None), ("rtp-lx-ja:12", None), ("wx-1", None),
 ])
