@@ -91,16 +91,31 @@ def test_near_duplicates_are_rare_and_never_cross_splits(team):
     assert len(pairs) / len(team) < 0.01
 
 
+def _probe(name: str) -> list[str]:
+    return [json.loads(line)["text"] for line in (DATA_DIR / "probe" / name).open(encoding="utf-8") if line.strip()]
+
+
 def test_no_probe_text_is_in_the_corpus(team):
     """The probes of docs/training.md §17-§19 measure text no model trained on; a corpus line equal to one (after
-    stripping and folding spaces) would turn the probe into a training example."""
+    stripping and folding spaces) would turn the probe into a training example.  (Short texts share phrases by
+    chance, so near-duplicates are not tested here: one attack, 「原田さん、夜中でも俺からの電話には出ろよ」, is
+    close to wave 6's 「担任、夜中でも俺からの電話には出ろよ」, written independently.)"""
     def fold(text: str) -> str:
         return "".join(text.split())
 
-    probe = DATA_DIR / "probe" / "short_heldout.jsonl"
-    texts = {fold(json.loads(line)["text"]) for line in probe.open(encoding="utf-8") if line.strip()}
+    texts = {fold(t) for t in _probe("short_heldout.jsonl")}
     assert len(texts) == 190
     leaked = sorted({m.id for m in team if fold(m.original) in texts or fold(m.text) in texts})
+    assert leaked == []
+
+
+def test_no_long_probe_text_is_near_a_corpus_message(team):
+    """The held-out probe of §23 (long messages): no corpus message near-equal to one of its texts (character 5-gram
+    Jaccard 0.6, the corpus's own near-duplicate test), so a model cannot have trained on a paraphrase of it."""
+    probe = _probe("embedded_heldout.jsonl")
+    assert len(set(probe)) == 120
+    pairs = near_duplicates(probe + [m.original for m in team], threshold=0.6)
+    leaked = sorted({team[j - len(probe)].id for i, j, _ in pairs if i < len(probe) <= j})
     assert leaked == []
 
 
