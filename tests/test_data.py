@@ -236,11 +236,7 @@ def test_relabel_vote_is_a_per_category_majority(writer, first, second, expected
     assert _tool("relabel").vote(writer, first, second) == expected
 
 
-# Waves whose writers' labels are in the corpus while their independent labelling is under way.
-AWAITING_RELABEL = {"wave7"}
-
-
-@pytest.mark.parametrize("wave", [w for w in WAVES if w != "rewrites" and w not in AWAITING_RELABEL])
+@pytest.mark.parametrize("wave", [w for w in WAVES if w != "rewrites"])
 def test_corpus_is_what_the_relabel_tool_makes(wave):
     tool = _tool("relabel")
     original, first, second = (tool.read_labels(wave, k) for k in (tool.ORIGINAL, tool.FIRST, tool.SECOND))

@@ -8,7 +8,7 @@ annotator 2); where the writer and annotator 1 agree, nothing changes. docs/trai
     python data/tools/relabel.py WAVE disputes OUT.jsonl   # the messages annotator 2 labels (id, channel, text)
     python data/tools/relabel.py WAVE apply                # rewrite that wave's corpus files; prints counts
 
-WAVE is wave1 (writers w1-w5), wave2 (w6-w13), wave3 (w14-w21), wave4 (w30-w37), wave5 (w38-w41) or wave6 (w42-w45): the
+WAVE is wave1 (writers w1-w5), wave2 (w6-w13), wave3 (w14-w21), wave4 (w30-w37), wave5 (w38-w41), wave6 (w42-w45) or wave7 (w46-w47): the
 writer table ``kasuhara_nlp.data.WAVES``. Inputs, all in data/agreement/:
 ``WAVE_original_labels.jsonl`` (the writers' labels, kept for provenance), ``WAVE_relabel.jsonl`` (annotator 1,
 every message) and ``WAVE_adjudication.jsonl`` (annotator 2, the disputes). ``apply`` starts from the writers'
