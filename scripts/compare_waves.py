@@ -14,7 +14,7 @@ from kasuhara_nlp.classifier import KasuharaClassifier
 from kasuhara_nlp.data import load_messages, wave_of
 from kasuhara_nlp.evaluate import evaluate_classifier
 
-SLICES = {"wave3": "wave 3", "wave4": "wave 4", "wave5": "wave 5", "wave6": "wave 6"}
+SLICES = {"wave3": "wave 3", "wave4": "wave 4", "wave5": "wave 5", "wave6": "wave 6", "wave7": "wave 7"}
 
 
 def wave(message_id: str) -> str:
