@@ -37,7 +37,7 @@ SECOND_LABELS = {"wave 1 (w1-w5)": "second_labels.jsonl", "wave 2 (w6-w13)": "wa
                  "wave 3 (w14-w21)": "wave3_second_labels.jsonl", "blind set": "blind_second_labels.jsonl"}
 # Whole waves labelled again (data/tools/relabel.py): the writers' own labels against the first annotator's.
 RELABELLED = {f"wave {n}, all: writers vs annotator": (f"wave{n}_original_labels.jsonl", f"wave{n}_relabel.jsonl")
-              for n in (1, 2, 3, 4, 5, 6)}
+              for n in (1, 2, 3, 4, 5, 6, 7)}
 
 
 def _f1(truth: list[int], guess: list[int]) -> float | None:
