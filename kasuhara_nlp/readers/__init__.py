@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 from ..errors import InputFormatError
 from ..records import MessageRecord
-from .chat import read_chat_json, read_text_file
+from .chat import read_text_file
+from .chat_json import read_chat_json
 from .common import MAX_MESSAGE_BYTES, error_record, input_error, unopenable_input
 from .detect import detect_format
 from .mail import _is_maildir, read_mail_path, read_maildir

@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from ..errors import InputFormatError
-from .chat import is_chat_json
+from .chat_json import is_chat_json
 from .common import first_or_mostly
 from .mail import is_mbox
 from .streams import ESCAPE_ERRORS, SNIFF_BYTES
