@@ -53,6 +53,10 @@ _ATTRIBUTION = re.compile(
     r"|.*\bwrote\s*:"
     r")\s*$"
 )
+# Gmail-ja with the date alone (no weekday, no time): 2026年11月4日 サポート窓口 <support@example.jp>:
+# Counted only when prefixed quotes follow, since a customer may write a dated line with an address.
+_ATTRIBUTION_DATE_ONLY = re.compile(
+    r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s+.*<\s*[^<>\s](?=[^<>\s]*?@[^<>\s])[^<>\s]*+\s*>\s*[:：]\s*$")
 # The first half of an attribution that a mailer wrapped onto two lines.
 _ATTRIBUTION_START = re.compile(r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*(?:[(（]|\d{1,2}:\d{2}\s.*<)|On\s.*\d)")
 
@@ -179,7 +183,8 @@ def _mail_kinds(lines: list[tuple[int, str, int]]) -> list[str]:
             # Gmail wraps long attributions: "... 山田 <\ntaro@example.com>:".
             attribution = bool(_ATTRIBUTION.match(content + " " + lines[i + 1][1].strip()))
             span = 2
-        if attribution:
+        dated_only = not attribution and bool(_ATTRIBUTION_DATE_ONLY.match(content))
+        if attribution or dated_only:
             # Followed by prefixed quotes: later unprefixed lines are inline replies (new).
             # Otherwise (top-posting without prefixes) the rest is the quoted original.
             j = i + span
@@ -190,8 +195,9 @@ def _mail_kinds(lines: list[tuple[int, str, int]]) -> list[str]:
                     kinds[k] = "quoted"
                 i += span
                 continue
-            tail_from = i
-            break
+            if attribution:
+                tail_from = i
+                break
         if _QUOTE.match(content):
             kinds[i] = "quoted"
         elif _MOBILE_FOOTER.match(content):

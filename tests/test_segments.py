@@ -459,8 +459,12 @@ KEPT_CASES = (
      "確認いたします。\n", THREAT, "確認いたします"),
     ("ios_ja_no_mail", f"{THREAT}\n\n2026/10/31 18:00、ショップ窓口 <support@shop.example.jp>のメール:\n\n> 確認いたします。\n",
      THREAT, "のメール"),
+    ("gmail_ja_date_only", f"{THREAT}\n\n2026年11月4日 サポート窓口 <support@example.jp>:\n> 中村様\n> 確認いたします。\n",
+     THREAT, "サポート窓口"),
     # A customer's own dated line ending in a colon is not an attribution.
     ("customer_dated_line", f"2026年10月31日 18:00 に電話した件:\n{THREAT}\n", "電話した件", None),
+    # Nor is a dated line with an address when no quote follows it (the date-only form needs one).
+    ("customer_dated_line_with_address", f"2026年10月31日 担当 <tanaka@example.jp>:\n{THREAT}\n", "担当", None),
 )
 
 
