@@ -56,7 +56,7 @@ _ATTRIBUTION = re.compile(
 # Gmail-ja with the date alone (no weekday, no time): 2026年11月4日 サポート窓口 <support@example.jp>:
 # Counted only when prefixed quotes follow, since a customer may write a dated line with an address.
 _ATTRIBUTION_DATE_ONLY = re.compile(
-    r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s+.*<\s*[^<>\s](?=[^<>\s]*?@[^<>\s])[^<>\s]*+\s*>\s*[:：]\s*$")
+    r"\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s.*<\s*[^<>\s](?=[^<>\s]*?@[^<>\s])[^<>\s]*+\s*>\s*[:：]\s*$")
 # The first half of an attribution that a mailer wrapped onto two lines.
 _ATTRIBUTION_START = re.compile(r"(?:\d{4}年\s*\d{1,2}月\s*\d{1,2}日\s*(?:[(（]|\d{1,2}:\d{2}\s.*<)|On\s.*\d)")
 
