@@ -22,14 +22,14 @@ import json
 import re
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from .errors import InputFormatError, LabelError
 from .labels import validate_labels
 from .records import message_ref
 
 __all__ = ["DECISIONS", "decision_key", "read_corrections", "read_decisions", "record_decision", "record_decisions",
-           "result_ref", "text_hash", "unscored_reason"]
+           "labels_problem", "result_ref", "text_hash", "unscored_reason"]
 
 DECISIONS = ("agree", "wrong_category", "not_harassment")
 
@@ -78,6 +78,26 @@ def unscored_reason(result: Any) -> str:
     return ""
 
 
+def labels_problem(decision: str, labels: Sequence[str], predicted: Sequence[str] | None) -> str:
+    """What breaks ``decision``'s rule for ``labels``, or "": the one rule record_decision(), a corrections
+    file and ``kasuhara feedback`` all apply.  ``predicted``: the model's labels, None when not known.
+
+    >>> labels_problem("agree", ["demand"], ["abuse"])  # doctest: +ELLIPSIS
+    "'agree' keeps the model's labels (['abuse']), but these are ['demand']; use decision 'wrong_category' ..."
+    >>> labels_problem("agree", ["abuse"], None), labels_problem("not_harassment", [], ["abuse"])
+    ('', '')
+    """
+    if decision == "agree" and predicted is not None and sorted(labels) != sorted(predicted):
+        return (f"'agree' keeps the model's labels ({list(predicted)}), but these are {list(labels)}; "
+                "use decision 'wrong_category' to correct them")
+    if decision == "not_harassment" and labels:
+        return "'not_harassment' takes no labels; use decision 'wrong_category' to relabel"
+    if decision == "wrong_category" and not labels:
+        return ("'wrong_category' needs the corrected labels, e.g. labels ['demand'] and severity 2; use decision "
+                "'not_harassment' when no category applies")
+    return ""
+
+
 def _analyst(analyst: str | None) -> str:
     if analyst:
         return analyst
@@ -108,18 +128,15 @@ def record_decision(corrections_path: str | Path, result: Any, decision: str, *,
                          "review the scored messages (status 'ok')")
     predicted = [c for c in (_get(result, "labels") or [])]
     predicted_severity = int(_get(result, "severity", 0))
+    # No labels given to 'agree': the model's are meant, so there is nothing to compare.
+    problem = labels_problem(decision, labels or [], predicted if labels is not None else None)
+    if problem:
+        raise LabelError(problem)
     if decision == "agree":
-        if labels is not None and sorted(labels) != sorted(predicted):
-            raise LabelError("'agree' keeps the model's labels; use decision='wrong_category' to correct them")
         labels, severity = predicted, predicted_severity if severity is None else severity
     elif decision == "not_harassment":
-        if labels:
-            raise LabelError("'not_harassment' takes no labels; use decision='wrong_category' to relabel")
         labels, severity = [], 0
     else:
-        if not labels:
-            raise LabelError("'wrong_category' needs the corrected labels, e.g. labels=['demand'], severity=2; "
-                             "use decision='not_harassment' when no category applies")
         if severity is None:
             severity = predicted_severity if predicted_severity >= 1 else None
         if severity is None:
@@ -196,14 +213,7 @@ def _decision_problem(entry: Mapping[str, Any]) -> str:
         return f'labels must be a list of category ids, e.g. ["abuse"], got {labels!r}'
     validate_labels(labels, entry["severity"])  # LabelError names what is wrong
     predicted = entry.get("predicted_labels")
-    if decision == "agree" and isinstance(predicted, list) and sorted(labels) != sorted(predicted):
-        return (f"'agree' keeps the model's labels ({predicted}), but this line has {labels}; "
-                "use decision 'wrong_category' to correct them")
-    if decision == "not_harassment" and labels:
-        return "'not_harassment' takes no labels; use decision 'wrong_category' to relabel"
-    if decision == "wrong_category" and not labels:
-        return "'wrong_category' needs the corrected labels; use decision 'not_harassment' when no category applies"
-    return ""
+    return labels_problem(decision, labels, predicted if isinstance(predicted, list) else None)
 
 
 def _looks_like_csv(lines: list[str]) -> bool:

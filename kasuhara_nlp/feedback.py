@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from .results_file import read_results
-from .corrections import (DECISIONS, decision_key, read_corrections, read_decisions, record_decision,
+from .corrections import (DECISIONS, decision_key, labels_problem, read_corrections, read_decisions, record_decision,
                           record_decisions, result_ref, text_hash, unscored_reason)
 from .errors import InputFormatError
 from .pii import mask_text
@@ -239,12 +239,12 @@ def _resolve(decision: Mapping[str, Any], by_ref: dict[str, list[tuple[dict[str,
     if unscored:
         raise InputFormatError(f"result {decision['result_id']!r} {unscored}; a decision on it cannot become a "
                                "training record: delete this line", path=str(where), line=line)
-    predicted = result.get("labels")
-    if (decision["decision"] == "agree" and "predicted_labels" not in decision and isinstance(predicted, list)
-            and sorted(decision["labels"]) != sorted(predicted)):
-        raise InputFormatError(f"'agree' keeps the model's labels ({predicted} in {name}), but this line has "
-                               f"{decision['labels']}; use decision 'wrong_category' to correct them",
-                               path=str(where), line=line)
+    # A decision written without predicted_labels (by hand, or by an older version) is held to the result's.
+    predicted = result.get("labels") if "predicted_labels" not in decision else None
+    problem = labels_problem(decision["decision"], decision["labels"],
+                             predicted if isinstance(predicted, list) else None)
+    if problem:
+        raise InputFormatError(f"{problem} (the model's labels as {name} has them)", path=str(where), line=line)
     return result, name
 
 
