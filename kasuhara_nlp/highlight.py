@@ -216,27 +216,34 @@ def meta_id_html(row: Mapping[str, Any], *, mask: bool = True) -> str:
     return f'<span class="kh-id">ID: <bdi class="kh-id-value">{visible_controls(shown)}</bdi></span>{source}'
 
 
+def card_html(row: Mapping[str, Any], meta: list[str], inner: str, *, mask: bool = True,
+              index: int | None = None, classes: str = "kh-card") -> str:
+    """A card: number, id, the given ``meta`` spans, severity and label chips on one line, then ``inner``.
+
+    The frame that message cards and the report's conversation cards share; the id is masked and isolated.
+    """
+    severity = int(row.get("severity") or 0)
+    head = [f"<span>#{index}</span>" if index is not None else "", meta_id_html(row, mask=mask), *meta,
+            f'<span class="kh-sev">深刻度 {severity} ({_esc(SEVERITY_NAMES_JA.get(severity, ""))})</span>',
+            label_chips(row.get("labels") or []) or "<span>該当なし</span>"]
+    data_id = visible_controls(display_id(row.get("id"), mask=mask), markup=False)
+    return f'<div class="{classes}" data-id="{data_id}"><div class="kh-meta">{"".join(head)}</div>{inner}</div>'
+
+
 def message_card_html(row: Mapping[str, Any], *, mask: bool = True, index: int | None = None) -> str:
     """One message as a card: id, time, channel, severity, labels, scores and highlighted text.
 
     Id, channel and text are each isolated (``<bdi>``) and PII-masked unless ``mask=False``.
     """
-    labels = [c for c in (row.get("labels") or []) if c in CATEGORY_COLOURS]
-    severity = int(row.get("severity") or 0)
     scores = row.get("scores") or {c: row.get(f"score_{c}") for c in CATEGORIES}
     score_text = "スコア: " + " ／ ".join(f"{display_name(c)} {float(scores[c]):.2f}" for c in CATEGORIES
                            if isinstance(scores.get(c), (int, float)) and scores[c] == scores[c])
     channel = display_id(row.get("channel") or "other", mask=mask)
-    meta = [f"<span>#{index}</span>" if index is not None else "", meta_id_html(row, mask=mask),
-            f"<span>{visible_controls(_fmt_time(row))}</span>" if _fmt_time(row) else "",
-            f"<span>チャネル: <bdi>{visible_controls(channel)}</bdi></span>",
-            f'<span class="kh-sev">深刻度 {severity} ({_esc(SEVERITY_NAMES_JA.get(severity, ""))})</span>',
-            label_chips(labels) or "<span>該当なし</span>"]
+    meta = [f"<span>{visible_controls(_fmt_time(row))}</span>" if _fmt_time(row) else "",
+            f"<span>チャネル: <bdi>{visible_controls(channel)}</bdi></span>"]
     body = highlight_html(row.get("text") or "", row.get("evidence") or (), mask=mask)
-    data_id = visible_controls(display_id(row.get("id"), mask=mask), markup=False)
-    return (f'<div class="kh-card" data-id="{data_id}"><div class="kh-meta">{"".join(meta)}</div>'
-            f'<div class="kh-text"><bdi class="kh-body">{body}</bdi></div>'
-            f'<div class="kh-scores">{_esc(score_text)}</div></div>')
+    return card_html(row, meta, f'<div class="kh-text"><bdi class="kh-body">{body}</bdi></div>'
+                                f'<div class="kh-scores">{_esc(score_text)}</div>', mask=mask, index=index)
 
 
 @dataclass

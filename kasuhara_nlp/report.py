@@ -28,9 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .analysis import filter_results, load_results, overview, require_pandas, split_kinds, summary_tables
-from .highlight import (STYLE, display_id, label_chips, legend_html, message_card_html, meta_id_html,
-                        visible_controls)
-from .labels import SEVERITY_NAMES_JA
+from .highlight import STYLE, card_html, display_id, label_chips, legend_html, message_card_html, visible_controls
 from .pii import mask_text
 from .results_file import parse_signals
 from .scan_output import check_output
@@ -264,16 +262,9 @@ def _conversation_evidence_html(evidence: Any, limit: int = 5) -> str:
 
 def conversation_card_html(row: dict[str, Any], index: int | None = None) -> str:
     """One flagged conversation: id, messages, severity, labels, the signals and the evidence sentences."""
-    labels = list(row.get("labels") or [])
-    severity = int(row.get("severity") or 0)
-    n_messages = len(row.get("message_ids") or [])
-    meta = [f"<span>#{index}</span>" if index is not None else "", meta_id_html(row),
-            f"<span>メッセージ {n_messages} 件</span>",
-            f'<span class="kh-sev">深刻度 {severity} ({_esc(SEVERITY_NAMES_JA.get(severity, ""))})</span>',
-            label_chips(labels) or "<span>該当なし</span>"]
-    return (f'<div class="kh-card kh-conv" data-id="{visible_controls(display_id(row.get("id")), markup=False)}">'
-            f'<div class="kh-meta">{"".join(meta)}</div>{_signals_html(row.get("signals"))}'
-            f'{_conversation_evidence_html(row.get("evidence"))}</div>')
+    meta = [f"<span>メッセージ {len(row.get('message_ids') or [])} 件</span>"]
+    inner = _signals_html(row.get("signals")) + _conversation_evidence_html(row.get("evidence"))
+    return card_html(row, meta, inner, index=index, classes="kh-card kh-conv")
 
 
 def _conversations_html(conversations: "pd.DataFrame", top: int) -> str:
@@ -281,7 +272,7 @@ def _conversations_html(conversations: "pd.DataFrame", top: int) -> str:
     if conversations.empty:
         return ""
     flagged = filter_results(conversations, flagged=True, sort=None)
-    rows = flagged.sort_values(["severity", "max_score"], ascending=False, kind="stable").head(top)
+    rows = top_flagged(flagged, top)  # most severe first, then by highest score, as the messages
     cards = "".join(conversation_card_html(r, index=i + 1) for i, r in enumerate(rows.to_dict("records")))
     intro = ("スレッドや通話・チャット全体で判断した検知です（長時間の通話・チャット、1日の連絡回数、同じ要求の"
              "繰り返しなど）。個々のメッセージは検知されていないことがあります。「判定に反映」のシグナルが判定に"
@@ -291,17 +282,23 @@ def _conversations_html(conversations: "pd.DataFrame", top: int) -> str:
             f'{cards or "<p>会話単位で検知された会話はありません。</p>"}</section>')
 
 
+def _emptiness(ov: dict[str, Any]) -> str:
+    """"empty" (no result at all), "unscored" (no message scored) or "" (something to report)."""
+    if ov["records"] == 0 and ov["conversations"] == 0:
+        return "empty"
+    return "unscored" if ov["scored"] == 0 else ""
+
+
 def _empty_notice_html(ov: dict[str, Any]) -> str:
     """A visible notice when there is nothing to report: an empty file, or no message was scored."""
-    if ov["records"] == 0 and ov["conversations"] == 0:
-        text = ("この結果ファイルには結果が 1 件もありません。`kasuhara scan` が最後まで終わったか"
-                "（途中で止まった場合、結果は OUT.partial に残ります）と、入力にメッセージがあったかを確認してください。")
-    elif ov["scored"] == 0:
-        text = ("判定済みのメッセージがありません（すべて読み込みエラー・スキップ・判定対象外です）。"
-                "状態別の表と、`kasuhara scan` が表示したエラーを確認してください。")
-    else:
-        return ""
-    return f'<div class="kh-notice" id="empty-notice" role="note"><p><strong>{_esc(text)}</strong></p></div>'
+    text = {
+        "empty": ("この結果ファイルには結果が 1 件もありません。`kasuhara scan` が最後まで終わったか"
+                  "（途中で止まった場合、結果は OUT.partial に残ります）と、入力にメッセージがあったかを確認してください。"),
+        "unscored": ("判定済みのメッセージがありません（すべて読み込みエラー・スキップ・判定対象外です）。"
+                     "状態別の表と、`kasuhara scan` が表示したエラーを確認してください。"),
+    }.get(_emptiness(ov))
+    return f'<div class="kh-notice" id="empty-notice" role="note"><p><strong>{_esc(text)}</strong></p></div>' \
+        if text else ""
 
 
 def render_report(df: "pd.DataFrame", *, top: int = 20, source_name: str = "", plots: bool = True,
@@ -348,10 +345,11 @@ def write_report(results_path: str | Path, out_path: str | Path, top: int = 20) 
     check_output([str(results_path)], str(out_path))
     df = load_results(results_path, kinds=("message", "conversation"))
     ov = overview(df)
-    if ov["records"] == 0 and ov["conversations"] == 0:
+    emptiness = _emptiness(ov)
+    if emptiness == "empty":
         log.warning("%s: no results in this file; the report is empty (is it the -o file of a finished "
                     "`kasuhara scan`?)", results_path)
-    elif ov["scored"] == 0:
+    elif emptiness == "unscored":
         log.warning("%s: none of its %d results was scored (errors, skipped or agent messages); the report has "
                     "counts only", results_path, ov["records"])
     page = render_report(df, top=top, source_name=Path(results_path).name)
