@@ -335,7 +335,7 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
         ValueError: ``turns`` is empty.
     """
     from .readers.common import finish_record, normalise_role
-    from .readers.timestamps import parse_timestamp
+    from .readers.timestamps import read_timestamp
 
     if isinstance(turns, (str, bytes, dict)) or not isinstance(turns, (list, tuple)):
         raise TypeError(f"predict_conversation takes a list of turns, got {type(turns).__name__}; "
@@ -351,15 +351,15 @@ def predict_conversation(classifier, turns: list, conversation_id: str = "conver
             raise TypeError(f"turn {i} must be a dict with 'text' (or a MessageRecord), got {type(turn).__name__}")
         if not isinstance(turn.get("text") or "", str):
             raise TypeError(f"turn {i}: 'text' must be a str, got {type(turn['text']).__name__}")
-        utc, local, assumed = parse_timestamp(turn.get("timestamp"))
+        warnings: list[str] = []  # an unreadable time: timing signals leave this turn out
+        utc, local, assumed = read_timestamp(turn.get("timestamp"), "timestamp", warnings)
         rec = MessageRecord(
             record_id=str(turn.get("id", f"{conversation_id}#{i}")), body_text=turn.get("text") or "",
             conversation_id=conversation_id, sequence=i, timestamp_utc=utc, timestamp_local=local,
             timestamp_assumed_tz=assumed, author_role=normalise_role(turn.get("role")), role_basis="caller",
             channel=turn.get("channel", "chat"), source_format="library", source_locator=f"turn {i}",
+            decode_warnings=warnings,
         )
-        if utc is None and turn.get("timestamp") not in (None, ""):
-            rec.decode_warnings.append("timestamp-unreadable:timestamp")  # timing signals leave this turn out
         records.append(finish_record(rec))
     results = list(scan_records(records, classifier, ScanOptions(mask_pii=mask_pii, conversation_config=config)))
     messages = [r for r in results if r["kind"] == "message"]

@@ -26,7 +26,7 @@ from ..records import MessageRecord
 from .common import error_record, finish_record, normalise_role
 from .html import html_to_text
 from .presets import PRESETS, ColumnPreset, find_column, preset_names
-from .timestamps import parse_timestamp
+from .timestamps import read_timestamp
 
 __all__ = [
     "Columns", "describe_columns", "follows_id", "get_field", "looks_like_header", "looks_like_id", "resolve_preset",
@@ -297,11 +297,9 @@ def row_record(
     record.author_name = _as_str(get_field(row, cols.author))
     record.staff_name = _as_str(get_field(row, cols.staff))
     record.channel = _as_str(get_field(row, cols.channel)) or cols.preset.channel_default
-    stamp = get_field(row, cols.timestamp)
-    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = parse_timestamp(stamp)
-    if record.timestamp_utc is None and isinstance(stamp, str) and stamp.strip():
-        # A date the row has but no reader can place (0001/01/01, 2025/13/45): timing signals leave it out.
-        row_warnings.append(f"timestamp-unreadable:{cols.timestamp}")
+    # A date no reader can place (0001/01/01, 2025/13/45) is said in a warning: timing signals leave the row out.
+    record.timestamp_utc, record.timestamp_local, record.timestamp_assumed_tz = read_timestamp(
+        get_field(row, cols.timestamp), cols.timestamp, record.decode_warnings)
     if cols.role is not None:
         record.author_role = normalise_role(get_field(row, cols.role))
         record.role_basis = f"column {cols.role}"

@@ -17,7 +17,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_to_datetime
 
-__all__ = ["JST", "parse_timestamp", "to_iso_pair"]
+__all__ = ["JST", "parse_timestamp", "read_timestamp", "to_iso_pair"]
 
 #: Japan has no daylight saving time, so a fixed offset is exact (no tzdata needed).
 JST = timezone(timedelta(hours=9), "JST")
@@ -94,3 +94,17 @@ def parse_timestamp(value: object) -> TimePair:
         return to_iso_pair(parsedate_to_datetime(text))
     except (TypeError, ValueError, IndexError):
         return None, None, False
+
+
+def read_timestamp(value: object, field: str, warnings: list[str]) -> TimePair:
+    """:func:`parse_timestamp`, adding ``timestamp-unreadable:<field>`` to ``warnings`` when a value is given
+    (not None, not blank) that no reader can place: the record is scored without a time, and says so.
+
+    >>> w = []
+    >>> read_timestamp("2025/13/45", "日時", w), read_timestamp(" ", "日時", w), w
+    ((None, None, False), (None, None, False), ['timestamp-unreadable:日時'])
+    """
+    pair = parse_timestamp(value)
+    if pair[0] is None and value is not None and str(value).strip():
+        warnings.append(f"timestamp-unreadable:{field}")
+    return pair
