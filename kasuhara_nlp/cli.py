@@ -21,7 +21,6 @@ from .labels import CATEGORIES
 from .readers import FORMATS, preset_names
 
 EXIT_OK, EXIT_DATA_ERRORS, EXIT_USAGE, EXIT_FAILURE = 0, 1, 2, 3
-DEFAULT_EVAL_SPLITS = ["test", "blind"]
 
 
 def _count(minimum: int):
@@ -170,21 +169,12 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from .data import load_labelled_path
-    from .model_card import evaluate_all, evaluate_folder, split_notice
+    from .model_card import evaluate_data
 
-    messages = load_labelled_path(args.data)
-    one_file = bool(args.data) and Path(args.data).is_file()
-    if one_file and args.splits is None and not args.write_card:
-        # The analyst's own file: all of it (its records are split by family, which would leave most out).
-        report = evaluate_all(args.model, messages, thresholds=args.thresholds)
-        _err(f"{args.data}: all {len(messages)} records evaluated (as \"all\"; --splits evaluates by split)")
-    else:  # the corpus (test and blind), or the splits asked for; a model card always reports by split
-        splits = args.splits or DEFAULT_EVAL_SPLITS
-        if one_file:
-            _err(f"{args.data}: {split_notice(messages, splits)}")
-        report = evaluate_folder(args.model, messages, splits=splits, thresholds=args.thresholds,
-                                 compare=args.compare, write_card=args.write_card)
+    report, notice = evaluate_data(args.model, args.data, splits=args.splits, thresholds=args.thresholds,
+                                   compare=args.compare, write_card=args.write_card)
+    if notice:
+        _err(notice)
     text = json.dumps(report, ensure_ascii=False, indent=2)
     if args.report:
         Path(args.report).write_text(text + "\n", encoding="utf-8")

@@ -187,3 +187,28 @@ def split_notice(messages: list, splits) -> str:
     left_out = ", ".join(f"{s} {n}" for s, n in counts.items() if s not in splits) or "none"
     return (f"{evaluated} of {len(messages)} records are in the splits evaluated "
             f"({', '.join(f'{s} {counts.get(s, 0)}' for s in splits)}); left out: {left_out}")
+
+
+#: The splits ``kasuhara evaluate`` reports when none are asked for.
+DEFAULT_SPLITS = ("test", "blind")
+
+
+def evaluate_data(model: str | Path | None, data: str | Path | None = None, *, splits=None, thresholds=None,
+                  compare: str | Path | None = None, write_card: bool = False) -> tuple[dict, str]:
+    """``kasuhara evaluate``: the report, and a notice for the user ("" when there is none to give).
+
+    ``data`` is a data folder (default: the bundled data/), evaluated by split (``splits``, default
+    :data:`DEFAULT_SPLITS`), or one labelled file: an analyst's own file is evaluated whole (its records are
+    split by family, which would leave most of them out) unless ``splits`` are asked for or a card is written.
+    """
+    from .data import load_labelled_path
+
+    messages = load_labelled_path(data)
+    one_file = bool(data) and Path(data).is_file()
+    if one_file and splits is None and not write_card:
+        return (evaluate_all(model, messages, thresholds=thresholds),
+                f"{data}: all {len(messages)} records evaluated (as \"all\"; --splits evaluates by split)")
+    splits = splits or DEFAULT_SPLITS
+    report = evaluate_folder(model, messages, splits=splits, thresholds=thresholds, compare=compare,
+                             write_card=write_card)
+    return report, f"{data}: {split_notice(messages, splits)}" if one_file else ""
