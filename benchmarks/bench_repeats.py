@@ -1,8 +1,8 @@
 """Benchmark: the ``repeated_demand`` signal with request profiles against the baseline that rebuilt sets.
 
-Each customer request is compared with every earlier request an agent answered.  The baseline (an inline
-copy of the code before request profiles) rebuilt both requests' n-gram and subject sets for every pair,
-so a conversation of N requests built O(N²) sets; now each request's :class:`RequestProfile` is built
+Each customer request is compared with every earlier request an agent answered.  The baseline (the same
+loop given the comparison before request profiles) rebuilds both requests' n-gram and subject sets for every
+pair, so a conversation of N requests builds O(N²) sets; now each request's :class:`RequestProfile` is built
 once and a pair costs only its set intersections.  Both run in the same process on the same synthetic
 conversations (every request answered, a third of them repeats or rewordings of earlier ones), their
 signals are checked to be identical, and the best of ``--repeat`` runs of each is printed with the ratio.
@@ -15,13 +15,12 @@ from __future__ import annotations
 import argparse
 import random
 import time
-from collections import Counter
 from datetime import datetime, timedelta, timezone
 from typing import Callable
 
-from kasuhara_nlp.conversation import CUSTOMER_ROLES, ConversationConfig, _repeat_signals, _signal
+from kasuhara_nlp.conversation import ConversationConfig, _repeat_signals
 from kasuhara_nlp.records import MessageRecord
-from kasuhara_nlp.similarity import _subject, char_ngram_similarity, request_text
+from kasuhara_nlp.similarity import _subject, char_ngram_similarity
 
 SUBJECTS = ("納期", "料金", "送料", "支払方法", "返品", "領収書", "請求書の送付先", "注文番号A123", "キャンセル", "保証期間",
             "配送業者", "商品の色", "ポイント残高", "会員登録", "パスワード再設定")
@@ -30,7 +29,7 @@ ASKS = ("について教えてください。", "を変更したいのですが�
 WRAPS = ("", "お世話になっております。株式会社ミナトの山田です。", "だから", "何度も言っていますが、")
 
 
-# --- baseline: the repeat signal as it was before request profiles (sets rebuilt for every pair) ---------
+# --- baseline: the same loop, with both texts' sets rebuilt for every pair (as before request profiles) ---
 
 def _baseline_request_similarity(a: str, b: str, n: int = 2) -> float:
     sa, sb = _subject(a), _subject(b)
@@ -39,34 +38,9 @@ def _baseline_request_similarity(a: str, b: str, n: int = 2) -> float:
 
 
 def baseline_repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str]) -> list[dict]:
-    """Baseline: inline copy of ``conversation._repeat_signals`` before request profiles."""
-    out = []
-    answered: list[tuple[MessageRecord, str]] = []
-    pending: list[tuple[MessageRecord, str]] = []
-    first: dict[str, str] = {}
-    for r in ordered:
-        if r.author_role == "agent" and r.visibility == "public":
-            answered.extend(pending)
-            pending = []
-            continue
-        if r.author_role not in CUSTOMER_ROLES:
-            continue
-        request = request_text(r)
-        sim, earlier = max(((_baseline_request_similarity(request, text, config.ngram), e) for e, text in answered),
-                           key=lambda se: se[0], default=(0.0, None))
-        if request and earlier is not None and sim >= config.repeat_similarity:
-            first[r.record_id] = first.get(earlier.record_id, earlier.record_id)
-            out.append(_signal(
-                "repeated_demand", config,
-                f"message repeats an earlier request after an agent answered it (similarity {sim:.2f})",
-                [earlier.record_id, r.record_id], similarity=round(sim, 3), first_message_id=first[r.record_id],
-            ))
-        pending.append((r, request))
-    repeats = Counter(first.values())
-    for sig in out:
-        persistent = repeats[sig["first_message_id"]] >= config.persistent_repeats
-        sig["counted"] = persistent or any(i in flagged for i in sig["message_ids"])
-    return out
+    """Baseline: ``conversation._repeat_signals`` comparing the request texts pair by pair."""
+    return _repeat_signals(ordered, config, flagged, make_profile=lambda text, n: text,
+                           compare=lambda a, b: _baseline_request_similarity(a, b, config.ngram))
 
 
 # --- workload ---------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -235,12 +236,16 @@ def _out_of_hours_signal(customer: list[MessageRecord], config: ConversationConf
     )
 
 
-def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str]) -> list[dict]:
+def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, flagged: set[str], *,
+                    make_profile: Callable[[str, int], Any] = request_profile,
+                    compare: Callable[[Any, Any], float] = profile_similarity) -> list[dict]:
     """A customer request near-identical to an earlier customer request that an agent already answered.
 
     Persistence is per request: ``persistent_repeats`` repeats must go back to the same first request
     (``first_message_id``), so three different questions asked once more each are not persistent.
     Each request's profile is built once, when it is read, so a pair costs only its set intersections.
+    (``make_profile`` and ``compare`` are there for benchmarks/bench_repeats.py, which times the same loop
+    with the texts compared pair by pair, as before request profiles.)
     """
     out = []
     answered: list[tuple[MessageRecord, RequestProfile]] = []  # customer requests followed by an agent reply
@@ -254,8 +259,8 @@ def _repeat_signals(ordered: list[MessageRecord], config: ConversationConfig, fl
         if r.author_role not in CUSTOMER_ROLES:
             continue
         request = request_text(r)
-        profile = request_profile(request, config.ngram)
-        sim, earlier = max(((profile_similarity(profile, p), e) for e, p in answered),
+        profile = make_profile(request, config.ngram)
+        sim, earlier = max(((compare(profile, p), e) for e, p in answered),
                            key=lambda se: se[0], default=(0.0, None))
         if request and earlier is not None and sim >= config.repeat_similarity:
             first[r.record_id] = first.get(earlier.record_id, earlier.record_id)
