@@ -288,10 +288,11 @@ class KasuharaClassifier:
             labels = [c for c, t in zip(CATEGORIES, thr) if scores[c] >= t]
             # Severity >= 1 exactly when something is flagged: the most likely level among 1-3.
             severity = int(1 + np.argmax(sev[i, 1:])) if labels else 0
+            # As scored: a lone surrogate is U+FFFD here too (one for one), so evidence slices r.text and
+            # the result encodes as UTF-8 JSON; to_original() maps back into the text passed in.
+            repaired = _LONE_SURROGATE.sub("\ufffd", text)
             out.append(Prediction(
-                # As scored: a lone surrogate is U+FFFD here too (one for one), so evidence slices r.text and
-                # the result encodes as UTF-8 JSON; to_original() maps back into the text passed in.
-                text=_LONE_SURROGATE.sub("\ufffd", text),
+                text=repaired,
                 scores=scores,
                 labels=labels,
                 severity=severity,
@@ -300,7 +301,7 @@ class KasuharaClassifier:
                 model_version=self.config.version,
                 warnings=([] if len(bounded[i]) == len(text) else [
                     f"truncated: scored the first {len(bounded[i])} of {len(text)} characters (max_chars)"])
-                + (["lone-surrogates: scored as U+FFFD"] if _LONE_SURROGATE.search(text) else []),
+                + (["lone-surrogates: scored as U+FFFD"] if repaired != text else []),
             ))
         if evidence:
             # Only flagged messages pay for sentence scoring: the common case stays fast.  Evidence is
