@@ -285,3 +285,26 @@ def test_joined_transcripts_with_a_bom_in_the_middle(tmp_path: Path, encoding: s
     assert [(r.author_role, r.body_text, r.status, r.source_locator) for r in recs] == [
         ("agent", "お待たせしました", "not_scored", "line 1"), ("customer", "殺すぞ", "ok", "line 2"),
         ("agent", "確認します", "not_scored", "line 3")]
+
+
+# -- JSON exports say an unreadable time as the CSV reader does, and stay silent on a missing one ------------
+_BAD_TIME = "2025/13/45 25:61"
+JSON_TIME_CASES = (
+    ("chat_json", "chat.json", "timestamp", lambda t: {"messages": [
+        {"id": "c1", "role": "user", "content": "返金しろ", **({"timestamp": t} if t is not None else {})}]}),
+    ("zendesk", "export.json", "created_at", lambda t: {"tickets": [{"id": 5, "requester_id": 9, "comments": [
+        {"id": 7, "author_id": 9, "plain_body": "返金しろ", **({"created_at": t} if t is not None else {})}]}]}),
+    ("slack", "2026-11-01.json", "time", lambda t: [
+        {"type": "message", "user": "UC", "text": "返金しろ", **({"ts": t} if t is not None else {})}]),
+)
+
+
+@pytest.mark.parametrize("name,field,doc", [c[1:] for c in JSON_TIME_CASES], ids=[c[0] for c in JSON_TIME_CASES])
+@pytest.mark.parametrize("value,warned", [(_BAD_TIME, True), (None, False), ("", False),
+                                          ("2025-03-04T01:15:00Z", False)], ids=["unreadable", "absent", "blank", "good"])
+def test_json_exports_say_an_unreadable_time(tmp_path: Path, name: str, field: str, doc, value, warned: bool) -> None:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc(value), ensure_ascii=False), encoding="utf-8")
+    (rec,) = [r for r in read_records(str(path)) if "返金しろ" in r.body_text]
+    assert rec.status == "ok" and (rec.timestamp_utc is None) == (value != "2025-03-04T01:15:00Z")
+    assert (f"timestamp-unreadable:{field}" in rec.decode_warnings) == warned

@@ -17,7 +17,7 @@ from .chat import file_id
 from .common import MAX_MESSAGE_BYTES, error_record, finish_record, first_or_mostly, normalise_role
 from .presets import find_column
 from .streams import ESCAPE_ERRORS
-from .timestamps import parse_timestamp
+from .timestamps import read_timestamp
 
 __all__ = ["is_chat_json", "read_chat_json", "turn_records"]
 
@@ -71,12 +71,14 @@ def turn_records(
         if role == "unknown" and isinstance(name, str):
             kind = speaker_kind(name)
             role, basis = ("agent" if kind == "agent" else "customer" if kind == "customer" else "unknown"), "speaker name"
-        utc, local, assumed = parse_timestamp(turn.get(find_column(keys, _TIME_KEYS) or ""))
+        time_key = find_column(keys, _TIME_KEYS)
+        warnings: list[str] = []
+        utc, local, assumed = read_timestamp(turn.get(time_key) if time_key else None, time_key or "", warnings)
         record = MessageRecord(
             record_id=record_id, body_text=text or "", source_format="chat_json", source_file=source_file,
             source_locator=loc, conversation_id=conversation_id, sequence=i + 1, author_role=role,
             role_basis=basis, author_name=name if isinstance(name, str) else None, channel="chat",
-            timestamp_utc=utc, timestamp_local=local, timestamp_assumed_tz=assumed,
+            timestamp_utc=utc, timestamp_local=local, timestamp_assumed_tz=assumed, decode_warnings=warnings,
         )
         yield finish_record(record, max_bytes=max_message_bytes)
 

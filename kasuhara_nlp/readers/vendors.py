@@ -29,7 +29,7 @@ from ..records import MessageRecord
 from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, mostly, text_field
 from .html import html_to_text
 from .streams import decode_whole
-from .timestamps import parse_timestamp
+from .timestamps import read_timestamp
 
 __all__ = ["VENDORS", "read_helpdesk_json", "vendor_of", "vendor_records"]
 
@@ -114,13 +114,14 @@ def _record(
     if text is not None and not isinstance(text, str):
         return error_record(record_id=record_id, reason=f"message body is {type(text).__name__}, expected a string",
                             **common)
-    utc, local, assumed = parse_timestamp(msg.get("time"))
+    warnings = [f"html-to-text:{vendor}"] if from_html else []
+    utc, local, assumed = read_timestamp(msg.get("time"), "time", warnings)
     record = MessageRecord(
         record_id=record_id, body_text=text or "", message_id=record_id, timestamp_utc=utc, timestamp_local=local,
         timestamp_assumed_tz=assumed, author_role=msg.get("role", "unknown"), role_basis=f"{vendor} {msg['basis']}",
         author_name=text_field(msg.get("author")), visibility=msg.get("visibility", "public"),
         channel=msg.get("channel", "other"), subject=text_field(msg.get("subject") or None),
-        decode_warnings=[f"html-to-text:{vendor}"] if from_html else [], **common,
+        decode_warnings=warnings, **common,
     )
     record.extra["vendor"] = vendor
     return finish_record(record, max_bytes=max_bytes)

@@ -25,7 +25,7 @@ from ..records import MessageRecord
 from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, first_or_mostly, mostly, normalise_role, text_field
 from .html import html_to_text
 from .streams import decode_whole
-from .timestamps import parse_timestamp
+from .timestamps import read_timestamp
 from .vendors import vendor_of
 
 __all__ = ["is_zendesk", "read_zendesk", "zendesk_records"]
@@ -185,7 +185,8 @@ def _comment_record(
         role, basis = normalise_role(user["role"]), "zendesk users.role"
     else:
         role, basis = _role_from_ticket(ticket, author_id, via)
-    utc, local, assumed = parse_timestamp(comment.get("created_at"))
+    warnings: list[str] = []
+    utc, local, assumed = read_timestamp(comment.get("created_at"), "created_at", warnings)
     record = MessageRecord(
         record_id=record_id,
         body_text=body or "",
@@ -193,6 +194,7 @@ def _comment_record(
         timestamp_utc=utc,
         timestamp_local=local,
         timestamp_assumed_tz=assumed,
+        decode_warnings=warnings,
         author_role=role,
         role_basis=basis,
         author_name=text_field(user.get("name")),
