@@ -58,8 +58,8 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     messages = [m for m in load_messages() if m.split == "test"]
-    print(f"| family | n | counted negatives | macro-F1 diff (5%-95%) | negatives flagged diff (5%-95%) "
-          f"| share of draws the candidate flags more |")
+    print("| family | n | counted negatives | macro-F1 diff (5%-95%) | negatives flagged diff (5%-95%) "
+          "| share of draws the candidate flags more |")
     print("|---|---:|---:|---:|---:|---:|")
     ref_all, cand_all = flags(args.reference, messages), flags(args.candidate, messages)
     for name in ("waves 1-2", *SLICES.values()):
