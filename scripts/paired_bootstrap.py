@@ -21,7 +21,7 @@ from kasuhara_nlp.data import load_messages
 from kasuhara_nlp.evaluate import predict_scores
 from kasuhara_nlp.labels import CATEGORIES
 
-from compare_waves import SLICES, wave  # noqa: E402  (scripts/ is on sys.path when run as a script)
+from compare_waves import SLICES, wave  # a neighbour: scripts/ is on sys.path when this runs as a script
 
 ALL_NEGATIVES = {"wave 5", "wave 6"}  # the rules count every negative there, hard negatives elsewhere
 
