@@ -439,6 +439,9 @@ TABLE_SNIFF_CASES = (
      None),
     ("transcript", "[10:15] お客様: 返金しろ\n[10:16] 担当: 確認します\n".encode(), None),
     ("tabs_without_a_text_column", "a\tb\r\n1\t2\r\n".encode(), None),
+    ("utf16_without_a_header_row", "1001\t返金しろ\r\n1002\t確認します\r\n".encode("utf-16"), "tsv"),
+    ("utf16_letter_with_one_tab", "お問い合わせ\t件名\r\n先日の件です。\r\n".encode("utf-16"), None),
+    ("utf8_without_a_header_row", "1001\t返金しろ\r\n1002\t確認します\r\n".encode(), None),
     ("prose_with_a_comma", "本文,件名について質問です。\n".encode(), None),
     ("empty", b"", None),
 )
@@ -457,6 +460,14 @@ def test_excel_unicode_text_is_read_as_a_table(tmp_path: Path) -> None:
     recs = _records(path, format="tsv")
     assert [(r.record_id, r.body_text, r.status) for r in recs] == [
         ("1001", "返金しろ", "ok"), ("1001", "確認します", "not_scored")]
+
+
+def test_excel_unicode_text_without_its_header_row_is_an_error_not_one_message(tmp_path: Path) -> None:
+    path = tmp_path / "unicode_text.txt"
+    path.write_bytes(codecs.BOM_UTF16_LE + _TABLE.split("\r\n", 1)[1].encode("utf-16-le"))
+    (rec,) = _records(path)
+    assert (rec.status, rec.source_format, rec.source_locator) == ("error", "tsv", "line 1")
+    assert "Add a header row" in rec.reason and "返金しろ" not in rec.reason
 
 
 def test_excel_unicode_text_is_detected(tmp_path: Path) -> None:

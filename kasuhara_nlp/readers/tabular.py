@@ -315,6 +315,16 @@ def _guess_format(path: str, sample: bytes) -> str:
     return "csv"
 
 
+def _same_tabs_on_every_line(lines: list[str]) -> bool:
+    """Two or more non-blank lines, each with the same number (at least one) of tabs.
+
+    >>> _same_tabs_on_every_line(["a\\tb", "c\\td", ""]), _same_tabs_on_every_line(["a\\tb", "本文です"])
+    (True, False)
+    """
+    counts = {line.count("\t") for line in lines if line.strip()}
+    return sum(1 for line in lines if line.strip()) >= 2 and len(counts) == 1 and counts != {0}
+
+
 def sniff_delimited(sample: bytes) -> str | None:
     """``"tsv"`` or ``"csv"`` when ``sample`` opens with a header row that names a text column, else None.
 
@@ -329,12 +339,21 @@ def sniff_delimited(sample: bytes) -> str | None:
     >>> sniff_delimited("本文\\r\\n返金しろ\\r\\n".encode("utf-16")), sniff_delimited("本文\\n返金しろ\\n".encode())
     ('tsv', None)
     >>> sniff_delimited("10:15\\t山田\\t返金しろ\\n".encode())
+
+    A UTF-16 file whose every line has the same number of tabs is a table saved without its header row:
+    "tsv", so that the table reader says which row it needs instead of scoring the table as one message.
+
+    >>> sniff_delimited("1001\\t返金しろ\\r\\n1002\\t確認します\\r\\n".encode("utf-16"))
+    'tsv'
     """
     if not sample.strip():
         return None
     head = sample[:8192]  # even: a UTF-16 sample is not cut inside a code unit
     encoding, _ = sniff_text_encoding(head, complete=len(sample) <= len(head))
-    first = re.split(r"\r\n|\r|\n", head.decode(encoding, ESCAPE_ERRORS), maxsplit=1)[0]
+    lines = re.split(r"\r\n|\r|\n", head.decode(encoding, ESCAPE_ERRORS))
+    first = lines[0]
+    if "16" in encoding and _same_tabs_on_every_line(lines if len(sample) <= len(head) else lines[:-1]):
+        return "tsv"
     delimiter = "\t" if first.count("\t") >= max(first.count(","), 1) else "," if "," in first else None
     one_column = delimiter is None and "16" in encoding
     if one_column:
