@@ -31,7 +31,7 @@ from .corrections import (DECISIONS, decision_key, labels_problem, read_correcti
                           record_decisions, result_ref, text_hash, unscored_reason)
 from .errors import InputFormatError
 from .pii import mask_text
-from .scan_output import PARTIAL_SUFFIX, check_output
+from .scan_output import PARTIAL_SUFFIX, check_output, rename_target
 
 __all__ = ["CHANNEL_MAP", "Conflict", "DECISIONS", "DecisionLine", "FeedbackSummary", "build_training",
            "corrections_to_training", "read_corrections", "record_decision", "record_decisions", "text_hash",
@@ -335,10 +335,15 @@ def write_training(records: Sequence[Mapping[str, Any]], out_path: str | Path) -
 
     Written to ``OUT.partial`` first and renamed, so ``out_path`` is never left half-written.
     """
-    out = Path(out_path)
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    out = rename_target(str(out_path))
+    if out is None:  # /dev/null, a pipe: written in place
+        with open(out_path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return Path(out_path)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = Path(str(out) + PARTIAL_SUFFIX)
-    partial.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    partial.write_text(text, encoding="utf-8")
     os.replace(partial, out)
     return out
 

@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import re
+import stat
 import sys
 from pathlib import Path
 from typing import Any, Iterable, Sequence, TextIO
@@ -101,6 +102,24 @@ def to_csv_row(result: dict[str, Any]) -> dict[str, Any]:
     return {k: neutralise_cell(v) for k, v in row.items()}
 
 
+def rename_target(out: str) -> Path | None:
+    """The file that ``OUT.partial`` is renamed onto, or None when ``out`` must be written in place.
+
+    A device or a pipe (``/dev/null``, ``/dev/stdout`` on a terminal, a FIFO) is written in place: renaming a
+    file onto it would replace the device with a regular file. A symlink is followed, so that the file it
+    points to is replaced and the link stays (``/dev/stdout`` redirected to a file, a link to a shared folder).
+
+    >>> rename_target(os.devnull) is None, rename_target("/tmp/../tmp/results.jsonl")
+    (True, PosixPath('/tmp/results.jsonl'))
+    """
+    try:
+        if not stat.S_ISREG(os.stat(out).st_mode):
+            return None
+    except FileNotFoundError:
+        pass  # a new file (or a link to one that does not exist yet)
+    return Path(os.path.realpath(out))
+
+
 def _same_file(a: Path, b: Path) -> bool:
     # resolve() sees through symlinks and "..", samefile() through hard links (existing files only).
     if a.resolve() == b.resolve():
@@ -170,11 +189,15 @@ class ResultWriter:
                 # Japanese text must not depend on the terminal's locale.
                 self._f.reconfigure(encoding="utf-8")
         else:
-            self._final, self._partial = Path(out), Path(out + PARTIAL_SUFFIX)
-            self._final.parent.mkdir(parents=True, exist_ok=True)
             # utf-8-sig for CSV so that Excel in Japan opens it without mojibake.
             enc = "utf-8-sig" if self.fmt == "csv" else "utf-8"
-            self._f = open(self._partial, "w", encoding=enc, newline="")
+            self._final = rename_target(out)
+            if self._final is None:  # /dev/null, a pipe: written in place
+                self._f = open(out, "w", encoding=enc, newline="")
+            else:
+                self._partial = Path(str(self._final) + PARTIAL_SUFFIX)
+                self._final.parent.mkdir(parents=True, exist_ok=True)
+                self._f = open(self._partial, "w", encoding=enc, newline="")
         self._csv = csv.DictWriter(self._f, fieldnames=CSV_COLUMNS) if self.fmt == "csv" else None
         if self._csv:
             self._csv.writeheader()
@@ -188,8 +211,11 @@ class ResultWriter:
 
     def close(self, complete: bool = True) -> None:
         """Finish the output; ``complete=False`` (the run failed) keeps any earlier output in place."""
+        if self._f is sys.stdout:
+            self._f.flush()  # the caller's stream stays open
+            return
         if self._partial is None or self._final is None:
-            self._f.flush()  # stdout: the caller's stream stays open
+            self._f.close()  # a device or pipe, written in place
             return
         if self._f.closed:
             return

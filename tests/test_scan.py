@@ -422,3 +422,51 @@ def test_scan_doctests():
 
     result = doctest.testmod(kasuhara_nlp.scan)
     assert result.failed == 0 and result.attempted >= 10
+
+
+# -- -o onto a pipe or a link: written through, never replaced by a file -------------------------------------
+def _read_fifo_in_background(fifo):
+    import threading
+
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("text", fifo.read_text("utf-8")), daemon=True)
+    reader.start()
+    return reader, got
+
+
+@pytest.mark.parametrize("writer", ["scan", "training"])
+def test_an_output_that_is_a_pipe_stays_a_pipe(tmp_path, clf, writer):
+    import stat
+
+    from kasuhara_nlp.feedback import write_training
+
+    fifo = tmp_path / "out.jsonl"
+    os.mkfifo(fifo)
+    reader, got = _read_fifo_in_background(fifo)
+    if writer == "scan":
+        run_scan([str(_rows(tmp_path))], str(fifo), clf)
+    else:
+        write_training([{"id": "a", "text": "返金しろ", "labels": ["demand"]}], fifo)
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # the old code renamed a file over it
+    assert not (tmp_path / "out.jsonl.partial").exists()
+    assert [json.loads(line)["id"] for line in got["text"].splitlines()][:1] == ["a"]
+
+
+@pytest.mark.parametrize("writer", ["scan", "training"])
+def test_an_output_that_is_a_link_replaces_the_file_it_points_to(tmp_path, clf, writer):
+    from kasuhara_nlp.feedback import write_training
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    target = shared / "results.jsonl"
+    target.write_text('{"id": "earlier"}\n', encoding="utf-8")
+    link = tmp_path / "results.jsonl"
+    link.symlink_to(target)
+    if writer == "scan":
+        run_scan([str(_rows(tmp_path))], str(link), clf)
+    else:
+        write_training([{"id": "a", "text": "返金しろ", "labels": ["demand"]}], link)
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text("utf-8").splitlines()[0])["id"] == "a"
+    assert sorted(p.name for p in shared.iterdir()) == ["results.jsonl"]
