@@ -18,8 +18,6 @@ them.  The decision functions are re-exported here, so a notebook needs one impo
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -31,7 +29,7 @@ from .corrections import (DECISIONS, decision_key, labels_problem, read_correcti
                           record_decisions, result_ref, text_hash, unscored_reason)
 from .errors import InputFormatError
 from .pii import mask_text
-from .scan_output import PARTIAL_SUFFIX, check_output, rename_target
+from .scan_output import ResultWriter, check_output
 
 __all__ = ["CHANNEL_MAP", "Conflict", "DECISIONS", "DecisionLine", "FeedbackSummary", "build_training",
            "corrections_to_training", "read_corrections", "record_decision", "record_decisions", "text_hash",
@@ -268,7 +266,7 @@ def build_training(corrections: str | Path | Sequence[str | Path], results: str 
 
     Unreadable or missing files raise :class:`~kasuhara_nlp.errors.InputFormatError`.
 
-    >>> import os, tempfile
+    >>> import json, os, tempfile
     >>> d = tempfile.mkdtemp(); c = os.path.join(d, "c.jsonl"); r = os.path.join(d, "r.jsonl")
     >>> res = {"id": "m1", "labels": ["abuse"], "severity": 2, "text": "バカ。"}
     >>> _ = open(r, "w", encoding="utf-8").write(json.dumps(res, ensure_ascii=False) + "\\n")
@@ -333,19 +331,13 @@ def check_training_output(corrections: str | Path | Sequence[str | Path], result
 def write_training(records: Sequence[Mapping[str, Any]], out_path: str | Path) -> Path:
     """Write training records as JSONL, replacing ``out_path``; return its path.
 
-    Written to ``OUT.partial`` first and renamed, so ``out_path`` is never left half-written.
+    Written as scan results are (:class:`~kasuhara_nlp.scan_output.ResultWriter`): to ``OUT.partial`` first and
+    renamed, so ``out_path`` is never left half-written; a device or pipe is written in place.
     """
-    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-    out = rename_target(str(out_path))
-    if out is None:  # /dev/null, a pipe: written in place
-        with open(out_path, "w", encoding="utf-8") as f:
-            f.write(text)
-        return Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    partial = Path(str(out) + PARTIAL_SUFFIX)
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, out)
-    return out
+    with ResultWriter(str(out_path), fmt="jsonl") as writer:
+        for record in records:
+            writer.write(dict(record))
+    return Path(out_path)
 
 
 def corrections_to_training(corrections_path: str | Path | Sequence[str | Path],
