@@ -349,13 +349,15 @@ def sniff_delimited(sample: bytes) -> str | None:
     if not sample.strip():
         return None
     head = sample[:8192]  # even: a UTF-16 sample is not cut inside a code unit
-    encoding, _ = sniff_text_encoding(head, complete=len(sample) <= len(head))
+    complete = len(sample) <= len(head)
+    encoding, _ = sniff_text_encoding(head, complete=complete)
+    utf16 = "16" in encoding
     lines = re.split(r"\r\n|\r|\n", head.decode(encoding, ESCAPE_ERRORS))
     first = lines[0]
-    if "16" in encoding and _same_tabs_on_every_line(lines if len(sample) <= len(head) else lines[:-1]):
+    if utf16 and _same_tabs_on_every_line(lines if complete else lines[:-1]):  # the last line may be cut
         return "tsv"
     delimiter = "\t" if first.count("\t") >= max(first.count(","), 1) else "," if "," in first else None
-    one_column = delimiter is None and "16" in encoding
+    one_column = delimiter is None and utf16
     if one_column:
         delimiter = "\t"
     elif delimiter is None:
