@@ -101,6 +101,11 @@ def parse_signals(cell: str | None) -> list[dict[str, Any]]:
     return out
 
 
+def _cell_list(row: dict[str, Any], column: str) -> list[str]:
+    """A list the scan CSV wrote into one cell, joined by "|" (labels, warnings, message ids); empty cells give []."""
+    return [x for x in (row.get(column) or "").split("|") if x]
+
+
 def _read_csv(path: Path, required: tuple[str, ...]) -> Iterator[dict[str, Any]]:
     # The scanner's CSV flattens each result (README): undo that so both formats load the same.
     reader = csv.DictReader(io.StringIO(_decode(path), newline=""))
@@ -116,13 +121,13 @@ def _read_csv(path: Path, required: tuple[str, ...]) -> Iterator[dict[str, Any]]
         record: dict[str, Any] = {k: (v if v != "" else None) for k, v in row.items()
                                   if not k.startswith("score_")}
         record["scores"] = {c: float(row[f"score_{c}"]) for c in CATEGORIES if row.get(f"score_{c}")}
-        record["labels"] = [x for x in (row.get("labels") or "").split("|") if x]
+        record["labels"] = _cell_list(row, "labels")
         record["flagged"] = (row.get("flagged") or "").lower() == "true"
         record["severity"] = int(row.get("severity") or 0)
         record["sequence"] = int(row["sequence"]) if row.get("sequence") else None
-        record["decode_warnings"] = [x for x in (row.get("decode_warnings") or "").split("|") if x]
+        record["decode_warnings"] = _cell_list(row, "decode_warnings")
         if record.get("kind") == "conversation":
-            record["message_ids"] = [x for x in (row.get("message_ids") or "").split("|") if x]
+            record["message_ids"] = _cell_list(row, "message_ids")
             record["signals"] = parse_signals(row.get("signals"))
         try:
             record["evidence"] = json.loads(row.get("evidence") or "[]")
