@@ -222,7 +222,7 @@ _OTHER_DELIMITERS = ("\t", ",", ";", "|")
 def _first_line(sample: bytes, encoding: str) -> str:
     """The first line of ``sample`` (decoded before it is split: a UTF-16 line end is two bytes)."""
     head = codecs.getincrementaldecoder(encoding)("ignore").decode(sample[:65536], final=True)
-    return re.split(r"\r\n|\r|\n", head, maxsplit=1)[0]
+    return _LINE_END.split(head, maxsplit=1)[0]
 
 
 def choose_delimiter(sample: bytes, encoding: str, source_format: str) -> str:
