@@ -19,15 +19,13 @@ from pathlib import Path
 
 from kasuhara_nlp.data import load_messages
 
-from probe_embedded import LONG, SHORT, embed
+from probe_embedded import embed, pools
 
 
 def build(data: str, pairs: int, seed: int = 1) -> list[dict]:
     """The augmentation records for the train split of ``data``."""
     train = [m for m in load_messages(data, public=False) if m.split == "train"]
-    attacks = [m for m in train if m.labels and m.severity >= 2 and len(m.text) <= SHORT]
-    hard = [m for m in train if m.hard_negative and not m.labels and len(m.text) <= SHORT]
-    hosts = [m for m in train if not m.labels and len(m.text) >= LONG]
+    attacks, hard, hosts = pools(train)
     rng = random.Random(seed)
     out = []
     for kind, pool in (("attack", attacks), ("hard", hard)):

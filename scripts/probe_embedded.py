@@ -34,12 +34,19 @@ def embed(host: str, inner: str, rng: random.Random) -> str:
     return host[:at] + inner + host[at:]
 
 
+def pools(messages: list[LabelledMessage]) -> tuple[list[LabelledMessage], ...]:
+    """(short attacks of severity 2 or more, short hard negatives, long messages without harassment to put them
+    in): what the probe here and the training records of augment_embedded.py are made of."""
+    attacks = [m for m in messages if m.labels and m.severity >= 2 and len(m.text) <= SHORT]
+    hard = [m for m in messages if m.hard_negative and not m.labels and len(m.text) <= SHORT]
+    hosts = [m for m in messages if not m.labels and len(m.text) >= LONG]
+    return attacks, hard, hosts
+
+
 def build(messages: list[LabelledMessage], seed: int = 0) -> tuple[list[str], list[str]]:
     """(embedded attacks, embedded hard negatives) from the test messages of ``messages``."""
     test = [m for m in messages if m.split == "test" and wave_of(m.id) in PROBE_WAVES]
-    attacks = [m.text for m in test if m.labels and m.severity >= 2 and len(m.text) <= SHORT]
-    hard = [m.text for m in test if m.hard_negative and not m.labels and len(m.text) <= SHORT]
-    hosts = [m.text for m in test if not m.labels and len(m.text) >= LONG]
+    attacks, hard, hosts = ([m.text for m in pool] for pool in pools(test))
     rng = random.Random(seed)
     return ([embed(rng.choice(hosts), t, rng) for t in rng.sample(attacks, PAIRS)],
             [embed(rng.choice(hosts), t, rng) for t in rng.sample(hard, PAIRS)])
