@@ -162,10 +162,9 @@ class Router:
         self.state.write_held_file()
 
     def _resume(self, summary: RouteSummary, *, count: bool = True, key: str | None = None) -> None:
-        for alert, dest in self.state.deliveries("pending"):
-            if key is None or alert.key == key:
-                summary.resumed += count
-                self._deliver_one(alert, dest, summary, resuming=True)
+        for alert, dest in self.state.deliveries("pending", key):
+            summary.resumed += count
+            self._deliver_one(alert, dest, summary, resuming=True)
 
     def _retry_waiting(self, summary: RouteSummary) -> None:
         for waiting in self.state.waiting():

@@ -127,11 +127,13 @@ class StateStore:
                        (status, attempts, detail[:500], utc_now(), _iso(failed_at) if failed_at else None, key,
                         destination))
 
-    def deliveries(self, status: str) -> list[tuple[Alert, str]]:
-        """(alert, destination) pairs in ``status``, oldest alert first."""
+    def deliveries(self, status: str, key: str | None = None) -> list[tuple[Alert, str]]:
+        """(alert, destination) pairs in ``status`` (of one alert, or all), oldest alert first."""
+        where = " AND d.alert_key = ?" if key else ""
         rows = self.db.execute(
             "SELECT a.payload, d.destination FROM deliveries d JOIN alerts a ON a.key = d.alert_key "
-            "WHERE d.status = ? ORDER BY a.created_at, a.rowid, d.rowid", (status,)).fetchall()
+            f"WHERE d.status = ?{where} ORDER BY a.created_at, a.rowid, d.rowid",
+            (status, *((key,) if key else ()))).fetchall()
         return [(Alert.from_dict(json.loads(p)), dest) for p, dest in rows]
 
     def waiting(self) -> list[Waiting]:
