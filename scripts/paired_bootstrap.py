@@ -5,7 +5,9 @@ Every rule in docs/training.md compares a candidate with the shipped model famil
 negatives), so a rule can turn on one message. This script scores both models once on each test family, then
 resamples the family's messages with replacement (the same draw for both models) and reports, per family, the
 observed difference and the 5th-95th percentile of the resampled differences: in macro-F1, and in hard
-negatives flagged (all negatives on waves 5 and 6, as the rules count them).
+negatives flagged (all negatives on waves 5 and 6, as the rules count them), and the share of draws in which
+the candidate is worse.  A last row does the same for the whole test split (hard negatives, as `kasuhara
+evaluate` counts them).
 
     python scripts/paired_bootstrap.py models/kasuhara-bert-ja /path/to/candidate --draws 2000
 """
@@ -24,6 +26,7 @@ from kasuhara_nlp.labels import CATEGORIES
 from compare_waves import SLICES, wave  # a neighbour: scripts/ is on sys.path when this runs as a script
 
 ALL_NEGATIVES = {"wave 5", "wave 6"}  # the rules count every negative there, hard negatives elsewhere
+WHOLE = "whole test split"
 
 
 def macro_f1(gold: np.ndarray, pred: np.ndarray) -> np.ndarray:
@@ -49,6 +52,33 @@ def flags(model: str, messages: list) -> np.ndarray:
     return probs >= np.array([clf.thresholds[c] for c in CATEGORIES])
 
 
+def compare(gold: np.ndarray, counted: np.ndarray, ref: np.ndarray, cand: np.ndarray,
+            draws: np.ndarray) -> dict[str, float]:
+    """Candidate minus reference on one set of messages, observed and over the resampled ``draws``.
+
+    ``gold``, ``ref`` and ``cand`` are (n, categories) booleans; ``counted`` marks the negatives whose flags
+    count; ``draws`` is (draws, n) indices.  ``lower``/``more``: the share of draws in which the candidate's
+    macro-F1 is lower / it flags more counted negatives.
+
+    >>> g = np.array([[1, 0], [0, 1], [0, 0]], dtype=bool)
+    >>> r = compare(g, np.array([0, 0, 1], dtype=bool), g, g | np.array([[0, 0], [0, 0], [1, 0]], dtype=bool),
+    ...             np.array([[0, 1, 2], [0, 1, 1]]))
+    >>> r["neg"], r["more"], r["f1"] < 0, r["lower"]
+    (1, 0.5, True, 0.5)
+    """
+    f1_diff = macro_f1(gold[draws], cand[draws]) - macro_f1(gold[draws], ref[draws])
+    flagged_ref, flagged_cand = ref.any(axis=1) & counted, cand.any(axis=1) & counted
+    neg_diff = flagged_cand[draws].sum(axis=1) - flagged_ref[draws].sum(axis=1)
+    lo, hi = np.percentile(f1_diff, [5, 95])
+    nlo, nhi = np.percentile(neg_diff, [5, 95])
+    return {
+        "f1": float(macro_f1(gold[None], cand[None])[0] - macro_f1(gold[None], ref[None])[0]),
+        "f1_lo": float(lo), "f1_hi": float(hi), "lower": float((f1_diff < 0).mean()),
+        "neg": int(flagged_cand.sum() - flagged_ref.sum()), "neg_lo": float(nlo), "neg_hi": float(nhi),
+        "more": float((neg_diff > 0).mean()),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reference", help="the shipped model folder")
@@ -58,26 +88,23 @@ def main() -> None:
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     messages = [m for m in load_messages() if m.split == "test"]
-    print("| family | n | counted negatives | macro-F1 diff (5%-95%) | negatives flagged diff (5%-95%) "
-          "| share of draws the candidate flags more |")
-    print("|---|---:|---:|---:|---:|---:|")
+    print("| family | n | counted negatives | macro-F1 diff (5%-95%) | share of draws lower "
+          "| negatives flagged diff (5%-95%) | share of draws the candidate flags more |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     ref_all, cand_all = flags(args.reference, messages), flags(args.candidate, messages)
-    for name in ("waves 1-2", *SLICES.values()):
-        idx = [i for i, m in enumerate(messages) if wave(m.id) == name]
-        fam = [messages[i] for i in idx]
-        gold = np.array([m.label_vector for m in fam], dtype=bool)
-        counted = np.array([not any(m.label_vector) and (name in ALL_NEGATIVES or m.hard_negative) for m in fam])
-        ref, cand = ref_all[idx], cand_all[idx]
-        draws = rng.integers(0, len(fam), size=(args.draws, len(fam)))
-        f1_diff = macro_f1(gold[draws], cand[draws]) - macro_f1(gold[draws], ref[draws])
-        neg_diff = ((cand.any(axis=1) & counted)[draws].sum(axis=1)
-                    - (ref.any(axis=1) & counted)[draws].sum(axis=1))
-        observed_f1 = macro_f1(gold[None], cand[None])[0] - macro_f1(gold[None], ref[None])[0]
-        observed_neg = int((cand.any(axis=1) & counted).sum() - (ref.any(axis=1) & counted).sum())
-        lo, hi = np.percentile(f1_diff, [5, 95])
-        nlo, nhi = np.percentile(neg_diff, [5, 95])
-        print(f"| {name} | {len(fam)} | {int(counted.sum())} | {observed_f1:+.3f} ({lo:+.3f} to {hi:+.3f}) "
-              f"| {observed_neg:+d} ({nlo:+.0f} to {nhi:+.0f}) | {float((neg_diff > 0).mean()):.0%} |")
+    gold_all = np.array([m.label_vector for m in messages], dtype=bool)
+    families = [(name, [i for i, m in enumerate(messages) if wave(m.id) == name])
+                for name in ("waves 1-2", *SLICES.values())]
+    # The whole split last, counting hard negatives as `kasuhara evaluate` does.
+    families.append((WHOLE, list(range(len(messages)))))
+    for name, idx in families:
+        counted = np.array([not gold_all[i].any() and (name in ALL_NEGATIVES or messages[i].hard_negative)
+                            for i in idx])
+        draws = rng.integers(0, len(idx), size=(args.draws, len(idx)))
+        r = compare(gold_all[idx], counted, ref_all[idx], cand_all[idx], draws)
+        print(f"| {name} | {len(idx)} | {int(counted.sum())} | {r['f1']:+.3f} ({r['f1_lo']:+.3f} to "
+              f"{r['f1_hi']:+.3f}) | {r['lower']:.0%} | {r['neg']:+d} ({r['neg_lo']:+.0f} to {r['neg_hi']:+.0f}) "
+              f"| {r['more']:.0%} |")
 
 
 if __name__ == "__main__":

@@ -39,3 +39,19 @@ def test_macro_f1_matches_the_evaluation_on_each_draw(bootstrap, seed: int) -> N
     for k, idx in enumerate(draws):
         want = evaluate_predictions(gold[idx], [0] * len(idx), probs[idx], [0] * len(idx), thresholds)["macro_f1"]
         assert got[k] == pytest.approx(want, abs=1e-4)
+
+
+def test_compare_counts_only_the_counted_negatives_and_the_share_of_worse_draws(bootstrap) -> None:
+    rng = np.random.default_rng(5)
+    gold = rng.random((60, len(CATEGORIES))) < 0.3
+    negatives = ~gold.any(axis=1)
+    counted = negatives & (np.arange(60) % 2 == 0)
+    extra = np.zeros_like(gold)
+    extra[np.flatnonzero(negatives)[:4], 0] = True  # the candidate flags four more negatives, some of them counted
+    draws = rng.integers(0, 60, size=(200, 60))
+    same = bootstrap.compare(gold, counted, gold, gold, draws)
+    assert (same["f1"], same["neg"], same["lower"], same["more"]) == (0.0, 0, 0.0, 0.0)
+    worse = bootstrap.compare(gold, counted, gold, gold | extra, draws)
+    assert worse["neg"] == int((extra.any(axis=1) & counted).sum()) > 0
+    assert worse["f1"] < 0 and worse["lower"] > 0.5 and worse["more"] > 0.5
+    assert worse["neg_lo"] <= worse["neg"] <= worse["neg_hi"]
