@@ -294,7 +294,7 @@ JSON_TIME_CASES = (
         {"id": "c1", "role": "user", "content": "返金しろ", **({"timestamp": t} if t is not None else {})}]}),
     ("zendesk", "export.json", "created_at", lambda t: {"tickets": [{"id": 5, "requester_id": 9, "comments": [
         {"id": 7, "author_id": 9, "plain_body": "返金しろ", **({"created_at": t} if t is not None else {})}]}]}),
-    ("slack", "2026-11-01.json", "time", lambda t: [
+    ("slack", "2026-11-01.json", "ts", lambda t: [
         {"type": "message", "user": "UC", "text": "返金しろ", **({"ts": t} if t is not None else {})}]),
 )
 

@@ -54,6 +54,12 @@ _HOUSEKEEPING = re.compile(
 )
 #: Files in a folder that may well be someone's data but that no reader here can read: each gets a
 #: "skipped" record, so that the output says what was not scanned.
+# The root of a Slack workspace export: these files describe members and channels and hold no messages
+# (users.json is read for the roles of the channels' messages: readers/chat_exports.py).
+_SLACK_EXPORT_METADATA = frozenset({
+    "users.json", "channels.json", "groups.json", "dms.json", "mpims.json", "org_users.json",
+    "integration_logs.json", "canvases.json", "huddle_transcripts.json",
+})
 _UNSUPPORTED_EXT = {
     ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".xlsx", ".xls", ".xlsm",
     ".docx", ".doc", ".pptx", ".ppt", ".zip", ".gz", ".7z", ".tar", ".rar", ".lzh", ".exe", ".mp3", ".wav", ".m4a",
@@ -116,10 +122,14 @@ def _folder_plan(root: str, forced: str | None) -> Iterator[tuple[str, str, str]
             dirs[:] = []
             yield "maildir", dirpath, ""
             continue
+        slack_root = not forced and {"users.json", "channels.json"} <= set(files)
         for name in sorted(files):
             path = os.path.join(dirpath, name)
             if _HOUSEKEEPING.search(name):
                 housekeeping.append(os.path.relpath(path, root))
+                continue
+            if slack_root and name in _SLACK_EXPORT_METADATA:
+                yield "skipped", path, "Slack export metadata (members and channels, no messages)"
                 continue
             ext = os.path.splitext(name)[1].lower()
             if ext in _UNSUPPORTED_EXT:

@@ -6,7 +6,9 @@ conversations (messages with ``conversationsThreadId``), Slack channel exports (
 Microsoft Graph/Teams ``chatMessage`` lists (``{"value": [...]}``).  Each is a conversation layout the generic
 JSON reader cannot follow (the messages are nested, their roles are vendor fields), and each mixes the
 customer's words with agent replies, internal notes and bot or system posts, which must not be scored as the
-customer's.  HTML bodies are converted to text, quote containers dropped (:func:`html_to_text`).
+customer's.  HTML bodies are converted to text, quote containers dropped (:func:`html_to_text`).  The Slack and
+Teams adapters, with their roles from ``users.json`` and ``userIdentityType``, are in :mod:`.chat_exports`; what
+an adapter yields is in :mod:`.adapters`.
 
 >>> t = {"id": 1, "requester_id": 9, "description_text": "返金しろ", "conversations": [
 ...     {"id": 2, "body_text": "SV相談済み", "private": True, "incoming": False, "user_id": 5}]}
@@ -21,11 +23,13 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from functools import partial
 from typing import Any
 
 from ..records import MessageRecord
+from .adapters import Unreadable, dicts, each, not_a
+from .chat_exports import slack_messages, teams_messages
 from .common import MAX_MESSAGE_BYTES, as_object, error_record, finish_record, mostly, text_field
 from .html import html_to_text
 from .streams import decode_whole
@@ -37,21 +41,6 @@ __all__ = ["VENDORS", "read_helpdesk_json", "vendor_of", "vendor_records"]
 VENDORS = ("freshdesk", "intercom", "helpscout", "hubspot", "slack", "teams")
 
 _HTML = re.compile(r"<(?:[a-z][a-z0-9]*|/[a-z][a-z0-9]*|!--)[\s>/]", re.IGNORECASE)
-# Slack mrkdwn: <@U123>, <#C1|general>, <https://x|label>; entities as in HTML.
-_SLACK_LINK = re.compile(r"<([^<>|]+)\|([^<>]+)>")
-_SLACK_ENTITIES = (("&lt;", "<"), ("&gt;", ">"), ("&amp;", "&"))
-
-
-def _dicts(value: Any) -> list[dict[str, Any]]:
-    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
-
-
-class _Unreadable(str):
-    """Why a message, or a list or conversation of them, cannot be read: its JSON type is wrong."""
-
-
-def _not(expected: str, value: Any) -> _Unreadable:
-    return _Unreadable(f"expected {expected}, got {type(value).__name__}")
 
 
 def _is_freshdesk_conversation(obj: dict[str, Any]) -> bool:
@@ -77,7 +66,7 @@ def vendor_of(data: Any) -> str | None:
     if not isinstance(data, dict):
         return None
     if "description_text" in data or "responder_id" in data or (
-        isinstance(data.get("conversations"), list) and any(_is_freshdesk_conversation(c) for c in _dicts(data["conversations"]))
+        isinstance(data.get("conversations"), list) and any(_is_freshdesk_conversation(c) for c in dicts(data["conversations"]))
     ):
         return "freshdesk"
     if isinstance(data.get("conversation_parts"), dict) or (data.get("type") == "conversation" and "source" in data):
@@ -85,7 +74,7 @@ def vendor_of(data: Any) -> str | None:
     embedded = data.get("_embedded")
     if isinstance(embedded, dict) and ("threads" in embedded or "conversations" in embedded):
         return "helpscout"
-    if isinstance(data.get("value"), list) and any("messageType" in v for v in _dicts(data["value"])):
+    if isinstance(data.get("value"), list) and any("messageType" in v for v in dicts(data["value"])):
         return "teams"
     if isinstance(data.get("results"), list):
         return vendor_of(data["results"])
@@ -115,7 +104,9 @@ def _record(
         return error_record(record_id=record_id, reason=f"message body is {type(text).__name__}, expected a string",
                             **common)
     warnings = [f"html-to-text:{vendor}"] if from_html else []
-    utc, local, assumed = read_timestamp(msg.get("time"), "time", warnings)
+    # The vendor's own field name, so that the warning points at the field of the export to look at.
+    value, field = msg.get("time") or (None, "time")
+    utc, local, assumed = read_timestamp(value, field, warnings)
     record = MessageRecord(
         record_id=record_id, body_text=text or "", message_id=record_id, timestamp_utc=utc, timestamp_local=local,
         timestamp_assumed_tz=assumed, author_role=msg.get("role", "unknown"), role_basis=f"{vendor} {msg['basis']}",
@@ -127,28 +118,12 @@ def _record(
     return finish_record(record, max_bytes=max_bytes)
 
 
-# --- adapters: each yields (locator, message dict), or (locator, item) for an item that is no object ----------
-
-
-def _each(items: Any, prefix: str, message: Callable[[dict[str, Any]], dict[str, Any]]
-          ) -> Iterator[tuple[str, Any]]:
-    """``(f"{prefix}/{i}", message(item))`` for each item of a vendor's list of messages (None: no messages).
-
-    An item that is no object is passed on as it is, and a list that is no list as an :class:`_Unreadable`, for
-    :func:`vendor_records` to make an error record of: one broken item neither stops the file nor is lost.
-    """
-    if items is None:
-        return
-    if not isinstance(items, list):
-        yield prefix, _not("a list of messages", items)
-        return
-    for i, item in enumerate(items):
-        yield f"{prefix}/{i}", message(item) if isinstance(item, dict) else item
+# --- helpdesk adapters: each yields (locator, message dict) or (locator, what cannot be read), see .adapters --
 
 
 def _freshdesk(data: Any) -> Iterator[tuple[str, Any]]:
     if isinstance(data, list):
-        yield from _each(data, "", partial(_freshdesk_conversation, ticket=None))
+        yield from each(data, "", partial(_freshdesk_conversation, ticket=None))
         return
     if not isinstance(data, dict) or _is_freshdesk_conversation(data):
         return
@@ -158,10 +133,10 @@ def _freshdesk(data: Any) -> Iterator[tuple[str, Any]]:
         "id": f"{ticket.get('id')}-description", "conversation": ticket.get("id"),
         **_freshdesk_body(ticket.get("description"), ticket.get("description_text")),
         "role": "customer", "basis": "ticket description (the requester's first message)",
-        "time": ticket.get("created_at"), "subject": ticket.get("subject"),
+        "time": (ticket.get("created_at"), "created_at"), "subject": ticket.get("subject"),
     }
-    yield from _each(ticket.get("conversations"), "/conversations",
-                     partial(_freshdesk_conversation, ticket=ticket))
+    yield from each(ticket.get("conversations"), "/conversations",
+                    partial(_freshdesk_conversation, ticket=ticket))
 
 
 def _freshdesk_body(html: Any, text: Any) -> dict[str, Any]:
@@ -188,8 +163,8 @@ def _freshdesk_conversation(conv: dict[str, Any], ticket: dict[str, Any] | None)
     return {
         "id": conv.get("id"), "conversation": conv.get("ticket_id", ticket.get("id")), "role": role, "basis": basis,
         **_freshdesk_body(conv.get("body"), conv.get("body_text")),
-        "visibility": "internal" if conv.get("private") is True else "public", "time": conv.get("created_at"),
-        "subject": ticket.get("subject"),
+        "visibility": "internal" if conv.get("private") is True else "public",
+        "time": (conv.get("created_at"), "created_at"), "subject": ticket.get("subject"),
     }
 
 
@@ -212,17 +187,18 @@ def _intercom(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
         role, basis = _intercom_role(source.get("author"))
         yield "/source", {
             "id": f"{conv_id}-source" if source.get("id") is None else source.get("id"), "conversation": conv_id,
-            "text": source.get("body"), "html": True, "role": role, "basis": basis, "time": data.get("created_at"),
+            "text": source.get("body"), "html": True, "role": role, "basis": basis,
+            "time": (data.get("created_at"), "created_at"),
             "subject": source.get("subject") or data.get("title"), "author": as_object(source.get("author")).get("name"),
         }
     elif source is not None:
-        yield "/source", _not("the first message as an object", source)
+        yield "/source", not_a("the first message as an object", source)
     parts = data.get("conversation_parts")
     if isinstance(parts, dict):
-        yield from _each(parts.get("conversation_parts"), "/conversation_parts/conversation_parts",
-                         partial(_intercom_part, conv_id=conv_id))
+        yield from each(parts.get("conversation_parts"), "/conversation_parts/conversation_parts",
+                        partial(_intercom_part, conv_id=conv_id))
     else:  # the list itself, where an export leaves out the wrapper
-        yield from _each(parts, "/conversation_parts", partial(_intercom_part, conv_id=conv_id))
+        yield from each(parts, "/conversation_parts", partial(_intercom_part, conv_id=conv_id))
 
 
 def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
@@ -231,7 +207,7 @@ def _intercom_part(part: dict[str, Any], conv_id: Any) -> dict[str, Any]:
         role, basis = "system", f"part_type {part.get('part_type')} without a body (an event)"
     return {
         "id": part.get("id"), "conversation": conv_id, "text": part.get("body") or "", "html": True,
-        "role": role, "basis": basis, "time": part.get("created_at"),
+        "role": role, "basis": basis, "time": (part.get("created_at"), "created_at"),
         "visibility": "internal" if part.get("part_type") == "note" else "public",
         "author": as_object(part.get("author")).get("name"),
     }
@@ -244,17 +220,17 @@ def _helpscout(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     elif isinstance(conversations, list):
         convs = [(f"/_embedded/conversations/{i}", c) for i, c in enumerate(conversations)]
     else:
-        yield "/_embedded/conversations", _not("a list of conversations", conversations)
+        yield "/_embedded/conversations", not_a("a list of conversations", conversations)
         return
     for prefix, conv in convs:
         embedded = conv.get("_embedded") if isinstance(conv, dict) else None
         if not isinstance(conv, dict):
-            yield prefix, _not("a conversation object", conv)
+            yield prefix, not_a("a conversation object", conv)
         elif embedded is not None and not isinstance(embedded, dict):
-            yield f"{prefix}/_embedded", _not("an object holding the threads", embedded)
+            yield f"{prefix}/_embedded", not_a("an object holding the threads", embedded)
         else:
             threads = as_object(embedded).get("threads")
-            yield from _each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
+            yield from each(threads, f"{prefix}/_embedded/threads", partial(_helpscout_thread, conv=conv))
 
 
 def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any]:
@@ -268,14 +244,14 @@ def _helpscout_thread(th: dict[str, Any], conv: dict[str, Any]) -> dict[str, Any
         role, basis = "agent", f"thread type {kind}, createdBy {by}"
     return {
         "id": th.get("id"), "conversation": conv.get("id"), "text": th.get("body") or "", "html": True,
-        "role": role, "basis": basis, "time": th.get("createdAt"), "subject": conv.get("subject"),
+        "role": role, "basis": basis, "time": (th.get("createdAt"), "createdAt"), "subject": conv.get("subject"),
         "visibility": "internal" if kind == "note" else "public",
     }
 
 
 def _hubspot(data: Any) -> Iterator[tuple[str, Any]]:
     rows, prefix = (data.get("results"), "/results") if isinstance(data, dict) else (data, "")
-    return _each(rows, prefix, _hubspot_message)
+    return each(rows, prefix, _hubspot_message)
 
 
 def _hubspot_message(msg: dict[str, Any]) -> dict[str, Any]:
@@ -290,67 +266,12 @@ def _hubspot_message(msg: dict[str, Any]) -> dict[str, Any]:
         role, basis, vis = "bot", "type WELCOME_MESSAGE", "public"
     else:
         role, basis, vis = "unknown", "no direction: role unknown, scored", "public"
-    senders = _dicts(msg.get("senders"))
+    senders = dicts(msg.get("senders"))
     return {
         "id": msg.get("id"), "conversation": msg.get("conversationsThreadId"), "role": role, "basis": basis,
         "visibility": vis, "text": msg.get("text") if msg.get("text") is not None else msg.get("richText"),
-        "html": None, "time": msg.get("createdAt"), "subject": msg.get("subject"),
+        "html": None, "time": (msg.get("createdAt"), "createdAt"), "subject": msg.get("subject"),
         "author": senders[0].get("name") if senders else None,
-    }
-
-
-def _slack_text(text: Any) -> Any:
-    if not isinstance(text, str):
-        return text
-    text = _SLACK_LINK.sub(r"\2", text)
-    for entity, char in _SLACK_ENTITIES:
-        text = text.replace(entity, char)
-    return text
-
-
-def _slack(data: list[Any], path: str) -> Iterator[tuple[str, Any]]:
-    channel = os.path.basename(os.path.dirname(os.path.abspath(path)))
-    return _each(data, "", partial(_slack_message, channel=channel))
-
-
-def _slack_message(msg: dict[str, Any], channel: str) -> dict[str, Any]:
-    subtype = msg.get("subtype")
-    if subtype == "bot_message" or msg.get("bot_id"):
-        role, basis = "bot", "bot_message"
-    elif subtype and subtype not in ("thread_broadcast", "file_share", "me_message"):
-        role, basis = "system", f"subtype {subtype} (an event)"
-    else:
-        # Slack does not say which side a member is on; Slack Connect teams differ, but which is ours is
-        # not in the export.
-        role, basis = "unknown", "member message: role unknown, scored"
-    profile = as_object(msg.get("user_profile"))
-    return {
-        "id": f"{channel}:{msg.get('ts')}" if msg.get("ts") else None,
-        "conversation": f"{channel}:{msg.get('thread_ts') or msg.get('ts')}", "text": _slack_text(msg.get("text")),
-        "html": False, "role": role, "basis": basis, "time": msg.get("ts"), "channel": "slack",
-        "author": profile.get("real_name") or profile.get("display_name"),
-    }
-
-
-def _teams(data: dict[str, Any]) -> Iterator[tuple[str, Any]]:
-    return _each(data.get("value"), "/value", _teams_message)
-
-
-def _teams_message(msg: dict[str, Any]) -> dict[str, Any]:
-    sender, body = as_object(msg.get("from")), as_object(msg.get("body"))
-    if msg.get("messageType") not in (None, "message"):
-        role, basis = "system", f"messageType {msg.get('messageType')}"
-    elif sender.get("application"):
-        role, basis = "bot", "from.application"
-    else:
-        role, basis = "unknown", "from.user: role unknown, scored"
-    user = as_object(sender.get("user"))
-    return {
-        "id": msg.get("id"), "conversation": msg.get("chatId") or msg.get("replyToId") or msg.get("id"),
-        "text": body.get("content") or "", "html": str(body.get("contentType")).lower() == "html",
-        "role": role, "basis": basis, "time": msg.get("createdDateTime"), "subject": msg.get("subject"),
-        "visibility": "internal" if msg.get("deletedDateTime") else "public", "channel": "teams",
-        "author": user.get("displayName"),
     }
 
 
@@ -367,9 +288,9 @@ def vendor_records(
     elif vendor == "hubspot":
         messages = _hubspot(data)
     elif vendor == "slack":
-        messages = _slack(data, path)
+        messages = slack_messages(data, path)
     elif vendor == "teams":
-        messages = _teams(data)
+        messages = teams_messages(data)
     else:
         raise ValueError(f"unknown vendor {vendor!r}; expected one of {', '.join(VENDORS)}")
     for seq, (locator, msg) in enumerate(messages):
@@ -377,7 +298,7 @@ def vendor_records(
             yield error_record(
                 record_id=f"{os.path.basename(path)}:{locator}", source_format=vendor, source_file=path,
                 source_locator=locator,
-                reason=msg if isinstance(msg, _Unreadable) else _not("a message object", msg),
+                reason=msg if isinstance(msg, Unreadable) else not_a("a message object", msg),
             )
             continue
         yield _record(msg, vendor=vendor, path=path, locator=locator, sequence=seq, max_bytes=max_message_bytes)
