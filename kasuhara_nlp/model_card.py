@@ -83,7 +83,13 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
     if "onnx_int8_max_prob_diff" in extra:
         lines.append(f"- ONNX export: MatMul weights 8-bit (blocks of 32), embeddings int8; max probability "
                      f"difference vs PyTorch on 256 dev messages: {extra['onnx_int8_max_prob_diff']}.")
-    if train:
+    averaged = extra.get("averaged")
+    if averaged:
+        # No training of its own: the train_config finalize wrote holds defaults, not a run.
+        parts = " and ".join(f"{m['name']} (weight {m['weight']})" for m in averaged)
+        lines.append(f"- Weights: the mean of {parts}, then calibrated, blended and exported as a trained model is "
+                     "(`scripts/average_weights.py`); no training of its own.")
+    elif train:
         lines.append(f"- Training: {train.get('epochs')} epochs max, lr {train.get('learning_rate')}, batch "
                      f"{train.get('batch_size')}, max length {train.get('max_length')}, seed {train.get('seed')}, "
                      f"frozen word embeddings: {train.get('freeze_embeddings')}; {extra.get('train_size')} training and "
@@ -92,7 +98,11 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
         lines.append(f"- Distilled: {train.get('layers') or 'all'} encoder layers of the base kept (evenly spaced, "
                      f"the last included), trained on the labels and on the logits of the teacher "
                      f"`{train.get('teacher') or 'none'}` (teacher weight {train.get('distill_weight')}).")
-    if "parent" in extra:
+    if "parent" in extra and averaged:
+        p = extra["parent"]
+        lines.append(f"- The training of {p['name']} {p['version']}, the first model averaged, is kept under "
+                     f"`extra.parent` in {CONFIG_NAME}.")
+    elif "parent" in extra:
         p = extra["parent"]
         lines.append(f"- Started from {p['name']} {p['version']} (its weights, tokenizer and depth) and trained "
                      "further on the current corpus; its own training is kept under `extra.parent` in "
