@@ -261,3 +261,20 @@ def test_a_users_json_without_channels_json_is_still_read_as_input(tmp_path: Pat
     (tmp_path / "users.json").write_text(json.dumps([{"id": "U1", "name": "a"}]), encoding="utf-8")
     recs = list(read_records([str(tmp_path)]))
     assert [r.status for r in recs] == ["error"]
+
+
+@pytest.mark.parametrize("profile, role, basis", [
+    ({"is_restricted": True}, "customer", "slack user_profile.is_restricted (a guest)"),
+    ({"is_restricted": True, "is_ultra_restricted": True}, "customer", "slack user_profile.is_ultra_restricted (a guest)"),
+    ({"is_restricted": "true"}, "unknown", "slack member message (no users.json in the export folder): role unknown, "
+                                           "scored"),
+    ({"is_restricted": False}, "unknown", "slack member message (no users.json in the export folder): role unknown, "
+                                          "scored"),
+])
+def test_slack_guest_flag_in_the_message_profile_without_users_json(tmp_path: Path, profile, role, basis) -> None:
+    channel = _write_export(tmp_path / "export", None)
+    msg = _msg("1793494900.000100", "U02GUEST")
+    msg["user_profile"].update(profile)
+    (channel / "2026-11-01.json").write_text(json.dumps([msg], ensure_ascii=False), encoding="utf-8")
+    [rec] = read_records([str(channel)])
+    assert (rec.author_role, rec.role_basis) == (role, basis)

@@ -8,7 +8,8 @@ Slack (``<export>/<channel>/<day>.json``, a list of messages): ``bot_message`` o
 subtype (``channel_join``, …) is system, and a member's message gets its role from ``users.json`` at the root of
 the export (the folder above the channel folder), read once per export:
 
-1. a guest (``is_restricted`` or ``is_ultra_restricted`` true in users.json) -> customer;
+1. a guest (``is_restricted`` or ``is_ultra_restricted`` true in users.json, or in the message's own
+   ``user_profile``, which Slack fills from the same account) -> customer;
 2. a Slack Connect message whose ``user_team`` (or, without one, ``team``) is not the export's team -> customer;
 3. a full member (both flags false, not ``is_bot``, not ``deleted``) whose ``team_id`` is the export's team ->
    agent, but only in a day file where rule 1 or 2 finds someone from outside: in a community workspace the
@@ -193,6 +194,11 @@ def slack_member_role(msg: dict[str, Any], directory: SlackDirectory, *, outside
     member = directory.members.get(user) if isinstance(user, str) else None
     if member is not None and member.guest:
         return "customer", f"users.json {member.guest} (a guest)"
+    # Slack copies the poster's guest flags into each message's user_profile: a guest without users.json.
+    profile = as_object(msg.get("user_profile"))
+    flag = next((f for f in _GUEST_FLAGS if profile.get(f) is True), None)
+    if flag:
+        return "customer", f"user_profile.{flag} (a guest)"
     home = directory.home_team
     key, team = _message_team(msg)
     if home is not None and team is not None and team != home:
