@@ -227,24 +227,23 @@ def slack_messages(data: Any, path: str) -> Iterator[tuple[str, Any]]:
     channel = os.path.basename(os.path.dirname(os.path.abspath(path)))
     directory = slack_directory(path)
     outsiders = isinstance(data, list) and any(
-        _is_member_message(m) and slack_member_role(m, directory, outsiders=False)[0] == "customer"
+        _not_a_member(m) is None and slack_member_role(m, directory, outsiders=False)[0] == "customer"
         for m in data if isinstance(m, dict))
     return each(data, "", partial(_slack_message, channel=channel, directory=directory, outsiders=outsiders))
 
 
-def _is_member_message(msg: dict[str, Any]) -> bool:
+def _not_a_member(msg: dict[str, Any]) -> tuple[str, str] | None:
+    """(role, basis) of a bot's post or an event (``channel_join``, …); None for a member's own words."""
     subtype = msg.get("subtype")
-    return not (subtype == "bot_message" or msg.get("bot_id")) and (not subtype or subtype in _SLACK_MEMBER_SUBTYPES)
+    if subtype == "bot_message" or msg.get("bot_id"):
+        return "bot", "bot_message"
+    if subtype and subtype not in _SLACK_MEMBER_SUBTYPES:
+        return "system", f"subtype {subtype} (an event)"
+    return None
 
 
 def _slack_message(msg: dict[str, Any], channel: str, directory: SlackDirectory, outsiders: bool) -> dict[str, Any]:
-    subtype = msg.get("subtype")
-    if subtype == "bot_message" or msg.get("bot_id"):
-        role, basis = "bot", "bot_message"
-    elif subtype and subtype not in _SLACK_MEMBER_SUBTYPES:
-        role, basis = "system", f"subtype {subtype} (an event)"
-    else:
-        role, basis = slack_member_role(msg, directory, outsiders=outsiders)
+    role, basis = _not_a_member(msg) or slack_member_role(msg, directory, outsiders=outsiders)
     profile = as_object(msg.get("user_profile"))
     return {
         "id": f"{channel}:{msg.get('ts')}" if msg.get("ts") else None,
