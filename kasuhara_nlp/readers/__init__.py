@@ -54,17 +54,17 @@ _HOUSEKEEPING = re.compile(
 )
 #: Files in a folder that may well be someone's data but that no reader here can read: each gets a
 #: "skipped" record, so that the output says what was not scanned.
+_UNSUPPORTED_EXT = {
+    ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".xlsx", ".xls", ".xlsm",
+    ".docx", ".doc", ".pptx", ".ppt", ".zip", ".gz", ".7z", ".tar", ".rar", ".lzh", ".exe", ".mp3", ".wav", ".m4a",
+    ".mp4", ".mov", ".msg", ".pst", ".ost", ".olm",
+}
 # The root of a Slack workspace export: these files describe members and channels and hold no messages
 # (users.json is read for the roles of the channels' messages: readers/chat_exports.py).
 _SLACK_EXPORT_METADATA = frozenset({
     "users.json", "channels.json", "groups.json", "dms.json", "mpims.json", "org_users.json",
     "integration_logs.json", "canvases.json", "huddle_transcripts.json",
 })
-_UNSUPPORTED_EXT = {
-    ".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".bmp", ".tif", ".tiff", ".xlsx", ".xls", ".xlsm",
-    ".docx", ".doc", ".pptx", ".ppt", ".zip", ".gz", ".7z", ".tar", ".rar", ".lzh", ".exe", ".mp3", ".wav", ".m4a",
-    ".mp4", ".mov", ".msg", ".pst", ".ost", ".olm",
-}
 
 
 @dataclass(frozen=True)
