@@ -98,12 +98,11 @@ def write_card_files(folder: str | Path, report: dict, config: dict, baseline: d
         lines.append(f"- Distilled: {train.get('layers') or 'all'} encoder layers of the base kept (evenly spaced, "
                      f"the last included), trained on the labels and on the logits of the teacher "
                      f"`{train.get('teacher') or 'none'}` (teacher weight {train.get('distill_weight')}).")
-    if "parent" in extra and averaged:
-        p = extra["parent"]
+    p = extra.get("parent")
+    if p and averaged:
         lines.append(f"- The training of {p['name']} {p['version']}, the first model averaged, is kept under "
                      f"`extra.parent` in {CONFIG_NAME}.")
-    elif "parent" in extra:
-        p = extra["parent"]
+    elif p:
         lines.append(f"- Started from {p['name']} {p['version']} (its weights, tokenizer and depth) and trained "
                      "further on the current corpus; its own training is kept under `extra.parent` in "
                      f"{CONFIG_NAME}.")
